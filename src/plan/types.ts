@@ -8,6 +8,8 @@ export interface PlanTask {
   deps: MilestoneId[];
   /** Estimated minutes used for ordering (the milestone's estimate, or the default when it has none). */
   estimateMinutes: number;
+  /** True when the milestone had no readable estimate and `estimateMinutes` is the default. */
+  estimateIsDefault?: boolean;
   /**
    * Longest estimated chain of work inside this task's stage that starts with this task (its own estimate plus
    * the heaviest chain of same-stage dependents). The scheduler starts the highest first.

@@ -1,0 +1,19 @@
+import path from 'node:path';
+import { formatDuration } from '../report/tasks-md.js';
+import { runTotals, type RunState } from '../state/run-state.js';
+
+/** What a person reads when the run ends: outcome, per-task line, totals, where to look next. */
+export function summarizeRun(state: RunState, repoRoot: string): string {
+  const lines: string[] = ['', `Run ${state.runId}: ${state.status}`];
+  for (const t of Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id))) {
+    const extra = t.status === 'done' ? (t.merged ? 'merged' : 'not merged') : t.reason ?? '';
+    lines.push(`  ${t.id}  ${t.status.padEnd(15)} ${extra}`.trimEnd());
+  }
+  const totals = runTotals(state);
+  lines.push(`Cost $${totals.costUsd.toFixed(4)} · tokens ${totals.usage.inputTokens} in / ${totals.usage.outputTokens} out · agent time ${formatDuration(totals.durationMs)}`);
+  if (state.message) lines.push(`Stopped: ${state.message}`);
+  if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: git merge --ff-only ${state.integrationBranch}`);
+  lines.push(`Progress: ${path.join(repoRoot, 'TASKS.md')} · transcripts: ${path.join(repoRoot, state.logDir)}`);
+  if (state.status === 'interrupted' || state.status === 'failed' || state.status === 'stopped') lines.push('Continue with: orchestrate --resume');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,143 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { cosmiconfig, defaultLoaders, getDefaultSearchPlaces, type Loader } from 'cosmiconfig';
+import { error, warning, type Diagnostic } from '../diagnostics.js';
+import { parseJsonSource } from './json-source.js';
+import { ConfigSyntaxError, type ParsedSource } from './source.js';
+import { parseYamlSource } from './yaml-source.js';
+
+const MODULE = 'orchestrator';
+
+/** `orchestrator.config.json` is the documented name, so it wins; then YAML twins, then cosmiconfig's usual places. */
+export const SEARCH_PLACES = [
+  `${MODULE}.config.json`,
+  `${MODULE}.config.yaml`,
+  `${MODULE}.config.yml`,
+  ...getDefaultSearchPlaces(MODULE),
+];
+
+export interface FoundConfig {
+  /** Absolute path of the file read. */
+  filepath: string;
+  /** The file as the user should see it: relative to the repository root, forward slashes. */
+  display: string;
+  /** The config object as written (undefined for an empty file). */
+  value: unknown;
+  /** Key positions; absent for JavaScript configs, which have no stable text to point into. */
+  source?: ParsedSource;
+  /** Keys above the config inside the file: `["orchestrator"]` for package.json. */
+  prefix: string[];
+}
+
+export interface FindResult {
+  found: FoundConfig | null;
+  diagnostics: Diagnostic[];
+}
+
+export interface FindOptions {
+  repoRoot: string;
+  /** An explicitly named file: its absolute path, and how the user named it (`--config`...) for messages. */
+  explicit?: { path: string; via: string };
+}
+
+/**
+ * Finds and reads the config file. Only `repoRoot` itself is searched (cosmiconfig's `searchStrategy:
+ * 'none'`): a config in a parent directory belongs to some other project. Every failure is a diagnostic.
+ */
+export async function findConfig(opts: FindOptions): Promise<FindResult> {
+  const display = (file: string) => displayPath(opts.repoRoot, file);
+
+  if (opts.explicit) {
+    const problem = checkExplicitFile(opts.explicit.path, opts.explicit.via, display);
+    if (problem) return { found: null, diagnostics: [problem] };
+  }
+
+  const sources = new Map<string, ParsedSource>();
+  try {
+    // Inside the try: cosmiconfig reads a "meta config" from the working directory and throws on a bad one.
+    const explorer = createExplorer(sources);
+    const result = opts.explicit ? await explorer.load(opts.explicit.path) : await explorer.search(opts.repoRoot);
+    if (!result) return { found: null, diagnostics: [] };
+    const isPackageJson = path.basename(result.filepath) === 'package.json';
+    const source = sources.get(result.filepath);
+    return {
+      found: {
+        filepath: result.filepath,
+        display: display(result.filepath),
+        value: result.config,
+        ...(source ? { source } : {}),
+        prefix: isPackageJson ? [MODULE] : [],
+      },
+      diagnostics: (source?.warnings ?? []).map((w) =>
+        warning('config-duplicate-key', w.message, { file: display(result.filepath), line: w.line, col: w.col }),
+      ),
+    };
+  } catch (e) {
+    return { found: null, diagnostics: loadFailure(e, display) };
+  }
+}
+
+function createExplorer(sources: Map<string, ParsedSource>) {
+  return cosmiconfig(MODULE, {
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: 'none',
+    // An empty orchestrator.config.json is a config that keeps every default, not a reason to look further.
+    ignoreEmptySearchPlaces: false,
+    cache: false,
+    loaders: {
+      '.json': recording(sources, parseJsonSource),
+      '.yaml': recording(sources, parseYamlSource),
+      '.yml': recording(sources, parseYamlSource),
+      noExt: recording(sources, parseYamlSource),
+    },
+  });
+}
+
+/** Keeps each parsed text's key positions, which cosmiconfig itself discards. */
+function recording(sources: Map<string, ParsedSource>, parse: (text: string) => ParsedSource): Loader {
+  return (filepath, content) => {
+    const parsed = parse(content);
+    sources.set(filepath, parsed);
+    // cosmiconfig reads `undefined` as "empty file" and `null` as "no config here"; a comment-only YAML
+    // file parses to null but is an empty config.
+    return parsed.value ?? undefined;
+  };
+}
+
+const SUPPORTED_EXTENSIONS = Object.keys(defaultLoaders).filter((ext) => ext.startsWith('.'));
+
+function checkExplicitFile(file: string, via: string, display: (f: string) => string): Diagnostic | undefined {
+  if (!existsSync(file)) {
+    return error('config-not-found', `config file ${display(file)} (named by ${via}) does not exist`, {
+      hint: `looked for ${file}`,
+    });
+  }
+  if (statSync(file).isDirectory()) {
+    return error('config-not-found', `config path ${display(file)} (named by ${via}) is a directory, not a file`);
+  }
+  const ext = path.extname(file);
+  if (ext !== '' && !SUPPORTED_EXTENSIONS.includes(ext)) {
+    return error('config-unsupported', `config file ${display(file)} has an unsupported type "${ext}"`, {
+      hint: `use one of: ${SUPPORTED_EXTENSIONS.join(', ')}`,
+    });
+  }
+  return undefined;
+}
+
+function loadFailure(e: unknown, display: (f: string) => string): Diagnostic[] {
+  const filepath = (e as { filepath?: unknown }).filepath;
+  const file = typeof filepath === 'string' ? display(filepath) : undefined;
+  const at = file !== undefined ? { file } : {};
+  if (e instanceof ConfigSyntaxError) {
+    return e.problems.map((p) => error('config-syntax', p.message, { ...at, line: p.line, col: p.col }));
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return [error('config-load-failed', `could not load the config file: ${message}`, at)];
+}
+
+/** Relative to the repository root with forward slashes, as diagnostics show paths. */
+export function displayPath(repoRoot: string, file: string): string {
+  const relative = path.relative(repoRoot, file);
+  if (relative === '' || path.isAbsolute(relative)) return file.split(path.sep).join('/');
+  return relative.split(path.sep).join('/');
+}

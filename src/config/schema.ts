@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import {
+  branchPrefix,
+  commandLine,
+  duration,
+  logLevel,
+  nonEmptyString,
+  nonNegativeNumber,
+  nullablePositiveNumber,
+  nullableString,
+  nullableWholeNumber,
+  positiveNumber,
+  stringList,
+  stringMap,
+  wholeNumber,
+} from './fields.js';
+
+/**
+ * The one definition of the configuration: validation, defaults, normalisation, the `Config` type and the
+ * published JSON Schema all come from here. Objects are strict so typos surface as "unknown key" errors.
+ * Nested sections use `prefault({})` (not `default`) so their own field defaults are filled in; list and
+ * map defaults are factories so no two configs share (and mutate) one array.
+ */
+
+const DEFAULT_ALLOWED_TOOLS = [
+  'Bash(git add:*)',
+  'Bash(git commit:*)',
+  'Bash(git status:*)',
+  'Bash(git diff:*)',
+  'Bash(git log:*)',
+];
+
+export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
+
+const logging = z
+  .strictObject({
+    level: logLevel().default('info').describe('Log level: debug, info, warn or error (upper case accepted).'),
+    log_dir: nonEmptyString().default('./logs').describe('Directory for log files, relative to the repository root.'),
+  })
+  .prefault({})
+  .describe('Logging.');
+
+const worktrees = z
+  .strictObject({
+    dir: nonEmptyString()
+      .default('.worktree')
+      .describe('Directory that holds one git worktree per task, relative to the repository root.'),
+    branch_prefix: branchPrefix()
+      .default('milestone/')
+      .describe('Prefix of the branch created for each task, e.g. "milestone/" gives "milestone/1A".'),
+    setup: stringList()
+      .default(() => [])
+      .describe('Shell commands run in each new worktree before the agent starts, e.g. "npm ci".'),
+    copy_files: stringList()
+      .default(() => [])
+      .describe('Paths relative to the repository root copied into each new worktree, e.g. ".env".'),
+  })
+  .prefault({})
+  .describe('Git worktrees the tasks run in.');
+
+const git = z
+  .strictObject({
+    target_branch: nullableString()
+      .default(null)
+      .describe('Branch that finished stages are merged into; null means the branch checked out when the run starts.'),
+    require_changes: z
+      .boolean()
+      .default(true)
+      .describe('A task whose agent changed nothing is not done.'),
+  })
+  .prefault({})
+  .describe('Git behaviour.');
+
+const agent = z
+  .strictObject({
+    kind: z.enum(['claude']).default('claude').describe('Which coding agent runs the tasks.'),
+    command: commandLine()
+      .default(null)
+      .describe(
+        'Agent executable and leading arguments: a string (split on spaces) or a list. ' +
+          "Null means `claude` on PATH, then the project's own node_modules/.bin/claude.",
+      ),
+    permission_mode: z
+      .enum(PERMISSION_MODES)
+      .default('acceptEdits')
+      .describe("Claude Code's --permission-mode for task agents."),
+    allowed_tools: stringList()
+      .default(() => [...DEFAULT_ALLOWED_TOOLS])
+      .describe("Tools the agent may use without asking (Claude Code's --allowedTools)."),
+    disallowed_tools: stringList()
+      .default(() => [])
+      .describe("Tools the agent may not use (Claude Code's --disallowedTools)."),
+    model: nullableString().default(null).describe("Model for task agents; null uses the agent's default."),
+    max_turns: nullableWholeNumber(1).default(null).describe('Maximum agent turns per task; null means no limit.'),
+    append_system_prompt: nullableString().default(null).describe("Text appended to the agent's system prompt."),
+    prompt_template: nullableString()
+      .default(null)
+      .describe('Path to a task prompt template file, relative to the repository root; null uses the built-in one.'),
+    timeout: duration()
+      .default(3600)
+      .describe('Time limit per task: seconds, or a duration like "60m".'),
+    idle_timeout: duration()
+      .default(600)
+      .describe('A task that prints nothing for this long is considered stuck: seconds, or a duration like "10m".'),
+    extra_args: stringList()
+      .default(() => [])
+      .describe("Extra arguments appended to the agent CLI's arguments."),
+    env: stringMap()
+      .default(() => ({}))
+      .describe('Extra environment variables for the agent process.'),
+  })
+  .prefault({})
+  .describe('The coding agent that implements each milestone.');
+
+const checks = z
+  .strictObject({
+    commands: stringList()
+      .default(() => [])
+      .describe('Shell commands that must succeed in a task worktree before the task counts as done, e.g. "npm test".'),
+    timeout: duration().default(600).describe('Time limit per check command: seconds, or a duration like "10m".'),
+  })
+  .prefault({})
+  .describe('Checks run after each task.');
+
+const review = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Review each task with a second agent run.'),
+    max_rounds: wholeNumber(0).default(3).describe('Maximum review-and-fix rounds per task.'),
+    model: nullableString().default(null).describe("Model for the reviewer; null uses the agent's default."),
+    prompt_template: nullableString()
+      .default(null)
+      .describe('Path to a review prompt template file, relative to the repository root; null uses the built-in one.'),
+  })
+  .prefault({})
+  .describe('Automated code review.');
+
+const budget = z
+  .strictObject({
+    max_usd_per_task: nullablePositiveNumber().default(null).describe('Stop a task that has cost more than this (USD).'),
+    max_usd_total: nullablePositiveNumber().default(null).describe('Stop the run once it has cost more than this (USD).'),
+  })
+  .prefault({})
+  .describe('Spending limits; null means no limit.');
+
+const resources = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Hold back new tasks while the machine is overloaded.'),
+    max_load_per_cpu: positiveNumber().default(1.5).describe('Load average per CPU above which no new task starts.'),
+    min_free_memory_mb: nonNegativeNumber().default(512).describe('Free memory (MB) below which no new task starts.'),
+    min_free_disk_mb: nonNegativeNumber().default(1024).describe('Free disk space (MB) below which no new task starts.'),
+    sample_interval_ms: wholeNumber(100).default(2000).describe('How often resources are sampled (milliseconds).'),
+  })
+  .prefault({})
+  .describe('System resource guard.');
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema reference for editors; ignored.'),
+    milestones_dir: nonEmptyString()
+      .default('milestones')
+      .describe('Directory holding the milestone files, relative to the repository root.'),
+    max_parallel_tasks: wholeNumber(1).default(4).describe('Maximum tasks run at the same time.'),
+    claude_rate_limit_wait: nonNegativeNumber()
+      .default(300)
+      .describe('Seconds to wait when rate limited and the limit gives no reset time.'),
+    auto_resume: z
+      .boolean()
+      .default(true)
+      .describe('On a usage limit, wait and continue instead of saving state and exiting.'),
+    retry_attempts: wholeNumber(0).default(10).describe('Maximum retries of a task after a transient failure.'),
+    on_failure: z
+      .enum(['stop', 'continue'])
+      .default('stop')
+      .describe('"stop": a stage with failed tasks stops the run; "continue": later stages still run.'),
+    logging,
+    state_dir: nonEmptyString()
+      .default('.orchestrator')
+      .describe('Where run state and the lock live, relative to the repository root.'),
+    worktrees,
+    git,
+    agent,
+    checks,
+    review,
+    budget,
+    resources,
+  })
+  .describe('milestone-orchestrator configuration.');
+
+/** Fully defaulted and normalised: durations are seconds, log level is lower case, `agent.command` a list or null. */
+export type Config = z.output<typeof configSchema>;
+
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}

@@ -1,0 +1,59 @@
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { changedPaths, gitQuery, gitRaw } from './client.js';
+
+export interface RepoInfo {
+  /** Top level of the main worktree, real path. */
+  root: string;
+  /** The shared .git directory (where info/exclude lives). */
+  commonDir: string;
+  /** Branch checked out in the main worktree; undefined when HEAD is detached. */
+  currentBranch: string | undefined;
+  headSha: string | undefined;
+}
+
+export type RepoProblem =
+  | { kind: 'not_a_repo'; dir: string }
+  | { kind: 'no_commits'; dir: string }
+  | { kind: 'bare'; dir: string };
+
+export async function inspectRepo(dir: string): Promise<{ repo?: RepoInfo; problem?: RepoProblem }> {
+  const inside = await gitQuery(dir, ['rev-parse', '--is-inside-work-tree']);
+  if (inside === undefined) {
+    const bare = await gitQuery(dir, ['rev-parse', '--is-bare-repository']);
+    return { problem: { kind: bare === 'true' ? 'bare' : 'not_a_repo', dir } };
+  }
+  // A linked worktree's toplevel is the worktree itself; the run always belongs to the main worktree.
+  const commonDir = path.resolve(dir, await gitRaw(dir, ['rev-parse', '--git-common-dir']));
+  const mainRoot = await realpath(path.dirname(commonDir));
+  const headSha = await gitQuery(mainRoot, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
+  if (!headSha) return { problem: { kind: 'no_commits', dir: mainRoot } };
+  const currentBranch = await gitQuery(mainRoot, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  return { repo: { root: mainRoot, commonDir, currentBranch: currentBranch || undefined, headSha } };
+}
+
+export async function branchSha(cwd: string, branch: string): Promise<string | undefined> {
+  return (await gitQuery(cwd, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])) || undefined;
+}
+
+export async function resolveCommit(cwd: string, rev: string): Promise<string | undefined> {
+  return (await gitQuery(cwd, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`])) || undefined;
+}
+
+/** Uncommitted changes (staged, unstaged or untracked, not ignored) in a working tree. */
+export async function isDirty(cwd: string): Promise<boolean> {
+  return (await changedPaths(cwd)).length > 0;
+}
+
+export async function isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean> {
+  return (await gitQuery(cwd, ['merge-base', '--is-ancestor', ancestor, descendant])) !== undefined;
+}
+
+export async function commitsBetween(cwd: string, from: string, to: string): Promise<number> {
+  return Number(await gitRaw(cwd, ['rev-list', '--count', `${from}..${to}`]));
+}
+
+/** A valid branch name by git's own rules. */
+export async function isValidBranchName(cwd: string, name: string): Promise<boolean> {
+  return (await gitQuery(cwd, ['check-ref-format', '--branch', name])) !== undefined;
+}

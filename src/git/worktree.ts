@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gitQuery, gitRaw } from './client.js';
+import { branchSha } from './repo.js';
+
+export interface WorktreeEntry {
+  path: string;
+  head: string | undefined;
+  /** Short branch name, undefined when detached. */
+  branch: string | undefined;
+}
+
+export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> {
+  const out = await gitRaw(repoRoot, ['worktree', 'list', '--porcelain']);
+  const entries: WorktreeEntry[] = [];
+  let current: WorktreeEntry | undefined;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('worktree ')) {
+      current = { path: line.slice('worktree '.length), head: undefined, branch: undefined };
+      entries.push(current);
+    } else if (current && line.startsWith('HEAD ')) {
+      current.head = line.slice('HEAD '.length);
+    } else if (current && line.startsWith('branch ')) {
+      current.branch = line.slice('branch '.length).replace(/^refs\/heads\//, '');
+    }
+  }
+  return entries;
+}
+
+export type PrepareOutcome =
+  | { kind: 'created' }
+  | { kind: 'reused' }
+  | { kind: 'leftover'; message: string; fix: string };
+
+export interface PrepareRequest {
+  repoRoot: string;
+  worktreePath: string;
+  branch: string;
+  baseSha: string;
+  /** On --resume an existing branch or worktree is the task's own earlier work: take it over. */
+  reuse: boolean;
+}
+
+/**
+ * Makes sure the task's worktree exists on its branch. Nothing the user made is ever removed: an unexpected
+ * leftover is reported with the command that clears it, and the user decides.
+ */
+export async function prepareTaskWorktree(req: PrepareRequest): Promise<PrepareOutcome> {
+  const { repoRoot, worktreePath, branch, baseSha, reuse } = req;
+  const registered = (await listWorktrees(repoRoot)).find((w) => samePath(w.path, worktreePath));
+  const existingBranch = await branchSha(repoRoot, branch);
+  const rel = path.relative(repoRoot, worktreePath) || worktreePath;
+  if (registered) {
+    if (registered.branch === branch && existsSync(worktreePath) && reuse) return { kind: 'reused' };
+    if (!existsSync(worktreePath)) await gitRaw(repoRoot, ['worktree', 'prune']);
+    else
+      return {
+        kind: 'leftover',
+        message: `worktree ${rel} already exists${registered.branch ? ` on branch ${registered.branch}` : ''} from an earlier run`,
+        fix: reuse
+          ? `git worktree remove ${rel}  (after saving anything you need from it)`
+          : `orchestrate --resume  to continue that run, or  orchestrate clean  to remove it`,
+      };
+  }
+  if (existsSync(worktreePath)) {
+    return {
+      kind: 'leftover',
+      message: `${rel} exists but is not a git worktree`,
+      fix: `move or delete ${rel} yourself; the orchestrator never deletes files it did not create`,
+    };
+  }
+  await mkdir(path.dirname(worktreePath), { recursive: true });
+  if (existingBranch) {
+    if (!reuse)
+      return {
+        kind: 'leftover',
+        message: `branch ${branch} already exists from an earlier run`,
+        fix: `orchestrate --resume  to continue that run, or  git branch -D ${branch}  if its work is not needed`,
+      };
+    await gitRaw(repoRoot, ['worktree', 'add', worktreePath, branch]);
+    return { kind: 'reused' };
+  }
+  await gitRaw(repoRoot, ['worktree', 'add', '-b', branch, worktreePath, baseSha]);
+  return { kind: 'created' };
+}
+
+/** Removes a worktree the orchestrator created. `force` discards its uncommitted changes. */
+export async function removeWorktree(repoRoot: string, worktreePath: string, force: boolean): Promise<void> {
+  await gitRaw(repoRoot, ['worktree', 'remove', ...(force ? ['--force'] : []), worktreePath]);
+}
+
+/**
+ * Keeps the orchestrator's own folders out of the user's `git status` without editing their .gitignore:
+ * .git/info/exclude is local to the clone and never committed.
+ */
+export async function ensureExcluded(commonDir: string, patterns: readonly string[]): Promise<void> {
+  const file = path.join(commonDir, 'info', 'exclude');
+  const existing = existsSync(file) ? await readFile(file, 'utf8') : '';
+  const lines = new Set(existing.split(/\r?\n/).map((l) => l.trim()));
+  const missing = patterns.filter((p) => !lines.has(p));
+  if (missing.length === 0) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  const prefix = existing.length > 0 && !existing.endsWith('\n') ? '\n' : '';
+  await appendFile(file, `${prefix}# milestone-orchestrator\n${missing.join('\n')}\n`);
+}
+
+export function samePath(a: string, b: string): boolean {
+  return path.resolve(a) === path.resolve(b);
+}
+
+export async function worktreeHead(worktreePath: string): Promise<string | undefined> {
+  return (await gitQuery(worktreePath, ['rev-parse', '--verify', '--quiet', 'HEAD'])) || undefined;
+}

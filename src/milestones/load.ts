@@ -1,0 +1,45 @@
+import { error, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
+import { compareIds } from './ids.js';
+import { parseMilestone, type ParseResult } from './parse.js';
+import { scanMilestonesFolder, type ScannedFile } from './scan.js';
+import type { Milestone } from './types.js';
+import { validateMilestones } from './validate.js';
+
+export interface LoadResult {
+  /** Every milestone file that could be read, sorted by id (stage, then letter), even if it has errors. */
+  milestones: Milestone[];
+  /** Everything found, errors and warnings, sorted by file and line. */
+  diagnostics: Diagnostic[];
+}
+
+/** Never throws for user-input problems; IO errors on unreadable files become diagnostics too. */
+export async function loadMilestones(opts: { repoRoot: string; milestonesDir: string }): Promise<LoadResult> {
+  const scan = await scanMilestonesFolder(opts.repoRoot, opts.milestonesDir);
+  const diagnostics: Diagnostic[] = [...scan.diagnostics];
+  const milestones: Milestone[] = [];
+  for (const file of scan.files) {
+    const parsed = parseSafely(file);
+    if (parsed.milestone) milestones.push(parsed.milestone);
+    diagnostics.push(...parsed.diagnostics);
+  }
+  milestones.sort((a, b) => compareIds(a.id, b.id));
+  diagnostics.push(...validateMilestones(milestones, { unloadableIds: scan.unloadableIds }));
+  return { milestones, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+/** A crash on one file is a bug, but it should not hide what is wrong with all the other files. */
+function parseSafely(file: ScannedFile): Partial<ParseResult> & { diagnostics: Diagnostic[] } {
+  try {
+    return parseMilestone(file);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return {
+      diagnostics: [
+        error('parse-failed', `could not parse "${file.file}": ${reason}`, {
+          file: file.file,
+          hint: 'this is a bug in the orchestrator; please report it together with this file',
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { RunState, TaskRecord } from '../state/run-state.js';
+import { runTotals } from '../state/run-state.js';
+import { writeFileAtomic } from '../state/atomic.js';
+
+export const BEGIN_MARKER = '<!-- milestone-orchestrator:begin (generated; edits inside this block are overwritten) -->';
+export const END_MARKER = '<!-- milestone-orchestrator:end -->';
+
+/** The generated block, markers included. Pure. */
+export function renderTasksBlock(state: RunState): string {
+  const lines: string[] = [BEGIN_MARKER, '', `## Progress — run ${state.runId}`, ''];
+  const totals = runTotals(state);
+  const all = Object.values(state.tasks);
+  const done = all.filter((t) => t.status === 'done').length;
+  lines.push(
+    `Status: **${state.status}** · ${done}/${all.length} tasks done · cost $${totals.costUsd.toFixed(4)} · ` +
+      `tokens ${totals.usage.inputTokens} in / ${totals.usage.outputTokens} out · target \`${state.targetBranch}\`` +
+      (state.integrationBranch ? ` (merged result on \`${state.integrationBranch}\`)` : ''),
+    '',
+  );
+  if (state.pause) lines.push(`Paused until ${state.pause.until}: ${state.pause.reason}`, '');
+  if (state.message) lines.push(`> ${state.message.replace(/\n/g, ' ')}`, '');
+  for (const stage of state.stages) {
+    const tasks = all.filter((t) => t.stage === stage.stage).sort((a, b) => a.id.localeCompare(b.id));
+    lines.push(`### Stage ${stage.stage} — ${stage.status}${stage.note ? ` (${stage.note})` : ''}`, '');
+    lines.push('| Task | Title | Status | Cost | Tokens (in/out) | Turns | Duration | Branch | Commit |');
+    lines.push('|---|---|---|---|---|---|---|---|---|');
+    for (const t of tasks) lines.push(taskRow(t));
+    lines.push('');
+  }
+  lines.push(`_Updated ${state.updatedAt}_`, '', END_MARKER);
+  return lines.join('\n');
+}
+
+function taskRow(t: TaskRecord): string {
+  const status = `${statusIcon(t)} ${t.status}${t.phase && t.status === 'running' ? ` (${t.phase})` : ''}${t.reason && t.status !== 'done' ? `: ${t.reason}` : ''}`;
+  return `| ${t.id} | ${cell(t.title)} | ${cell(status)} | $${t.costUsd.toFixed(4)} | ${t.usage.inputTokens}/${t.usage.outputTokens} | ${t.turns} | ${formatDuration(t.durationMs)} | \`${t.branch}\` | ${t.headSha ? `\`${t.headSha.slice(0, 7)}\`` : '—'} |`;
+}
+
+function statusIcon(t: TaskRecord): string {
+  switch (t.status) {
+    case 'done':
+      return t.merged ? '✅' : '☑️';
+    case 'running':
+      return '🔄';
+    case 'failed':
+      return '❌';
+    case 'needs_attention':
+      return '⚠️';
+    case 'skipped':
+      return '⏭️';
+    case 'blocked':
+    case 'pending':
+      return '⏳';
+    default: {
+      const never: never = t.status;
+      return String(never);
+    }
+  }
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+/**
+ * Puts the block into the document: replaces the existing block, or appends one. Everything outside the
+ * markers stays byte for byte, line endings included.
+ */
+export function spliceBlock(document: string, block: string): string {
+  const begin = document.indexOf(BEGIN_MARKER.slice(0, 35));
+  const end = document.indexOf(END_MARKER);
+  const eol = document.includes('\r\n') ? '\r\n' : '\n';
+  const body = block.replace(/\n/g, eol);
+  if (begin !== -1 && end > begin) return document.slice(0, begin) + body + document.slice(end + END_MARKER.length);
+  if (document.length === 0) return `# Tasks${eol}${eol}${body}${eol}`;
+  const sep = document.endsWith(eol) ? eol : `${eol}${eol}`;
+  return `${document}${sep}${body}${eol}`;
+}
+
+export async function writeTasksMd(file: string, state: RunState): Promise<void> {
+  const current = existsSync(file) ? await readFile(file, 'utf8') : '';
+  const next = spliceBlock(current, renderTasksBlock(state));
+  if (next !== current) await writeFileAtomic(file, next);
+}

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import type { AgentAdapter } from '../agents/types.js';
+import type { Config } from '../config/schema.js';
+import type { RepoInfo } from '../git/repo.js';
+import type { Milestone, MilestoneId } from '../milestones/types.js';
+import type { Plan } from '../plan/types.js';
+import type { Logger } from '../report/logger.js';
+import type { RunState } from '../state/run-state.js';
+
+export interface RunPaths {
+  stateDir: string;
+  stateFile: string;
+  lockFile: string;
+  worktreeDir: string;
+  mergeWorktree: string;
+  logDir: string;
+  /** This run's transcripts. */
+  runLogDir: string;
+  tasksMd: string;
+}
+
+export function runPaths(repoRoot: string, config: Config, runId: string): RunPaths {
+  const stateDir = path.resolve(repoRoot, config.state_dir);
+  const worktreeDir = path.resolve(repoRoot, config.worktrees.dir);
+  const logDir = path.resolve(repoRoot, config.logging.log_dir);
+  return {
+    stateDir,
+    stateFile: path.join(stateDir, 'run-state.json'),
+    lockFile: path.join(stateDir, 'lock'),
+    worktreeDir,
+    mergeWorktree: path.join(worktreeDir, '_merge'),
+    logDir,
+    runLogDir: path.join(logDir, `run-${runId}`),
+    tasksMd: path.join(repoRoot, 'TASKS.md'),
+  };
+}
+
+export interface RunContext {
+  repo: RepoInfo;
+  config: Config;
+  paths: RunPaths;
+  milestones: ReadonlyMap<MilestoneId, Milestone>;
+  plan: Plan;
+  state: RunState;
+  /** Saves the state file and TASKS.md, in order, atomically. Safe to call without awaiting. */
+  persist: () => Promise<void>;
+  adapter: AgentAdapter;
+  logger: Logger;
+  taskTemplate: string;
+  /** True on --resume: existing task branches and worktrees are this run's own. */
+  resuming: boolean;
+}
+
+export function branchFor(config: Config, id: MilestoneId): string {
+  return `${config.worktrees.branch_prefix}${id}`;
+}
+
+export function integrationBranchFor(config: Config): string {
+  return `${config.worktrees.branch_prefix}integration`;
+}
+
+export function rel(repoRoot: string, p: string): string {
+  return path.relative(repoRoot, p).split(path.sep).join('/');
+}

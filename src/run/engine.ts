@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { AgentAdapter } from '../agents/types.js';
+import type { Config } from '../config/schema.js';
+import { branchSha } from '../git/repo.js';
+import type { RepoInfo } from '../git/repo.js';
+import { ensureExcluded } from '../git/worktree.js';
+import type { Milestone, MilestoneId } from '../milestones/types.js';
+import type { Plan } from '../plan/types.js';
+import type { Logger } from '../report/logger.js';
+import { timestampForFile } from '../report/logger.js';
+import { writeTasksMd } from '../report/tasks-md.js';
+import { runSchedule } from '../scheduler/index.js';
+import type { SchedulerState } from '../scheduler/types.js';
+import { acquireLock } from '../state/lock.js';
+import { emptyUsage, RunStateStore, type RunState, type RunStatus, type StageRecord, type TaskRecord } from '../state/run-state.js';
+import { branchFor, rel, runPaths, type RunContext, type RunPaths } from './context.js';
+import { loadTemplate } from './prompt.js';
+import { settleStage } from './stage.js';
+import { runTask } from './task.js';
+
+export interface RunRequest {
+  repo: RepoInfo;
+  config: Config;
+  milestones: readonly Milestone[];
+  plan: Plan;
+  /** Ids this run executes (already validated by selectTasks). */
+  selected: MilestoneId[];
+  /** Ids done in an earlier run: reported, never run again. */
+  carriedOver: MilestoneId[];
+  /** The state being resumed, if --resume. */
+  previous?: RunState;
+  adapter: AgentAdapter;
+  logger: Logger;
+  signal: AbortSignal;
+  command: string;
+}
+
+export type RunEnd =
+  | { kind: 'finished'; state: RunState }
+  | { kind: 'locked'; message: string }
+  | { kind: 'refused'; message: string };
+
+/** The thin shell around the pure scheduler: lock, state, worktrees, agents, merges, TASKS.md. */
+export async function executeRun(req: RunRequest): Promise<RunEnd> {
+  const runId = req.previous?.runId ?? newRunId();
+  const paths = runPaths(req.repo.root, req.config, runId);
+  const lock = await acquireLock(paths.lockFile, req.command);
+  if (!lock.acquired) return { kind: 'locked', message: lock.reason };
+  try {
+    if (lock.tookOverFrom) req.logger.warn(`took over a stale lock from pid ${lock.tookOverFrom.pid} (no longer running)`);
+    return await runLocked(req, runId, paths);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promise<RunEnd> {
+  const resuming = req.previous !== undefined;
+  if (!resuming) {
+    const leftovers = await findLeftovers(req, req.selected);
+    if (leftovers.length > 0) {
+      return {
+        kind: 'refused',
+        message:
+          `branches from an earlier run exist: ${leftovers.join(', ')}. Continue that run with  orchestrate --resume, ` +
+          `or remove them with  orchestrate clean --all  (or git branch -D ${leftovers.join(' ')})`,
+      };
+    }
+  }
+  await ensureExcluded(req.repo.commonDir, [
+    `/${rel(req.repo.root, paths.worktreeDir)}/`,
+    `/${rel(req.repo.root, paths.stateDir)}/`,
+    `/${rel(req.repo.root, paths.logDir)}/`,
+  ]);
+  await mkdir(paths.runLogDir, { recursive: true });
+  const target = req.previous?.targetBranch ?? req.config.git.target_branch ?? req.repo.currentBranch;
+  const targetSha = target ? await branchSha(req.repo.root, target) : undefined;
+  if (!target || !targetSha) {
+    return { kind: 'refused', message: `target branch ${target ?? '(none: HEAD is detached)'} does not exist; check out a branch or set git.target_branch` };
+  }
+  const state = req.previous ?? newState(req, runId, paths, target, targetSha);
+  if (resuming) prepareResume(state, req);
+  state.status = 'running';
+  delete state.finishedAt;
+
+  const store = new RunStateStore(paths.stateFile);
+  const ctx: RunContext = {
+    repo: req.repo,
+    config: req.config,
+    paths,
+    milestones: new Map(req.milestones.map((m) => [m.id, m])),
+    plan: req.plan,
+    state,
+    persist: serialPersist(store, state, paths, req.logger),
+    adapter: req.adapter,
+    logger: req.logger,
+    taskTemplate: await loadTemplate(req.config.agent.prompt_template ? `${req.repo.root}/${req.config.agent.prompt_template}` : undefined),
+    resuming,
+  };
+  await ctx.persist();
+  req.logger.info(`run ${runId}: ${req.selected.length} task(s) on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
+
+  const result = await runSchedule(req.plan, {
+    selected: req.selected,
+    done: req.carriedOver,
+    maxParallel: req.config.max_parallel_tasks,
+    onFailure: req.config.on_failure,
+    signal: req.signal,
+    runTask: (id, signal) => runTask(ctx, ctx.milestones.get(id)!, signal),
+    settleStage: (_stage, outcome) => settleStage(ctx, outcome),
+    onChange: (s) => {
+      syncStatuses(state, s);
+      void ctx.persist();
+    },
+  });
+  syncStatuses(state, result.state);
+  state.status = finalStatus(result.ok, req.signal.aborted, result.stoppedReason);
+  state.finishedAt = new Date().toISOString();
+  if (result.stoppedReason) state.message = result.stoppedReason;
+  else delete state.message;
+  await ctx.persist();
+  return { kind: 'finished', state };
+}
+
+function finalStatus(ok: boolean, aborted: boolean, stoppedReason: string | undefined): RunStatus {
+  if (aborted) return 'interrupted';
+  if (ok) return 'completed';
+  return stoppedReason ? 'stopped' : 'failed';
+}
+
+function syncStatuses(state: RunState, s: SchedulerState): void {
+  for (const t of s.tasks) {
+    const rec = state.tasks[t.id];
+    if (!rec) continue;
+    rec.status = t.status;
+    if (t.reason) rec.reason = t.reason;
+    else if (t.status === 'running' || t.status === 'done') delete rec.reason;
+  }
+  for (const st of s.stages) {
+    const rec = state.stages.find((r) => r.stage === st.stage);
+    if (rec && rec.status === 'pending' && st.phase !== 'waiting') rec.status = 'running';
+  }
+}
+
+/** Saves state then TASKS.md, one write at a time, latest state last; a failed write is logged, not fatal. */
+function serialPersist(store: RunStateStore, state: RunState, paths: RunPaths, logger: Logger): () => Promise<void> {
+  let chain: Promise<void> = Promise.resolve();
+  return () => {
+    const snapshot = structuredClone(state);
+    chain = chain
+      .then(() => store.save(snapshot))
+      .then(() => writeTasksMd(paths.tasksMd, snapshot))
+      .catch((err: unknown) => logger.error(`could not save run state: ${(err as Error).message}`));
+    return chain;
+  };
+}
+
+function newRunId(): string {
+  return `${timestampForFile(new Date())}-${randomBytes(2).toString('hex')}`;
+}
+
+function newState(req: RunRequest, runId: string, paths: RunPaths, target: string, targetSha: string): RunState {
+  const now = new Date().toISOString();
+  const tasks: Record<MilestoneId, TaskRecord> = {};
+  const stagesInRun = new Set<number>();
+  for (const m of req.milestones) {
+    const selected = req.selected.includes(m.id);
+    const carried = req.carriedOver.includes(m.id);
+    if (!selected && !carried) continue;
+    if (selected) stagesInRun.add(m.stage);
+    tasks[m.id] = newTaskRecord(req.config, m, carried ? 'done' : 'pending', paths, req.repo.root);
+    if (carried) tasks[m.id]!.merged = true;
+  }
+  const stages: StageRecord[] = [...stagesInRun].sort((a, b) => a - b).map((stage) => ({ stage, status: 'pending' }));
+  if (stages[0]) stages[0].baseSha = targetSha;
+  return {
+    version: 1,
+    runId,
+    status: 'running',
+    startedAt: now,
+    updatedAt: now,
+    targetBranch: target,
+    targetStartSha: targetSha,
+    selected: [...req.selected],
+    stages,
+    tasks,
+    logDir: rel(req.repo.root, paths.runLogDir),
+  };
+}
+
+function newTaskRecord(config: Config, m: Milestone, status: TaskRecord['status'], paths: RunPaths, root: string): TaskRecord {
+  return {
+    id: m.id,
+    stage: m.stage,
+    title: m.title,
+    status,
+    branch: branchFor(config, m.id),
+    worktree: rel(root, `${paths.worktreeDir}/${m.id}`),
+    attempts: 0,
+    turns: 0,
+    costUsd: 0,
+    usage: emptyUsage(),
+    durationMs: 0,
+    transcripts: [],
+  };
+}
+
+/**
+ * Everything not done runs again: tasks caught mid-flight by a crash or Ctrl-C, and failed or skipped ones
+ * (the user has presumably fixed the cause). Their recorded session is resumed where possible.
+ */
+function prepareResume(state: RunState, req: RunRequest): void {
+  for (const id of req.selected) {
+    const rec = state.tasks[id];
+    if (!rec || rec.status === 'done') continue;
+    rec.status = 'pending';
+    delete rec.reason;
+    delete rec.phase;
+  }
+  state.selected = [...req.selected];
+}
+
+async function findLeftovers(req: RunRequest, ids: readonly MilestoneId[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const id of ids) {
+    const branch = branchFor(req.config, id);
+    if (await branchSha(req.repo.root, branch)) found.push(branch);
+  }
+  return found;
+}

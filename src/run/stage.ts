@@ -1,0 +1,94 @@
+import { gitRaw } from '../git/client.js';
+import { advanceTarget, mergeInWorktree } from '../git/merge.js';
+import { branchSha, isAncestor } from '../git/repo.js';
+import type { StageOutcome, SettleResult } from '../scheduler/types.js';
+import type { StageRecord } from '../state/run-state.js';
+import { integrationBranchFor, type RunContext } from './context.js';
+
+/**
+ * When a stage has settled: merge its done task branches into the target in milestone order, outside the user's
+ * working tree, and make the result the next stage's base.
+ */
+export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promise<SettleResult> {
+  const stage = ctx.state.stages.find((s) => s.stage === outcome.stage);
+  if (!stage?.baseSha) return { ok: false, reason: `stage ${outcome.stage} has no base commit` };
+  // A re-run of a stage (resume after a partial failure) builds on what was merged before.
+  const start = stage.mergedSha ?? stage.baseSha;
+  const done = outcome.tasks
+    .filter((t) => t.status === 'done' && !ctx.state.tasks[t.id]?.merged)
+    .map((t) => t.id)
+    .sort();
+  stage.status = 'merging';
+  await ctx.persist();
+
+  const branches = done.map((id) => {
+    const rec = ctx.state.tasks[id]!;
+    return { branch: rec.branch, message: `Merge milestone ${id}: ${rec.title}` };
+  });
+  const mergedSha =
+    (await alreadyMerged(ctx, start, branches.map((b) => b.branch))) ?? (await merge(ctx, stage, start, branches));
+  if (typeof mergedSha !== 'string') return mergedSha;
+
+  stage.mergedSha = mergedSha;
+  for (const id of done) ctx.state.tasks[id]!.merged = true;
+  const advanced = await advanceTarget({
+    repoRoot: ctx.repo.root,
+    target: ctx.state.targetBranch,
+    expectedOld: ctx.state.targetStartSha,
+    newSha: mergedSha,
+    integrationBranch: integrationBranchFor(ctx.config),
+    ownFiles: ['TASKS.md'],
+  });
+  if (advanced.moved) {
+    ctx.logger.info(`stage ${stage.stage}: merged ${done.join(', ') || 'nothing'} into ${ctx.state.targetBranch} (${mergedSha.slice(0, 7)})`);
+  } else {
+    ctx.state.integrationBranch = advanced.integrationBranch;
+    ctx.logger.warn(
+      `stage ${stage.stage}: merged result kept on ${advanced.integrationBranch}, not ${ctx.state.targetBranch}: ${advanced.reason}. ` +
+        `Take it with: git merge --ff-only ${advanced.integrationBranch}`,
+    );
+  }
+  stage.status = outcome.failures.length > 0 ? 'failed' : 'merged';
+  const next = ctx.state.stages.find((s) => s.stage > stage.stage);
+  if (next) next.baseSha = mergedSha;
+  await ctx.persist();
+  return { ok: true };
+}
+
+/**
+ * A resumed run may find this stage's merge already done (the crash came after the merge, before the state
+ * was saved): the target (or integration branch) already holds every branch on top of the stage base.
+ */
+async function alreadyMerged(ctx: RunContext, start: string, branches: string[]): Promise<string | undefined> {
+  if (branches.length === 0) return undefined;
+  for (const candidate of [ctx.state.integrationBranch, ctx.state.targetBranch]) {
+    if (!candidate) continue;
+    const head = await branchSha(ctx.repo.root, candidate);
+    if (!head || head === start || !(await isAncestor(ctx.repo.root, start, head))) continue;
+    const all = await Promise.all(branches.map((b) => isAncestor(ctx.repo.root, b, head)));
+    if (all.every(Boolean)) return head;
+  }
+  return undefined;
+}
+
+async function merge(ctx: RunContext, stage: StageRecord, start: string, branches: { branch: string; message: string }[]): Promise<string | SettleResult> {
+  if (branches.length === 0) return start;
+  const result = await mergeInWorktree({
+    repoRoot: ctx.repo.root,
+    mergeWorktreePath: ctx.paths.mergeWorktree,
+    baseSha: start,
+    branches,
+  });
+  if (result.ok) return result.sha;
+  stage.status = 'failed';
+  stage.note = `merge conflict: ${result.conflict.detail}`;
+  await gitRaw(ctx.repo.root, ['worktree', 'prune']).catch(() => undefined);
+  await ctx.persist();
+  return {
+    ok: false,
+    reason:
+      `${result.conflict.detail}. ${ctx.state.targetBranch} was left as it was. ` +
+      `To resolve by hand, on ${ctx.state.targetBranch} run: git merge ${branches.map((b) => b.branch).join(' ')} ` +
+      `(one at a time, resolving conflicts), then orchestrate --resume`,
+  };
+}

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { MilestoneId } from '../milestones/types.js';
+import type { TaskStatus } from '../scheduler/types.js';
+import { AtomicWriter } from './atomic.js';
+
+export const STATE_VERSION = 1;
+export const STATE_FILE = 'run-state.json';
+
+/** Where a running task is; shown live and kept so a resume knows what was interrupted. */
+export type TaskPhase = 'setup' | 'agent' | 'commit' | 'checks' | 'review' | 'merge';
+
+export interface TaskUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheCreationInputTokens: number;
+}
+
+export interface TaskRecord {
+  id: MilestoneId;
+  stage: number;
+  title: string;
+  status: TaskStatus;
+  phase?: TaskPhase;
+  reason?: string;
+  branch: string;
+  /** Relative to the repository root. */
+  worktree: string;
+  baseSha?: string;
+  headSha?: string;
+  sessionId?: string;
+  /** Agent invocations so far (first run, resumes, retries). */
+  attempts: number;
+  turns: number;
+  costUsd: number;
+  usage: TaskUsage;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs: number;
+  /** Commits on the task branch beyond its base. */
+  commits?: number;
+  merged?: boolean;
+  /** Relative to the repository root. */
+  transcripts: string[];
+}
+
+export type StageStatus = 'pending' | 'running' | 'merging' | 'merged' | 'failed';
+
+export interface StageRecord {
+  stage: number;
+  status: StageStatus;
+  /** What this stage's task branches start from: the merged result of every earlier stage. */
+  baseSha?: string;
+  mergedSha?: string;
+  note?: string;
+}
+
+export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'interrupted' | 'stopped';
+
+export interface RunState {
+  version: typeof STATE_VERSION;
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  targetBranch: string;
+  targetStartSha: string;
+  /** Set when the target branch could not be moved safely: the merged result lives here instead. */
+  integrationBranch?: string;
+  selected: MilestoneId[];
+  stages: StageRecord[];
+  tasks: Record<MilestoneId, TaskRecord>;
+  pause?: { until: string; reason: string };
+  /** Relative to the repository root. */
+  logDir: string;
+  message?: string;
+}
+
+export function stateFilePath(repoRoot: string, stateDir: string): string {
+  return path.resolve(repoRoot, stateDir, STATE_FILE);
+}
+
+export type LoadStateResult =
+  | { kind: 'none' }
+  | { kind: 'ok'; state: RunState }
+  | { kind: 'corrupt'; problem: string };
+
+export async function loadRunState(file: string): Promise<LoadStateResult> {
+  if (!existsSync(file)) return { kind: 'none' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    return { kind: 'corrupt', problem: `not valid JSON (${(err as Error).message})` };
+  }
+  const problem = shapeProblem(parsed);
+  if (problem) return { kind: 'corrupt', problem };
+  return { kind: 'ok', state: parsed as RunState };
+}
+
+function shapeProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'not an object';
+  const v = value as Partial<RunState>;
+  if (v.version !== STATE_VERSION) return `unsupported version ${JSON.stringify(v.version)} (expected ${STATE_VERSION})`;
+  if (typeof v.runId !== 'string' || typeof v.targetBranch !== 'string') return 'missing runId or targetBranch';
+  if (!Array.isArray(v.stages) || typeof v.tasks !== 'object' || v.tasks === null) return 'missing stages or tasks';
+  return undefined;
+}
+
+/** Persists every transition atomically, in order. */
+export class RunStateStore {
+  private readonly writer: AtomicWriter;
+  constructor(readonly file: string) {
+    this.writer = new AtomicWriter(file);
+  }
+
+  save(state: RunState): Promise<void> {
+    state.updatedAt = new Date().toISOString();
+    return this.writer.write(`${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+}
+
+export function emptyUsage(): TaskUsage {
+  return { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
+}
+
+export function runTotals(state: RunState): { costUsd: number; usage: TaskUsage; durationMs: number } {
+  const usage = emptyUsage();
+  let costUsd = 0;
+  let durationMs = 0;
+  for (const t of Object.values(state.tasks)) {
+    costUsd += t.costUsd;
+    durationMs += t.durationMs;
+    usage.inputTokens += t.usage.inputTokens;
+    usage.outputTokens += t.usage.outputTokens;
+    usage.cacheReadInputTokens += t.usage.cacheReadInputTokens;
+    usage.cacheCreationInputTokens += t.usage.cacheCreationInputTokens;
+  }
+  return { costUsd, usage, durationMs };
+}

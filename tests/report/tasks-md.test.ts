@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { BEGIN_MARKER, END_MARKER, renderTasksBlock, spliceBlock } from '../../src/report/tasks-md.js';
+import { emptyUsage, type RunState } from '../../src/state/run-state.js';
+
+function state(): RunState {
+  return {
+    version: 1,
+    runId: 'r1',
+    status: 'running',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:01.000Z',
+    targetBranch: 'main',
+    targetStartSha: 'a'.repeat(40),
+    selected: ['1A', '1B'],
+    stages: [{ stage: 1, status: 'running', baseSha: 'a'.repeat(40) }],
+    tasks: {
+      '1A': { id: '1A', stage: 1, title: 'Pipes | in title', status: 'done', branch: 'milestone/1A', worktree: '.worktree/1A', attempts: 1, turns: 3, costUsd: 0.125, usage: { ...emptyUsage(), inputTokens: 10, outputTokens: 20 }, durationMs: 65_000, transcripts: [], headSha: 'b'.repeat(40), merged: true },
+      '1B': { id: '1B', stage: 1, title: 'Second', status: 'failed', reason: 'agent crashed', branch: 'milestone/1B', worktree: '.worktree/1B', attempts: 1, turns: 0, costUsd: 0, usage: emptyUsage(), durationMs: 0, transcripts: [] },
+    },
+    logDir: 'logs/run-r1',
+  };
+}
+
+describe('TASKS.md', () => {
+  it('renders one row per task with status, cost, tokens and commit', () => {
+    const block = renderTasksBlock(state());
+    expect(block.startsWith(BEGIN_MARKER)).toBe(true);
+    expect(block.endsWith(END_MARKER)).toBe(true);
+    expect(block).toContain('| 1A | Pipes \\| in title | ✅ done | $0.1250 | 10/20 | 3 | 1m 5s | `milestone/1A` | `bbbbbbb` |');
+    expect(block).toContain('❌ failed: agent crashed');
+    expect(block).toContain('1/2 tasks done');
+  });
+
+  it('keeps everything outside the markers byte for byte, CRLF included', () => {
+    const before = '# My tasks\r\n\r\nNotes I wrote.\r\n';
+    const after = 'Trailing notes\r\n';
+    const first = spliceBlock(before, renderTasksBlock(state()));
+    expect(first.startsWith(before)).toBe(true);
+    const withTail = first + after;
+    const second = spliceBlock(withTail, renderTasksBlock({ ...state(), status: 'completed' }));
+    expect(second.startsWith(before)).toBe(true);
+    expect(second.endsWith(`${END_MARKER}\r\n${after}`)).toBe(true);
+    expect(second).toContain('**completed**');
+    expect(second.split(BEGIN_MARKER)).toHaveLength(2);
+  });
+});

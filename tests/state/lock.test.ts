@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { acquireLock } from '../../src/state/lock.js';
+
+let dir: string;
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('one run per repository', () => {
+  it('refuses a second holder and names the first', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mo-lock-'));
+    const file = path.join(dir, 'lock');
+    const first = await acquireLock(file, 'orchestrate');
+    expect(first.acquired).toBe(true);
+    // A live process other than us holds it: simulate with a child that sleeps.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      writeFileSync(file, JSON.stringify({ pid: child.pid, host: hostname(), startedAt: 'then', command: 'orchestrate --stage 1' }));
+      const second = await acquireLock(file, 'orchestrate');
+      expect(second.acquired).toBe(false);
+      if (!second.acquired) expect(second.reason).toContain(`pid ${child.pid}`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('takes over a stale lock whose process is gone, and releases only its own', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mo-lock-'));
+    const file = path.join(dir, 'lock');
+    const child = spawn(process.execPath, ['-e', '0']);
+    const deadPid = child.pid!;
+    await new Promise((r) => child.on('exit', r));
+    writeFileSync(file, JSON.stringify({ pid: deadPid, host: hostname(), startedAt: 'then', command: 'x' }));
+    const taken = await acquireLock(file, 'orchestrate');
+    expect(taken.acquired).toBe(true);
+    if (!taken.acquired) return;
+    expect(taken.tookOverFrom?.pid).toBe(deadPid);
+    expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
+    await taken.release();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('lets exactly one of many concurrent starters win', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mo-lock-'));
+    const file = path.join(dir, 'lock');
+    const results = await Promise.all(Array.from({ length: 8 }, () => acquireLock(file, 'x')));
+    expect(results.filter((r) => r.acquired)).toHaveLength(1);
+  });
+});
