@@ -28,6 +28,8 @@ export interface AgentRunRequest {
   /** Where the raw transcript (every stdout line, then stderr) is written. */
   transcriptPath: string;
   signal?: AbortSignal;
+  /** Called once the agent process exists: its pid is also its process group id. */
+  onSpawn?: (pid: number) => void;
   /** Called for every parsed event, for live progress (turns, tokens, last tool). */
   onProgress?: (progress: AgentProgress) => void;
 }

@@ -1,9 +1,9 @@
-import { execa } from 'execa';
+import { runProcessGroup } from '../util/process.js';
 
 export interface CommandResult {
   command: string;
   ok: boolean;
-  exitCode: number | undefined;
+  exitCode: number | null;
   timedOut: boolean;
   /** Combined stdout and stderr, the last part only: enough to report, never unbounded. */
   outputTail: string;
@@ -13,55 +13,35 @@ export interface CommandResult {
 const TAIL_CHARS = 4000;
 
 /**
- * Runs one user-configured command (set-up, checks) through the shell, in its own process group so that a
- * timeout or a cancellation ends everything it started: SIGTERM to the group, then SIGKILL after a grace period.
+ * Runs one user-configured command (set-up, checks) through the shell, in its own process group, so a timeout or
+ * a cancellation ends everything it started (SIGTERM to the group, then SIGKILL).
  */
 export async function runCommand(command: string, opts: { cwd: string; timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; graceMs?: number }): Promise<CommandResult> {
-  const started = Date.now();
-  const child = execa(command, {
+  const lines: string[] = [];
+  let kept = 0;
+  const result = await runProcessGroup({
+    file: process.platform === 'win32' ? 'cmd.exe' : '/bin/sh',
+    args: process.platform === 'win32' ? ['/d', '/s', '/c', command] : ['-c', command],
     cwd: opts.cwd,
-    shell: true,
-    detached: true,
-    all: true,
-    reject: false,
-    stdin: 'ignore',
-    env: opts.env,
-    extendEnv: true,
+    env: { ...process.env, ...opts.env },
+    timeoutMs: opts.timeoutMs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    killGraceMs: opts.graceMs ?? 3000,
+    maxStderrChars: TAIL_CHARS,
+    onStdoutLine: (line) => {
+      lines.push(line);
+      kept += line.length + 1;
+      while (kept > TAIL_CHARS && lines.length > 1) kept -= lines.shift()!.length + 1;
+    },
   });
-  let timedOut = false;
-  const killGroup = (why: 'timeout' | 'abort') => {
-    if (why === 'timeout') timedOut = true;
-    signalGroup(child.pid, 'SIGTERM');
-    const hard = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), opts.graceMs ?? 3000);
-    hard.unref();
+  const output = [lines.join('\n'), result.stderr].filter((s) => s.trim().length > 0).join('\n');
+  const timedOut = result.killReason === 'timeout';
+  return {
+    command,
+    ok: result.started && result.exitCode === 0 && result.killReason === undefined,
+    exitCode: result.exitCode,
+    timedOut,
+    outputTail: result.spawnError ? result.spawnError.message : output,
+    durationMs: result.durationMs,
   };
-  const timer = setTimeout(() => killGroup('timeout'), opts.timeoutMs);
-  const onAbort = () => killGroup('abort');
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const result = await child;
-    const output = typeof result.all === 'string' ? result.all : '';
-    return {
-      command,
-      ok: result.exitCode === 0 && !timedOut,
-      exitCode: result.exitCode,
-      timedOut,
-      outputTail: output.length > TAIL_CHARS ? `…${output.slice(-TAIL_CHARS)}` : output,
-      durationMs: Date.now() - started,
-    };
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
-    // Whatever the command left running in its group goes with it.
-    signalGroup(child.pid, 'SIGKILL');
-  }
-}
-
-function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    /* already gone */
-  }
 }

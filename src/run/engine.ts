@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { AgentAdapter } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
 import { branchSha } from '../git/repo.js';
@@ -15,6 +16,7 @@ import type { SchedulerState } from '../scheduler/types.js';
 import { acquireLock } from '../state/lock.js';
 import { emptyUsage, RunStateStore, type RunState, type RunStatus, type StageRecord, type TaskRecord } from '../state/run-state.js';
 import { branchFor, rel, runPaths, type RunContext, type RunPaths } from './context.js';
+import { stopOrphanedAgent } from './orphans.js';
 import { loadTemplate } from './prompt.js';
 import { settleStage } from './stage.js';
 import { runTask } from './task.js';
@@ -80,7 +82,10 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
     return { kind: 'refused', message: `target branch ${target ?? '(none: HEAD is detached)'} does not exist; check out a branch or set git.target_branch` };
   }
   const state = req.previous ?? newState(req, runId, paths, target, targetSha);
-  if (resuming) prepareResume(state, req);
+  if (resuming) {
+    prepareResume(state, req);
+    await stopOrphanedAgents(state, req);
+  }
   state.status = 'running';
   delete state.finishedAt;
 
@@ -219,6 +224,15 @@ function prepareResume(state: RunState, req: RunRequest): void {
     delete rec.phase;
   }
   state.selected = [...req.selected];
+}
+
+async function stopOrphanedAgents(state: RunState, req: RunRequest): Promise<void> {
+  for (const rec of Object.values(state.tasks)) {
+    if (rec.agentPid === undefined) continue;
+    const outcome = await stopOrphanedAgent(rec.agentPid, path.resolve(req.repo.root, rec.worktree));
+    if (outcome === 'stopped') req.logger.warn(`[${rec.id}] stopped agent pid ${rec.agentPid} left running by the interrupted run`);
+    delete rec.agentPid;
+  }
 }
 
 async function findLeftovers(req: RunRequest, ids: readonly MilestoneId[]): Promise<string[]> {

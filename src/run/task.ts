@@ -152,6 +152,10 @@ async function invokeAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, workt
     idleTimeoutMs: agent.idle_timeout * 1000,
     transcriptPath: transcript,
     signal,
+    onSpawn: (pid) => {
+      rec.agentPid = pid;
+      void ctx.persist();
+    },
     onProgress: (p) => {
       if (p.sessionId && p.sessionId !== rec.sessionId) {
         // Known as soon as the agent starts, so a crash from here on can resume this session.
@@ -160,6 +164,7 @@ async function invokeAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, workt
       }
     },
   });
+  delete rec.agentPid;
   recordUsage(rec, result);
   ctx.logger.info(
     `[${m.id}] agent ${result.ok ? 'finished' : `failed (${result.failure?.kind})`}: ${result.numTurns} turns, $${result.costUsd.toFixed(4)}`,

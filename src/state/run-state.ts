@@ -31,6 +31,8 @@ export interface TaskRecord {
   baseSha?: string;
   headSha?: string;
   sessionId?: string;
+  /** The running agent's pid (= its process group): after a crash, a resume stops it before starting again. */
+  agentPid?: number;
   /** Agent invocations so far (first run, resumes, retries). */
   attempts: number;
   turns: number;

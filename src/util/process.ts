@@ -31,6 +31,8 @@ export interface ProcessGroupOptions {
   onStdoutLine: (line: string) => void;
   /** How much stderr to keep (the tail). */
   maxStderrChars?: number;
+  /** Called once the process exists, with its pid (= its process group id), e.g. to record it for a crash-resume. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ProcessGroupResult {
@@ -75,6 +77,7 @@ export async function runProcessGroup(opts: ProcessGroupOptions): Promise<Proces
   const pid = sub.pid;
   const run = new GroupRun(opts, pid);
   run.attach(sub);
+  if (pid !== undefined) opts.onSpawn?.(pid);
   const execaResult = await sub;
   run.finish();
   if (pid === undefined) {

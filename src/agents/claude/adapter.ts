@@ -103,6 +103,7 @@ async function runClaude(opts: ClaudeAdapterOptions, req: AgentRunRequest): Prom
       idleTimeoutMs: req.idleTimeoutMs,
       signal: req.signal,
       killGraceMs,
+      ...(req.onSpawn ? { onSpawn: req.onSpawn } : {}),
       onStdoutLine: (line) => {
         transcript.line(line);
         if (consumeLine(state, line) !== undefined) notifyProgress(req, state, warnings);

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CLI, runCli } from '../support/cli.js';
+import { makeEngineRepo, milestone, readAgentLog, readState } from '../support/engine-fixture.js';
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+const PLAN = {
+  '1A': milestone('1A'),
+  '1B': milestone('1B'),
+  '1C': milestone('1C', { deps: ['1A'] }),
+  '2A': milestone('2A', { deps: ['1A'] }),
+  '2B': milestone('2B'),
+  '2C': milestone('2C', { deps: ['2A'] }),
+};
+
+function script(): object {
+  return {
+    rules: Object.keys(PLAN).map((id) => ({
+      match: `milestone ${id}:`,
+      run: { steps: [{ sleep: id === '1A' ? 50 : 600 }, { write: `${id}.txt`, content: `${id}\n` }, { bash: `git add -A && git commit -qm "${id}: work"` }] },
+    })),
+  };
+}
+
+/** Waits for a condition on the state file, bounded: the orchestrator writes it at every transition. */
+async function waitForState(root: string, predicate: (s: any) => boolean, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const file = path.join(root, '.orchestrator', 'run-state.json');
+    if (existsSync(file)) {
+      try {
+        const s = JSON.parse(readFileSync(file, 'utf8'));
+        if (predicate(s)) return s;
+      } catch {
+        /* never half-written (atomic), but may not exist yet */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('state never reached the expected condition');
+}
+
+describe('kill -9 then --resume', () => {
+  it('finishes the run without re-running finished tasks, losing commits or merging twice', async () => {
+    const repo = makeEngineRepo(PLAN, script());
+    cleanup = repo.cleanup;
+    const child = execa(process.execPath, [CLI], { cwd: repo.root, env: { ...repo.env, CI: 'true' }, reject: false, stdin: 'ignore' });
+    const atKill = await waitForState(repo.root, (s) => s.tasks['1A']?.status === 'done' && Object.values<any>(s.tasks).some((t) => t.status === 'running' && t.agentPid && t.sessionId));
+    child.kill('SIGKILL');
+    await child;
+    const doneBefore = Object.values<any>(atKill.tasks).filter((t) => t.status === 'done').map((t) => t.id);
+
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    const state = readState(repo.root);
+    expect(state.status).toBe('completed');
+
+    const starts = readAgentLog(repo.log).filter((r) => r.event === 'start');
+    for (const id of doneBefore) expect(starts.filter((r) => r.key === `milestone ${id}:`)).toHaveLength(1);
+    for (const id of Object.keys(PLAN)) {
+      expect(state.tasks[id].status).toBe('done');
+      expect(existsSync(path.join(repo.root, `${id}.txt`))).toBe(true);
+      const merges = repo.git('log', '--first-parent', '--format=%s', 'main').split('\n').filter((s) => s.startsWith(`Merge milestone ${id}:`));
+      expect(merges).toHaveLength(1);
+    }
+    // An interrupted agent's session was resumed rather than started over.
+    const interrupted = Object.values<any>(atKill.tasks).filter((t) => t.status === 'running' && t.sessionId);
+    expect(interrupted.length).toBeGreaterThan(0);
+    for (const t of interrupted) {
+      const again = starts.filter((r) => r.key === `milestone ${t.id}:` || (r.resumed && r.sessionId === t.sessionId));
+      expect(again.some((r) => r.resumed && r.sessionId === t.sessionId)).toBe(true);
+    }
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('6/6 tasks done');
+  });
+
+  it('with nothing to resume, says so', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A') }, {});
+    cleanup = repo.cleanup;
+    const result = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/no earlier run to resume/);
+  });
+});
