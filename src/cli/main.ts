@@ -100,7 +100,9 @@ async function loadInputs(root: string, opts: RunOptions, env: NodeJS.ProcessEnv
   if (opts.resume && !previous && previousState.kind !== 'corrupt') {
     diagnostics.push({ severity: 'error', code: 'nothing-to-resume', message: 'there is no earlier run to resume', hint: 'start a run without --resume' });
   }
-  const done = new Set(previous ? Object.values(previous.tasks).filter((t) => t.status === 'done' && t.merged).map((t) => t.id) : []);
+  // A resumed run keeps everything its tasks finished (merged or not: the engine merges what is left); a new run
+  // builds on merged work only.
+  const done = new Set(previous ? Object.values(previous.tasks).filter((t) => t.status === 'done' && (opts.resume || t.merged)).map((t) => t.id) : []);
   return { config, milestones, plan, diagnostics, ...(previous ? { previous } : {}), done };
 }
 

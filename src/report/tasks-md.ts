@@ -88,8 +88,9 @@ export function spliceBlock(document: string, block: string): string {
   return `${document}${sep}${body}${eol}`;
 }
 
-export async function writeTasksMd(file: string, state: RunState): Promise<void> {
+/** `tmpDir` keeps the temporary file out of the user's working tree (the state folder). */
+export async function writeTasksMd(file: string, state: RunState, tmpDir?: string): Promise<void> {
   const current = existsSync(file) ? await readFile(file, 'utf8') : '';
   const next = spliceBlock(current, renderTasksBlock(state));
-  if (next !== current) await writeFileAtomic(file, next);
+  if (next !== current) await writeFileAtomic(file, next, tmpDir ? { tmpDir } : {});
 }

@@ -106,6 +106,15 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
   await ctx.persist();
   req.logger.info(`run ${runId}: ${req.selected.length} task(s) on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
 
+  const presettled = await settleFinishedStages(ctx, req.selected);
+  if (presettled) {
+    state.status = 'stopped';
+    state.message = presettled;
+    state.finishedAt = new Date().toISOString();
+    await ctx.persist();
+    return { kind: 'finished', state };
+  }
+
   const result = await runSchedule(req.plan, {
     selected: req.selected,
     done: req.carriedOver,
@@ -155,7 +164,7 @@ function serialPersist(store: RunStateStore, state: RunState, paths: RunPaths, l
     const snapshot = structuredClone(state);
     chain = chain
       .then(() => store.save(snapshot))
-      .then(() => writeTasksMd(paths.tasksMd, snapshot))
+      .then(() => writeTasksMd(paths.tasksMd, snapshot, paths.stateDir))
       .catch((err: unknown) => logger.error(`could not save run state: ${(err as Error).message}`));
     return chain;
   };
@@ -224,6 +233,28 @@ function prepareResume(state: RunState, req: RunRequest): void {
     delete rec.phase;
   }
   state.selected = [...req.selected];
+}
+
+/**
+ * A crash between a stage's last task and its merge leaves a stage whose tasks are all done but not merged. The
+ * scheduler only runs stages with work left, so such stages are merged here first, in order. Returns why the run
+ * cannot go on, if a merge fails.
+ */
+async function settleFinishedStages(ctx: RunContext, selected: readonly MilestoneId[]): Promise<string | undefined> {
+  for (const stage of ctx.state.stages) {
+    const tasks = Object.values(ctx.state.tasks).filter((t) => t.stage === stage.stage);
+    const hasWorkLeft = tasks.some((t) => selected.includes(t.id));
+    if (hasWorkLeft) break;
+    if (!tasks.some((t) => t.status === 'done' && !t.merged)) continue;
+    const outcome = {
+      stage: stage.stage,
+      tasks: tasks.map((t) => ({ id: t.id, stage: t.stage, deps: [], criticalPathMinutes: 0, status: t.status, carriedOver: true })),
+      failures: tasks.filter((t) => t.status === 'failed' || t.status === 'needs_attention').map((t) => t.id),
+    };
+    const settled = await settleStage(ctx, outcome);
+    if (!settled.ok) return settled.reason ?? `stage ${stage.stage} could not be merged`;
+  }
+  return undefined;
 }
 
 async function stopOrphanedAgents(state: RunState, req: RunRequest): Promise<void> {

@@ -17,9 +17,13 @@ export interface TaskOutcome {
   reason?: string;
 }
 
-const RESUME_PROMPT =
-  'You were interrupted before finishing this milestone. Continue where you left off and complete it; check ' +
-  'the work already in this worktree first.';
+/** Names the milestone the same way the task prompt does, so logs and scripted test servers can tell runs apart. */
+function resumePrompt(m: Milestone): string {
+  return (
+    `You were interrupted before finishing milestone ${m.id}: ${m.title}. Continue where you left off and ` +
+    'complete it; check the work already in this worktree first.'
+  );
+}
 
 /** Runs one milestone from worktree to committed branch. Never throws for the task's own failures. */
 export async function runTask(ctx: RunContext, milestone: Milestone, signal: AbortSignal): Promise<TaskOutcome> {
@@ -132,7 +136,7 @@ async function invokeAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, workt
   const transcript = path.join(ctx.paths.runLogDir, `${m.id}.agent-${rec.attempts}.jsonl`);
   rec.transcripts.push(rel(ctx.repo.root, transcript));
   void ctx.persist();
-  const prompt = resumeSessionId ? RESUME_PROMPT : renderTemplate(ctx.taskTemplate, promptVars(m, rec.branch));
+  const prompt = resumeSessionId ? resumePrompt(m) : renderTemplate(ctx.taskTemplate, promptVars(m, rec.branch));
   ctx.logger.info(`[${m.id}] agent ${resumeSessionId ? `resuming session ${resumeSessionId}` : 'started'} (attempt ${rec.attempts})`);
   const timeoutSeconds = m.settings.timeout ?? agent.timeout;
   const result = await ctx.adapter.run({

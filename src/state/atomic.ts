@@ -6,10 +6,14 @@ import path from 'node:path';
  * Writes a file so that a reader (or a crash at any instant) sees either the old content or the new, never a
  * mix: write a temporary file beside it, flush it to disk, rename over the target, then flush the directory.
  */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
+export async function writeFileAtomic(file: string, content: string, opts: { tmpDir?: string } = {}): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // A file in the user's working tree gets its temporary file elsewhere (same filesystem, so rename stays
+  // atomic): a crash mid-write must not leave a stray file in their `git status`.
+  const tmpDir = opts.tmpDir ?? dir;
+  if (opts.tmpDir) await mkdir(tmpDir, { recursive: true });
+  const tmp = path.join(tmpDir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, 'w');
     try {

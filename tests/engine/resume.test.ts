@@ -63,7 +63,7 @@ describe('kill -9 then --resume', () => {
     for (const id of doneBefore) expect(starts.filter((r) => r.key === `milestone ${id}:`)).toHaveLength(1);
     for (const id of Object.keys(PLAN)) {
       expect(state.tasks[id].status).toBe('done');
-      expect(existsSync(path.join(repo.root, `${id}.txt`))).toBe(true);
+      expect(existsSync(path.join(repo.root, `${id}.txt`)), `${id}.txt missing; integration ${state.integrationBranch}; status ${repo.git('status', '--porcelain')}; ${resumed.stdout}`).toBe(true);
       const merges = repo.git('log', '--first-parent', '--format=%s', 'main').split('\n').filter((s) => s.startsWith(`Merge milestone ${id}:`));
       expect(merges).toHaveLength(1);
     }
@@ -71,8 +71,8 @@ describe('kill -9 then --resume', () => {
     const interrupted = Object.values<any>(atKill.tasks).filter((t) => t.status === 'running' && t.sessionId);
     expect(interrupted.length).toBeGreaterThan(0);
     for (const t of interrupted) {
-      const again = starts.filter((r) => r.key === `milestone ${t.id}:` || (r.resumed && r.sessionId === t.sessionId));
-      expect(again.some((r) => r.resumed && r.sessionId === t.sessionId)).toBe(true);
+      const again = starts.filter((r) => r.key === `milestone ${t.id}:`);
+      expect(again.at(-1)).toMatchObject({ resumed: true, sessionId: t.sessionId });
     }
     expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('6/6 tasks done');
   });
