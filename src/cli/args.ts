@@ -1,6 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MILESTONE_ID_PATTERN } from '../milestones/types.js';
+import { closest } from '../util/did-you-mean.js';
 
+/** `orchestrate [flags]`: the default command. */
 export interface RunOptions {
   command: 'run';
   stages: number[];
@@ -11,33 +13,99 @@ export interface RunOptions {
   cwd: string;
 }
 
+/** `orchestrate status`: what the last run did and which worktrees are on disk. Read-only. */
+export interface StatusOptions {
+  command: 'status';
+  json: boolean;
+  config?: string;
+  cwd: string;
+}
+
+/** `merged`: only worktrees whose branch is merged into the target; `all`: every orchestrator worktree and branch. */
+export type CleanMode = 'merged' | 'all';
+
+/** `orchestrate clean`: removes the orchestrator's worktrees (and with `all`, its branches). */
+export interface CleanOptions {
+  command: 'clean';
+  mode: CleanMode;
+  force: boolean;
+  config?: string;
+  cwd: string;
+}
+
+export type CommandOptions = RunOptions | StatusOptions | CleanOptions;
+
 export type ParsedArgs =
-  | { kind: 'options'; options: RunOptions }
+  | { kind: 'options'; options: CommandOptions }
   | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
 
+const SUBCOMMANDS = ['status', 'clean'] as const;
+
+/** The flags that only make sense for a run: given before a subcommand they would be silently ignored. */
+const RUN_ONLY_FLAGS: ReadonlyArray<[attribute: string, flag: string]> = [
+  ['stage', '--stage'],
+  ['milestone', '--milestone'],
+  ['resume', '--resume'],
+  ['validateOnly', '--validate-only'],
+];
+
 export function parseArgs(argv: readonly string[], version: string, cwd: string): ParsedArgs {
-  let stdout = '';
-  let stderr = '';
-  let parsed: RunOptions | undefined;
+  const out = { stdout: '', stderr: '' };
+  let parsed: CommandOptions | undefined;
+  const program = buildProgram(version, out, cwd, (options) => (parsed = options));
+  // Which subcommand an error belongs to, so the hint names the right --help.
+  let helpFor = 'orchestrate';
+  program.hook('preSubcommand', (_program, sub) => {
+    helpFor = `orchestrate ${sub.name()}`;
+  });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const helpish = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+      const hint = helpish ? '' : `Run '${helpFor} --help' for the options.\n`;
+      return { kind: 'exit', code: helpish ? 0 : 2, stdout: out.stdout, stderr: out.stderr + hint };
+    }
+    throw err;
+  }
+  if (!parsed) return { kind: 'exit', code: 2, stderr: `${out.stderr}error: nothing to do\n` };
+  if (parsed.command === 'run' && parsed.resume && (parsed.stages.length > 0 || parsed.milestones.length > 0)) {
+    return { kind: 'exit', code: 2, stderr: `error: --resume continues the last run as it was; it cannot be combined with --stage or --milestone\n` };
+  }
+  return { kind: 'options', options: parsed };
+}
+
+function buildProgram(version: string, out: { stdout: string; stderr: string }, cwd: string, done: (o: CommandOptions) => void): Command {
   const program = new Command('orchestrate')
     .description('Run AI coding agents over milestones/*.md in parallel git worktrees, then review and merge their work.')
     .version(version, '-V, --version')
+    // Options after a subcommand belong to it, so `status --cwd x` is the subcommand's --cwd, not the run's.
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => (out.stdout += s),
+      writeErr: (s) => (out.stderr += s),
+      outputError: (s) => (out.stderr += s),
+    });
+  // Subcommands copy the settings above when created, so they come before the run's own options and action.
+  addStatus(program, done, cwd);
+  addClean(program, done, cwd);
+  // Commander offers `help <command>` by itself only when the program has no action of its own; the run is one.
+  program.helpCommand('help [command]', 'show help for a command');
+  program
     .addOption(new Option('--stage <n>', 'run only this stage (repeatable)').argParser(collectStage).default([]))
     .addOption(new Option('--milestone <id>', 'run only this milestone, e.g. 1A (repeatable)').argParser(collectMilestone).default([]))
     .option('--resume', 'continue the last run where it stopped', false)
     .option('--validate-only', 'check milestones and configuration, print the plan, change nothing', false)
     .option('--config <file>', 'configuration file (default: orchestrator.config.json or another usual place)')
     .option('--cwd <dir>', 'repository to work on (default: the current directory)')
-    .allowExcessArguments(false)
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => (stdout += s),
-      writeErr: (s) => (stderr += s),
-      outputError: (s) => (stderr += s),
-    })
+    // Stray words reach the action so a mistyped subcommand gets "unknown command" and a suggestion.
+    .allowExcessArguments(true)
     .action((opts: { stage: number[]; milestone: string[]; resume: boolean; validateOnly: boolean; config?: string; cwd?: string }) => {
-      parsed = {
+      const stray = program.args[0];
+      if (stray !== undefined) program.error(unknownCommand(stray), { code: 'commander.unknownCommand', exitCode: 2 });
+      done({
         command: 'run',
         stages: opts.stage,
         milestones: opts.milestone,
@@ -45,24 +113,70 @@ export function parseArgs(argv: readonly string[], version: string, cwd: string)
         validateOnly: opts.validateOnly,
         ...(opts.config ? { config: opts.config } : {}),
         cwd: opts.cwd ?? cwd,
-      };
+      });
     });
-  program.addHelpText('after', '\nExit codes: 0 ok, 1 tasks failed, 2 usage or input error, 3 environment not ready, 4 locked, 75 paused on a usage limit, 130 interrupted.');
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      const helpish = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      const hint = helpish ? '' : `Run 'orchestrate --help' for the options.\n`;
-      return { kind: 'exit', code: helpish ? 0 : 2, stdout, stderr: stderr + hint };
-    }
-    throw err;
-  }
-  if (!parsed) return { kind: 'exit', code: 2, stderr: `${stderr}error: nothing to do\n` };
-  if (parsed.resume && (parsed.stages.length > 0 || parsed.milestones.length > 0)) {
-    return { kind: 'exit', code: 2, stderr: `error: --resume continues the last run as it was; it cannot be combined with --stage or --milestone\n` };
-  }
-  return { kind: 'options', options: parsed };
+  program.addHelpText(
+    'after',
+    '\nWith no command, orchestrate runs the milestones (the options above). ' +
+      "See 'orchestrate status --help' and 'orchestrate clean --help'." +
+      '\n\nExit codes: 0 ok, 1 tasks failed, 2 usage or input error, 3 environment not ready, 4 locked, 75 paused on a usage limit, 130 interrupted.',
+  );
+  return program;
+}
+
+function addStatus(program: Command, done: (o: CommandOptions) => void, cwd: string): void {
+  program
+    .command('status')
+    .description("show the last run's tasks, costs and branches, and the worktrees on disk (changes nothing)")
+    .option('--json', 'print one JSON document instead of text', false)
+    .option('--config <file>', 'configuration file (default: orchestrator.config.json or another usual place)')
+    .option('--cwd <dir>', 'repository to look at (default: the current directory)')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      '\n--json prints one document whose keys are always present (null or [] when empty): schemaVersion, repo, ' +
+        'stateFile, run, lock, pause, target, stages, tasks, totals, worktreeDir, worktrees.\n' +
+        'With no recorded run, "run" is null and the worktrees on disk are still listed.',
+    )
+    .action((_opts: unknown, cmd: Command) => {
+      rejectRunFlags(program, cmd);
+      const opts = cmd.optsWithGlobals<{ json: boolean; config?: string; cwd?: string }>();
+      done({ command: 'status', json: opts.json, ...(opts.config ? { config: opts.config } : {}), cwd: opts.cwd ?? cwd });
+    });
+}
+
+function addClean(program: Command, done: (o: CommandOptions) => void, cwd: string): void {
+  program
+    .command('clean')
+    .description("remove the orchestrator's worktrees; never its unmerged work or uncommitted changes unless --force")
+    .addOption(new Option('--merged', 'remove worktrees whose branch is merged into the target branch; keep branches (default)').conflicts('all'))
+    .addOption(new Option('--all', 'remove every orchestrator worktree without uncommitted changes, and delete the branches merged into the target').conflicts('merged'))
+    .option('--force', 'also discard uncommitted changes, and with --all delete unmerged branches', false)
+    .option('--config <file>', 'configuration file (default: orchestrator.config.json or another usual place)')
+    .option('--cwd <dir>', 'repository to clean (default: the current directory)')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      '\nEverything removed and everything kept is listed, with why and the command that removes it anyway. Never touches ' +
+        'the main worktree or branches other than <branch_prefix><milestone id> and <branch_prefix>integration. ' +
+        'Ends with git worktree prune.\n\nExit codes: 0 done (kept items are not an error), 1 a removal failed, ' +
+        '2 usage or configuration error, 3 not a git repository, 4 a run holds the lock.',
+    )
+    .action((_opts: unknown, cmd: Command) => {
+      rejectRunFlags(program, cmd);
+      const opts = cmd.optsWithGlobals<{ all?: boolean; force: boolean; config?: string; cwd?: string }>();
+      done({ command: 'clean', mode: opts.all ? 'all' : 'merged', force: opts.force, ...(opts.config ? { config: opts.config } : {}), cwd: opts.cwd ?? cwd });
+    });
+}
+
+function rejectRunFlags(program: Command, sub: Command): void {
+  const given = RUN_ONLY_FLAGS.filter(([attribute]) => program.getOptionValueSource(attribute) === 'cli').map(([, flag]) => flag);
+  if (given.length > 0) sub.error(`error: ${given.join(', ')} ${given.length === 1 ? 'belongs' : 'belong'} to a run, not to '${sub.name()}'`, { code: 'commander.invalidArgument', exitCode: 2 });
+}
+
+function unknownCommand(word: string): string {
+  const suggestion = closest(word, SUBCOMMANDS);
+  return `error: unknown command '${word}'${suggestion ? `\n(Did you mean ${suggestion}?)` : ` (commands: ${SUBCOMMANDS.join(', ')}; with no command, orchestrate runs)`}`;
 }
 
 function collectStage(value: string, previous: number[]): number[] {

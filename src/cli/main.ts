@@ -15,6 +15,8 @@ import { createLogger } from '../report/logger.js';
 import { executeRun } from '../run/engine.js';
 import { loadRunState, stateFilePath, type RunState } from '../state/run-state.js';
 import { parseArgs, type RunOptions } from './args.js';
+import { cleanCommand } from './commands/clean.js';
+import { statusCommand } from './commands/status.js';
 import { EXIT } from './exit-codes.js';
 import { fail, printDiagnostics } from './print.js';
 import { summarizeRun } from './summary.js';
@@ -36,7 +38,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (args.stderr) io.stderr(args.stderr);
     return args.code;
   }
-  return runCommand(args.options, io);
+  const options = args.options;
+  switch (options.command) {
+    case 'run':
+      return runCommand(options, io);
+    case 'status':
+      return statusCommand(options, io);
+    case 'clean':
+      return cleanCommand(options, io);
+    default: {
+      const never: never = options;
+      return never;
+    }
+  }
 }
 
 async function runCommand(opts: RunOptions, io: Io): Promise<number> {
@@ -204,6 +218,13 @@ function describeRepoProblem(problem: { kind: string; dir: string }): string {
 
 const isEntry = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isEntry) {
+  // Output piped into `head` and closed early is not an error of ours.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

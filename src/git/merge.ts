@@ -10,23 +10,32 @@ export interface BranchToMerge {
 }
 
 export type MergeOutcome =
-  | { ok: true; sha: string; merged: string[] }
-  | { ok: false; sha: string; merged: string[]; conflict: { branch: string; files: string[]; detail: string } };
+  | { ok: true; sha: string; merged: string[]; resolved: string[] }
+  | { ok: false; sha: string; merged: string[]; resolved: string[]; conflict: { branch: string; files: string[]; detail: string } };
+
+/**
+ * Called with the merge stopped on a conflict (markers in the files, MERGE_HEAD set). Resolves it in the worktree
+ * and answers true when the files are ready to commit; false leaves the merge to be aborted.
+ */
+export type ConflictResolver = (conflict: { branch: string; files: string[]; worktree: string; mergedSoFar: string[] }) => Promise<boolean>;
 
 /**
  * Merges branches one by one, in the order given, in the orchestrator's own merge worktree (detached), never in
- * the user's. On a conflict the merge is aborted, and the result so far (`sha`) is returned with the conflict.
+ * the user's. A conflict goes to `resolve` when given; unresolved, the merge is aborted and the result so far
+ * (`sha`) is returned with the conflict.
  */
 export async function mergeInWorktree(opts: {
   repoRoot: string;
   mergeWorktreePath: string;
   baseSha: string;
   branches: readonly BranchToMerge[];
+  resolve?: ConflictResolver;
 }): Promise<MergeOutcome> {
   const { repoRoot, mergeWorktreePath: wt, baseSha, branches } = opts;
   await checkoutDetached(repoRoot, wt, baseSha);
   const who = await identityArgs(wt);
   const merged: string[] = [];
+  const resolved: string[] = [];
   for (const { branch, message } of branches) {
     const head = await gitRaw(wt, ['rev-parse', 'HEAD']);
     if (await isAncestor(wt, branch, head)) {
@@ -35,13 +44,38 @@ export async function mergeInWorktree(opts: {
     }
     const result = await gitQuery(wt, [...who, 'merge', '--no-ff', '--no-edit', '-m', message, branch]);
     if (result === undefined) {
-      const files = (await gitQuery(wt, ['diff', '--name-only', '--diff-filter=U']))?.split('\n').filter(Boolean) ?? [];
+      const files = await conflictedFiles(wt);
+      const fixed = opts.resolve ? await opts.resolve({ branch, files, worktree: wt, mergedSoFar: [...merged] }).catch(() => false) : false;
+      if (fixed && (await commitResolvedMerge(wt, who, branch, message))) {
+        resolved.push(branch);
+        merged.push(branch);
+        continue;
+      }
       await gitQuery(wt, ['merge', '--abort']);
-      return { ok: false, sha: head, merged, conflict: { branch, files, detail: `merging ${branch} conflicts in ${files.join(', ') || 'unknown files'}` } };
+      await gitQuery(wt, ['reset', '-q', '--hard', head]);
+      return { ok: false, sha: head, merged, resolved, conflict: { branch, files, detail: `merging ${branch} conflicts in ${files.join(', ') || 'unknown files'}` } };
     }
     merged.push(branch);
   }
-  return { ok: true, sha: await gitRaw(wt, ['rev-parse', 'HEAD']), merged };
+  return { ok: true, sha: await gitRaw(wt, ['rev-parse', 'HEAD']), merged, resolved };
+}
+
+export async function conflictedFiles(wt: string): Promise<string[]> {
+  return (await gitQuery(wt, ['diff', '--name-only', '--diff-filter=U']))?.split('\n').filter(Boolean) ?? [];
+}
+
+/**
+ * Commits a merge a resolver finished, but only when nothing is left unmerged and no conflict marker remains in
+ * the files git tracks; the resolver may also have committed it itself.
+ */
+async function commitResolvedMerge(wt: string, who: string[], branch: string, message: string): Promise<boolean> {
+  await gitRaw(wt, ['add', '-A']);
+  if ((await conflictedFiles(wt)).length > 0) return false;
+  const markers = await gitQuery(wt, ['grep', '-n', '-I', '-E', '^(<<<<<<<|>>>>>>>)( |$)', '--cached']);
+  if (markers !== undefined && markers !== '') return false;
+  const inMerge = (await gitQuery(wt, ['rev-parse', '-q', '--verify', 'MERGE_HEAD'])) !== undefined;
+  if (inMerge) await gitRaw(wt, [...who, 'commit', '--no-verify', '-q', '--no-edit', '-m', message]);
+  return isAncestor(wt, branch, 'HEAD'); // a resolver that aborted the merge has not merged anything
 }
 
 async function checkoutDetached(repoRoot: string, wt: string, sha: string): Promise<void> {

@@ -17,6 +17,7 @@ export interface RunPaths {
   /** This run's transcripts. */
   runLogDir: string;
   tasksMd: string;
+  metricsFile: string;
 }
 
 export function runPaths(repoRoot: string, config: Config, runId: string): RunPaths {
@@ -32,6 +33,7 @@ export function runPaths(repoRoot: string, config: Config, runId: string): RunPa
     logDir,
     runLogDir: path.join(logDir, `run-${runId}`),
     tasksMd: path.join(repoRoot, 'TASKS.md'),
+    metricsFile: path.join(logDir, 'metrics.json'),
   };
 }
 
@@ -46,9 +48,11 @@ export interface RunContext {
   persist: () => Promise<void>;
   adapter: AgentAdapter;
   logger: Logger;
-  taskTemplate: string;
+  templates: { task: string; review: string; conflict: string };
   /** True on --resume: existing task branches and worktrees are this run's own. */
   resuming: boolean;
+  /** The run's cancellation (Ctrl-C): passed to every agent and command. */
+  signal: AbortSignal;
 }
 
 export function branchFor(config: Config, id: MilestoneId): string {

@@ -11,6 +11,9 @@ import type { Plan } from '../plan/types.js';
 import type { Logger } from '../report/logger.js';
 import { timestampForFile } from '../report/logger.js';
 import { writeTasksMd } from '../report/tasks-md.js';
+import { writeMetrics } from '../report/metrics.js';
+import { createMetricsRecorder, type ResourceMetrics } from '../monitor/index.js';
+import { createResourceGate } from './resource-gate.js';
 import { runSchedule } from '../scheduler/index.js';
 import type { SchedulerState } from '../scheduler/types.js';
 import { acquireLock } from '../state/lock.js';
@@ -90,6 +93,7 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
   delete state.finishedAt;
 
   const store = new RunStateStore(paths.stateFile);
+  const metrics = createMetricsRecorder();
   const ctx: RunContext = {
     repo: req.repo,
     config: req.config,
@@ -97,11 +101,12 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
     milestones: new Map(req.milestones.map((m) => [m.id, m])),
     plan: req.plan,
     state,
-    persist: serialPersist(store, state, paths, req.logger),
+    persist: serialPersist(store, state, paths, req.logger, () => metrics.summary()),
     adapter: req.adapter,
     logger: req.logger,
-    taskTemplate: await loadTemplate(req.config.agent.prompt_template ? `${req.repo.root}/${req.config.agent.prompt_template}` : undefined),
+    templates: await loadTemplates(req),
     resuming,
+    signal: req.signal,
   };
   await ctx.persist();
   req.logger.info(`run ${runId}: ${req.selected.length} task(s) on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
@@ -119,6 +124,7 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
     selected: req.selected,
     done: req.carriedOver,
     maxParallel: req.config.max_parallel_tasks,
+    beforeStart: createResourceGate(ctx, metrics),
     onFailure: req.config.on_failure,
     signal: req.signal,
     runTask: (id, signal) => runTask(ctx, ctx.milestones.get(id)!, signal),
@@ -135,6 +141,15 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
   else delete state.message;
   await ctx.persist();
   return { kind: 'finished', state };
+}
+
+async function loadTemplates(req: RunRequest): Promise<RunContext['templates']> {
+  const user = (p: string | null) => (p ? path.resolve(req.repo.root, p) : undefined);
+  return {
+    task: await loadTemplate(user(req.config.agent.prompt_template), 'task-prompt'),
+    review: await loadTemplate(user(req.config.review.prompt_template), 'review-prompt'),
+    conflict: await loadTemplate(undefined, 'conflict-prompt'),
+  };
 }
 
 function finalStatus(ok: boolean, aborted: boolean, stoppedReason: string | undefined): RunStatus {
@@ -158,13 +173,14 @@ function syncStatuses(state: RunState, s: SchedulerState): void {
 }
 
 /** Saves state then TASKS.md, one write at a time, latest state last; a failed write is logged, not fatal. */
-function serialPersist(store: RunStateStore, state: RunState, paths: RunPaths, logger: Logger): () => Promise<void> {
+function serialPersist(store: RunStateStore, state: RunState, paths: RunPaths, logger: Logger, resources: () => ResourceMetrics): () => Promise<void> {
   let chain: Promise<void> = Promise.resolve();
   return () => {
     const snapshot = structuredClone(state);
     chain = chain
       .then(() => store.save(snapshot))
       .then(() => writeTasksMd(paths.tasksMd, snapshot, paths.stateDir))
+      .then(() => writeMetrics(paths.metricsFile, snapshot, resources()))
       .catch((err: unknown) => logger.error(`could not save run state: ${(err as Error).message}`));
     return chain;
   };

@@ -2,18 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Milestone } from '../milestones/types.js';
 
-export const DEFAULT_TASK_TEMPLATE = fileURLToPath(new URL('../../templates/task-prompt.md', import.meta.url));
+export type TemplateName = 'task-prompt' | 'review-prompt' | 'conflict-prompt';
 
-export interface PromptVars {
-  id: string;
-  title: string;
-  branch: string;
-  body: string;
-  file: string;
-  stage: string;
+export function defaultTemplatePath(name: TemplateName): string {
+  return fileURLToPath(new URL(`../../templates/${name}.md`, import.meta.url));
 }
 
-export function promptVars(m: Milestone, branch: string): PromptVars {
+export type TemplateVars = Record<string, string>;
+
+export function milestoneVars(m: Milestone, branch: string): TemplateVars {
   return { id: m.id, title: m.title, branch, body: m.body.trim(), file: m.file, stage: String(m.stage) };
 }
 
@@ -21,12 +18,13 @@ export function promptVars(m: Milestone, branch: string): PromptVars {
  * Fills `{{name}}` placeholders. Unknown placeholders are left as written, so a template mistake is visible in
  * the transcript instead of silently becoming empty.
  */
-export function renderTemplate(template: string, vars: PromptVars): string {
+export function renderTemplate(template: string, vars: TemplateVars): string {
   return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
-    Object.prototype.hasOwnProperty.call(vars, name) ? vars[name as keyof PromptVars] : whole,
+    Object.prototype.hasOwnProperty.call(vars, name) ? (vars[name] ?? '') : whole,
   );
 }
 
-export async function loadTemplate(path: string | null | undefined): Promise<string> {
-  return readFile(path ?? DEFAULT_TASK_TEMPLATE, 'utf8');
+/** The user's template when configured (a path), else the shipped one. */
+export async function loadTemplate(userPath: string | undefined, name: TemplateName): Promise<string> {
+  return readFile(userPath ?? defaultTemplatePath(name), 'utf8');
 }

@@ -4,6 +4,7 @@ import { branchSha, isAncestor } from '../git/repo.js';
 import type { StageOutcome, SettleResult } from '../scheduler/types.js';
 import type { StageRecord } from '../state/run-state.js';
 import { integrationBranchFor, type RunContext } from './context.js';
+import { resolveConflict } from './conflict.js';
 
 /**
  * When a stage has settled: merge its done task branches into the target in milestone order, outside the user's
@@ -78,7 +79,12 @@ async function merge(ctx: RunContext, stage: StageRecord, start: string, branche
     mergeWorktreePath: ctx.paths.mergeWorktree,
     baseSha: start,
     branches,
+    resolve: (conflict) => resolveConflict(ctx, conflict),
   });
+  for (const branch of result.resolved) {
+    const rec = Object.values(ctx.state.tasks).find((t) => t.branch === branch);
+    if (rec) rec.conflictResolved = true;
+  }
   if (result.ok) return result.sha;
   stage.status = 'failed';
   stage.note = `merge conflict: ${result.conflict.detail}`;

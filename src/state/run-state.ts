@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MilestoneId } from '../milestones/types.js';
+import type { ReviewFinding } from '../review/verdict.js';
 import type { TaskStatus } from '../scheduler/types.js';
 import { AtomicWriter } from './atomic.js';
 
@@ -16,6 +17,29 @@ export interface TaskUsage {
   outputTokens: number;
   cacheReadInputTokens: number;
   cacheCreationInputTokens: number;
+}
+
+export interface CheckRecord {
+  command: string;
+  ok: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** The end of its output, kept for failures only. */
+  outputTail?: string;
+}
+
+/** One pass of the quality gate: checks, then (when they pass) a review. */
+export interface RoundRecord {
+  round: number;
+  at: string;
+  checks: CheckRecord[];
+  /** Absent when checks failed (no review then) or review is off. */
+  verdict?: 'approve' | 'request_changes';
+  summary?: string;
+  findings: ReviewFinding[];
+  /** Review cost of this round (the worker's remediation is counted in the task's total). */
+  reviewCostUsd: number;
 }
 
 export interface TaskRecord {
@@ -44,8 +68,12 @@ export interface TaskRecord {
   /** Commits on the task branch beyond its base. */
   commits?: number;
   merged?: boolean;
+  /** Set when merging this branch conflicted and an agent resolved it. */
+  conflictResolved?: boolean;
   /** Relative to the repository root. */
   transcripts: string[];
+  /** Quality-gate rounds, in order. */
+  rounds?: RoundRecord[];
 }
 
 export type StageStatus = 'pending' | 'running' | 'merging' | 'merged' | 'failed';
@@ -76,6 +104,8 @@ export interface RunState {
   stages: StageRecord[];
   tasks: Record<MilestoneId, TaskRecord>;
   pause?: { until: string; reason: string };
+  /** Set while the resource gate holds a task back. */
+  resourceWait?: { task: MilestoneId; reasons: string[]; since: string };
   /** Relative to the repository root. */
   logDir: string;
   message?: string;

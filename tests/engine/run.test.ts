@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
 import { makeEngineRepo, maxConcurrent, milestone, readAgentLog, readState } from '../support/engine-fixture.js';
@@ -16,11 +17,24 @@ const SIX = {
   '2C': milestone('2C', { deps: ['2A'] }),
 };
 
+/** A shell step that arrives at a barrier and waits (at most ~10 s) until `count` agents have arrived. */
+function barrierStep(dir: string, id: string, count: number): string {
+  return `touch '${dir}/${id}'; i=0; while [ "$(ls '${dir}' | wc -l)" -lt ${count} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`;
+}
+
 /** Each task writes its own file and commits it; 2A also checks that stage 1's work is there. */
-function script(sleepMs = 150) {
+function script(barrier?: string) {
   const rule = (id: string, extra: object[] = []) => ({
     match: `milestone ${id}:`,
-    run: { steps: [{ sleep: sleepMs }, ...extra, { write: `${id}.txt`, content: `${id}\n` }, { bash: `git add -A && git commit -qm "${id}: work"` }] },
+    run: {
+      steps: [
+        // 1A and 1B are the only tasks ready at the start: make them meet, so parallelism is shown, not hoped for.
+        ...(barrier && (id === '1A' || id === '1B') ? [{ bash: barrierStep(barrier, id, 2) }] : []),
+        ...extra,
+        { write: `${id}.txt`, content: `${id}\n` },
+        { bash: `git add -A && git commit -qm "${id}: work"` },
+      ],
+    },
   });
   return {
     rules: [
@@ -37,8 +51,12 @@ function script(sleepMs = 150) {
 
 describe('a run with the fake agent', () => {
   it('runs 2 stages x 3 tasks on their own branches, merges each stage, honours max_parallel_tasks', async () => {
-    const repo = makeEngineRepo(SIX, script());
-    cleanup = repo.cleanup;
+    const barrier = mkdtempSync(path.join(tmpdir(), 'mo-barrier-'));
+    const repo = makeEngineRepo(SIX, script(barrier));
+    cleanup = () => {
+      repo.cleanup();
+      rmSync(barrier, { recursive: true, force: true });
+    };
     const result = await runCli([], { cwd: repo.root, env: repo.env });
     expect(result.stderr).not.toMatch(/internal error/);
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
@@ -71,18 +89,26 @@ describe('a run with the fake agent', () => {
   });
 
   it('never runs more agents than max_parallel_tasks when many are ready', async () => {
-    const many = Object.fromEntries(['A', 'B', 'C', 'D', 'E'].map((l) => [`1${l}`, milestone(`1${l}`)]));
-    const repo = makeEngineRepo(many, { default: { steps: [{ sleep: 300 }, { write: 'x.txt', content: 'x' }] } }, { max_parallel_tasks: 3, git: { require_changes: true } });
-    cleanup = repo.cleanup;
-    // Every task writes the same file: the merge of 1B conflicts with 1A's. Use distinct files instead.
-    const result = await runCli(['--stage', '1'], { cwd: repo.root, env: { ...repo.env, FAKE_AGENT_SCRIPT_JSON: JSON.stringify({ rules: ['A', 'B', 'C', 'D', 'E'].map((l) => ({ match: `milestone 1${l}:`, run: { steps: [{ sleep: 300 }, { write: `${l}.txt`, content: l }] } })) }) } });
+    const letters = ['A', 'B', 'C', 'D', 'E'];
+    const many = Object.fromEntries(letters.map((l) => [`1${l}`, milestone(`1${l}`)]));
+    const barrier = mkdtempSync(path.join(tmpdir(), 'mo-barrier-'));
+    // Each agent waits (bounded) until 3 have arrived, so the overlap is certain even on a loaded machine;
+    // if the limit let a 4th in, the log would show it.
+    const rules = letters.map((l) => ({ match: `milestone 1${l}:`, run: { steps: [{ bash: barrierStep(barrier, `1${l}`, 3) }, { write: `${l}.txt`, content: l }] } }));
+    const repo = makeEngineRepo(many, { rules }, { max_parallel_tasks: 3 });
+    cleanup = () => {
+      repo.cleanup();
+      rmSync(barrier, { recursive: true, force: true });
+    };
+    const result = await runCli(['--stage', '1'], { cwd: repo.root, env: repo.env });
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     const log = readAgentLog(repo.log);
+    expect(log.filter((r) => r.event === 'start')).toHaveLength(5);
     expect(maxConcurrent(log)).toBe(3);
   });
 
   it('fails a task whose agent fails, skips its dependents, merges the rest of the stage, and stops the run', async () => {
-    const repo = makeEngineRepo(SIX, { ...script(0), rules: [{ match: 'milestone 1A:', run: { result: 'error', resultText: 'something broke' } }, ...script(0).rules.slice(1)] });
+    const repo = makeEngineRepo(SIX, { ...script(), rules: [{ match: 'milestone 1A:', run: { result: 'error', resultText: 'something broke' } }, ...script().rules.slice(1)] });
     cleanup = repo.cleanup;
     const result = await runCli([], { cwd: repo.root, env: repo.env });
     expect(result.exitCode).toBe(1);

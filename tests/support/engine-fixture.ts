@@ -1,4 +1,4 @@
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeRepo, type TempRepo } from './git-repo.js';
@@ -56,7 +56,12 @@ export function makeEngineRepo(milestones: Record<string, string>, script: objec
   const log = path.join(path.dirname(repo.root), `${path.basename(repo.root)}-agent.ndjson`);
   writeFileSync(scriptFile, JSON.stringify(script));
   const env = { FAKE_AGENT_SCRIPT: scriptFile, FAKE_AGENT_LOG: log, ANTHROPIC_API_KEY: 'sk-test-dummy-key-000' };
-  return { ...repo, log, scriptFile, env };
+  const cleanup = () => {
+    repo.cleanup();
+    rmSync(scriptFile, { force: true });
+    rmSync(log, { force: true });
+  };
+  return { ...repo, cleanup, log, scriptFile, env };
 }
 
 export function readAgentLog(file: string): FakeRecord[] {

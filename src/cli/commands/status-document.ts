@@ -1,0 +1,192 @@
+import { hostname } from 'node:os';
+import type { TaskStatus } from '../../scheduler/types.js';
+import { processAlive, readLock } from '../../state/lock.js';
+import { runTotals, type RunState, type TaskRecord, type TaskUsage } from '../../state/run-state.js';
+import type { WorktreeInfo, WorktreeKind } from './worktrees.js';
+import { relPath, type Workspace } from './workspace.js';
+
+/**
+ * `orchestrate status --json`: one document, every key always present (null or [] when there is nothing to
+ * say), so scripts can rely on the shape. `schemaVersion` changes only when a key is removed or changes meaning.
+ */
+export interface StatusDocument {
+  schemaVersion: 1;
+  /** Absolute path of the repository root. */
+  repo: string;
+  /** Relative to the repository root. */
+  stateFile: string;
+  /** The last run, or null when no run has been recorded. */
+  run: RunView | null;
+  /** Who holds the run lock now, or null when nobody does. */
+  lock: LockView | null;
+  /** Set while a run waits out (or stopped on) a usage limit. */
+  pause: { until: string; reason: string } | null;
+  /** The branch `merged` is measured against (the run's target, else the configured or checked-out branch). */
+  target: string | null;
+  stages: StageView[];
+  tasks: TaskView[];
+  totals: TotalsView | null;
+  /** Relative to the repository root. */
+  worktreeDir: string;
+  worktrees: WorktreeView[];
+}
+
+export interface RunView {
+  id: string;
+  status: RunState['status'];
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  targetBranch: string;
+  targetStartSha: string;
+  /** Where the merged result went when the target could not be moved safely. */
+  integrationBranch: string | null;
+  message: string | null;
+  logDir: string;
+}
+
+export interface LockView {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command: string;
+  /** Whether that process still runs; null when it is on another host and cannot be checked. */
+  alive: boolean | null;
+}
+
+export interface StageView {
+  stage: number;
+  status: string;
+  note: string | null;
+  mergedSha: string | null;
+}
+
+export interface TokensView {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheCreation: number;
+}
+
+export interface TaskView {
+  id: string;
+  stage: number;
+  title: string;
+  status: TaskStatus;
+  reason: string | null;
+  /** What a running task is doing; null otherwise. */
+  phase: string | null;
+  branch: string;
+  worktree: string;
+  commit: string | null;
+  shortCommit: string | null;
+  commits: number | null;
+  merged: boolean;
+  attempts: number;
+  turns: number;
+  costUsd: number;
+  tokens: TokensView;
+  /** Quality-gate (checks and review) rounds; null when the run recorded none. */
+  reviewRounds: number | null;
+  lastVerdict: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number;
+}
+
+export interface TotalsView {
+  tasks: number;
+  byStatus: Record<TaskStatus, number>;
+  costUsd: number;
+  tokens: TokensView;
+  durationMs: number;
+}
+
+export interface WorktreeView {
+  path: string;
+  branch: string | null;
+  head: string | null;
+  kind: WorktreeKind;
+  task: string | null;
+  merged: boolean | null;
+  dirty: boolean;
+  locked: boolean;
+  missing: boolean;
+}
+
+export async function buildStatusDocument(ws: Workspace, state: RunState | undefined, target: string | undefined, worktrees: readonly WorktreeInfo[]): Promise<StatusDocument> {
+  return {
+    schemaVersion: 1,
+    repo: ws.repo.root,
+    stateFile: relPath(ws.repo.root, ws.stateFile),
+    run: state ? runView(state) : null,
+    lock: await lockView(ws.lockFile),
+    pause: state?.pause ? { until: state.pause.until, reason: state.pause.reason } : null,
+    target: target ?? null,
+    stages: state ? state.stages.map((s) => ({ stage: s.stage, status: s.status, note: s.note ?? null, mergedSha: s.mergedSha ?? null })) : [],
+    tasks: state ? Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id)).map(taskView) : [],
+    totals: state ? totalsView(state) : null,
+    worktreeDir: relPath(ws.repo.root, ws.worktreeDir),
+    worktrees: worktrees.map(({ absPath: _abs, ...view }) => view),
+  };
+}
+
+function runView(s: RunState): RunView {
+  return {
+    id: s.runId,
+    status: s.status,
+    startedAt: s.startedAt,
+    updatedAt: s.updatedAt,
+    finishedAt: s.finishedAt ?? null,
+    targetBranch: s.targetBranch,
+    targetStartSha: s.targetStartSha,
+    integrationBranch: s.integrationBranch ?? null,
+    message: s.message ?? null,
+    logDir: s.logDir,
+  };
+}
+
+async function lockView(file: string): Promise<LockView | null> {
+  const holder = await readLock(file);
+  if (!holder) return null;
+  return { ...holder, alive: holder.host === hostname() ? processAlive(holder.pid) : null };
+}
+
+function taskView(t: TaskRecord): TaskView {
+  const rounds = Array.isArray(t.rounds) ? t.rounds : undefined;
+  return {
+    id: t.id,
+    stage: t.stage,
+    title: t.title,
+    status: t.status,
+    reason: t.reason ?? null,
+    phase: t.status === 'running' ? (t.phase ?? null) : null,
+    branch: t.branch,
+    worktree: t.worktree,
+    commit: t.headSha ?? null,
+    shortCommit: t.headSha ? t.headSha.slice(0, 7) : null,
+    commits: t.commits ?? null,
+    merged: t.merged === true,
+    attempts: t.attempts,
+    turns: t.turns,
+    costUsd: t.costUsd,
+    tokens: tokensView(t.usage),
+    reviewRounds: rounds ? rounds.length : null,
+    lastVerdict: rounds?.at(-1)?.verdict ?? null,
+    startedAt: t.startedAt ?? null,
+    finishedAt: t.finishedAt ?? null,
+    durationMs: t.durationMs,
+  };
+}
+
+function totalsView(s: RunState): TotalsView {
+  const totals = runTotals(s);
+  const byStatus: Record<TaskStatus, number> = { pending: 0, blocked: 0, running: 0, done: 0, failed: 0, needs_attention: 0, skipped: 0 };
+  const tasks = Object.values(s.tasks);
+  for (const t of tasks) byStatus[t.status] += 1;
+  return { tasks: tasks.length, byStatus, costUsd: totals.costUsd, tokens: tokensView(totals.usage), durationMs: totals.durationMs };
+}
+
+function tokensView(u: TaskUsage): TokensView {
+  return { input: u.inputTokens, output: u.outputTokens, cacheRead: u.cacheReadInputTokens, cacheCreation: u.cacheCreationInputTokens };
+}

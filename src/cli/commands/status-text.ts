@@ -1,0 +1,102 @@
+import { formatDuration } from '../../report/tasks-md.js';
+import type { LockView, StatusDocument, TaskView, TotalsView, WorktreeView } from './status-document.js';
+
+/** `orchestrate status` for a person: written from the same document as --json, so the two never disagree. */
+export function renderStatus(doc: StatusDocument): string {
+  const lines = doc.run ? runLines(doc) : [`No run recorded in ${doc.repo} yet (no ${doc.stateFile}). Start one with: orchestrate`];
+  if (doc.tasks.length > 0) lines.push('', 'Tasks', ...doc.tasks.flatMap(taskLines));
+  if (doc.totals) lines.push('', totalsLine(doc.totals));
+  lines.push('', ...worktreeLines(doc));
+  return `${lines.join('\n')}\n`;
+}
+
+function runLines(doc: StatusDocument): string[] {
+  const run = doc.run!;
+  const lines = [`Run ${run.id}: ${run.status}`, `  started ${run.startedAt}${run.finishedAt ? ` · finished ${run.finishedAt}` : ` · updated ${run.updatedAt}`}`];
+  lines.push(`  target branch ${run.targetBranch}`);
+  if (run.integrationBranch) lines.push(`  merged result on ${run.integrationBranch}; take it with: git merge --ff-only ${run.integrationBranch}`);
+  if (doc.pause) lines.push(`  paused until ${doc.pause.until}: ${doc.pause.reason}`);
+  if (run.message) lines.push(`  stopped: ${indent(run.message, '    ')}`);
+  lines.push(...lockLines(doc.lock, run.status));
+  return lines;
+}
+
+/** A "running" state with nobody holding the lock means the run died: say so, and how to go on. */
+function lockLines(lock: LockView | null, status: string): string[] {
+  if (lock && lock.alive !== false) {
+    return [`  in progress: pid ${lock.pid} on ${lock.host}, since ${lock.startedAt}${lock.command ? ` (${lock.command})` : ''}`];
+  }
+  if (status === 'running') return ['  no process is running it any more (interrupted or crashed); continue with: orchestrate --resume'];
+  return [];
+}
+
+function taskLines(t: TaskView): string[] {
+  const head = `  ${t.id}  ${taskState(t).padEnd(22)} ${t.title}`;
+  const facts = [
+    `${t.branch}${t.shortCommit ? ` @ ${t.shortCommit}` : ''}`,
+    `$${t.costUsd.toFixed(4)}`,
+    `tokens ${t.tokens.input} in / ${t.tokens.output} out`,
+    `${t.turns} turn${t.turns === 1 ? '' : 's'}`,
+    ...(t.reviewRounds !== null ? [`${t.reviewRounds} review round${t.reviewRounds === 1 ? '' : 's'}${t.lastVerdict ? ` (${t.lastVerdict})` : ''}`] : []),
+    formatDuration(t.durationMs),
+  ];
+  const lines = [head, `      ${facts.join(' · ')}`];
+  if (t.reason && t.status !== 'done') lines.push(`      reason: ${indent(t.reason, '        ')}`);
+  return lines;
+}
+
+function taskState(t: TaskView): string {
+  if (t.status === 'done') return t.merged ? 'done, merged' : 'done, not merged';
+  if (t.status === 'running' && t.phase) return `running (${t.phase})`;
+  return t.status;
+}
+
+function totalsLine(t: TotalsView): string {
+  const counts = Object.entries(t.byStatus)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
+  return `Total: ${t.tasks} task${t.tasks === 1 ? '' : 's'} (${counts || 'none'}) · $${t.costUsd.toFixed(4)} · tokens ${t.tokens.input} in / ${t.tokens.output} out · agent time ${formatDuration(t.durationMs)}`;
+}
+
+function worktreeLines(doc: StatusDocument): string[] {
+  if (doc.worktrees.length === 0) return [`No worktrees under ${doc.worktreeDir}/.`];
+  const width = Math.max(...doc.worktrees.map((w) => w.path.length));
+  const lines = [`Worktrees under ${doc.worktreeDir}/`];
+  for (const w of doc.worktrees) lines.push(`  ${w.path.padEnd(width)}  ${describeWorktree(w, doc.target)}`);
+  lines.push("  (orchestrate clean removes the merged ones; see 'orchestrate clean --help')");
+  return lines;
+}
+
+function describeWorktree(w: WorktreeView, target: string | null): string {
+  const notes: string[] = [];
+  switch (w.kind) {
+    case 'merge':
+      notes.push(`merge worktree (detached${w.head ? ` at ${w.head.slice(0, 7)}` : ''})`);
+      break;
+    case 'task':
+    case 'integration':
+      notes.push(w.branch!, mergedNote(w.merged, target));
+      break;
+    case 'other':
+      notes.push(`${w.branch ?? `detached${w.head ? ` at ${w.head.slice(0, 7)}` : ''}`}, not the orchestrator's`);
+      break;
+    default: {
+      const never: never = w.kind;
+      notes.push(String(never));
+    }
+  }
+  if (w.dirty) notes.push('uncommitted changes');
+  if (w.locked) notes.push('locked');
+  if (w.missing) notes.push('folder missing');
+  return notes.join(' · ');
+}
+
+function mergedNote(merged: boolean | null, target: string | null): string {
+  if (merged === null) return target ? `cannot tell if merged (no branch ${target})` : 'cannot tell if merged (no target branch)';
+  return merged ? `merged into ${target}` : `not merged into ${target}`;
+}
+
+function indent(text: string, by: string): string {
+  return text.trimEnd().replace(/\n/g, `\n${by}`);
+}

@@ -1,0 +1,24 @@
+import type { StatusOptions } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import type { Io } from '../main.js';
+import { buildStatusDocument } from './status-document.js';
+import { renderStatus } from './status-text.js';
+import { orchestratorWorktrees } from './worktrees.js';
+import { openWorkspace, readState, targetBranch } from './workspace.js';
+
+/**
+ * `orchestrate status`: reads the state file and asks git about the worktrees; writes nothing and takes no
+ * lock, so it is safe to run at any moment, including while a run is going on.
+ */
+export async function statusCommand(opts: StatusOptions, io: Io): Promise<number> {
+  const opened = await openWorkspace(opts, io);
+  if (!opened.ok) return opened.code;
+  const ws = opened.workspace;
+  const read = await readState(ws, io);
+  if (!read.ok) return read.code;
+  const target = targetBranch(ws, read.state);
+  const worktrees = await orchestratorWorktrees(ws, target);
+  const doc = await buildStatusDocument(ws, read.state, target, worktrees);
+  io.stdout(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatus(doc));
+  return EXIT.ok;
+}

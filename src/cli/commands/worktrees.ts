@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { gitRaw } from '../../git/client.js';
+import { branchSha, isAncestor } from '../../git/repo.js';
+import { samePath } from '../../git/worktree.js';
+import { MILESTONE_ID_PATTERN } from '../../milestones/types.js';
+import { integrationBranchFor } from '../../run/context.js';
+import { relPath, type Workspace } from './workspace.js';
+
+/**
+ * What a worktree under the worktree dir is: a task's (`<prefix><id>` checked out), the merge worktree
+ * (`_merge`, detached), one on the integration branch, or something else the orchestrator did not make.
+ */
+export type WorktreeKind = 'task' | 'merge' | 'integration' | 'other';
+
+export interface WorktreeInfo {
+  /** Absolute, as git reports it. */
+  absPath: string;
+  /** Relative to the repository root, forward slashes. */
+  path: string;
+  branch: string | null;
+  head: string | null;
+  kind: WorktreeKind;
+  /** The milestone id, for a task worktree. */
+  task: string | null;
+  /** Branch fully merged into the target; null when there is no branch or no target to compare with. */
+  merged: boolean | null;
+  /** Uncommitted changes (staged, unstaged or untracked). */
+  dirty: boolean;
+  /** Locked with `git worktree lock`: git itself refuses to remove it. */
+  locked: boolean;
+  /** Registered but its folder is gone (`git worktree prune` forgets it). */
+  missing: boolean;
+}
+
+interface PorcelainEntry {
+  path: string;
+  head: string | undefined;
+  branch: string | undefined;
+  locked: boolean;
+}
+
+/** The worktrees registered under the configured worktree dir, never the main one, with what clean needs to know. */
+export async function orchestratorWorktrees(ws: Workspace, target: string | undefined): Promise<WorktreeInfo[]> {
+  const entries = parsePorcelain(await gitRaw(ws.repo.root, ['worktree', 'list', '--porcelain']));
+  const targetExists = target !== undefined && (await branchSha(ws.repo.root, target)) !== undefined;
+  const inside = entries.filter((e) => !samePath(e.path, ws.repo.root) && isInside(ws.worktreeDir, e.path));
+  const infos = await Promise.all(inside.map((e) => describe(ws, e, targetExists ? target : undefined)));
+  return infos.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+async function describe(ws: Workspace, e: PorcelainEntry, target: string | undefined): Promise<WorktreeInfo> {
+  const missing = !existsSync(e.path);
+  const { kind, task } = classify(ws, e);
+  return {
+    absPath: e.path,
+    path: relPath(ws.repo.root, e.path),
+    branch: e.branch ?? null,
+    head: e.head ?? null,
+    kind,
+    task,
+    merged: e.branch && target ? await isBranchMerged(ws.repo.root, e.branch, target) : null,
+    dirty: missing ? false : await hasUncommittedChanges(e.path),
+    locked: e.locked,
+    missing,
+  };
+}
+
+function classify(ws: Workspace, e: PorcelainEntry): { kind: WorktreeKind; task: string | null } {
+  if (samePath(e.path, ws.mergeWorktree) && e.branch === undefined) return { kind: 'merge', task: null };
+  if (e.branch === undefined) return { kind: 'other', task: null };
+  if (e.branch === integrationBranchFor(ws.config)) return { kind: 'integration', task: null };
+  const id = taskIdOf(ws, e.branch);
+  return id ? { kind: 'task', task: id } : { kind: 'other', task: null };
+}
+
+/** The milestone id when `branch` is exactly `<branch_prefix><id>`: only such branches are the orchestrator's. */
+export function taskIdOf(ws: Workspace, branch: string): string | undefined {
+  const prefix = ws.config.worktrees.branch_prefix;
+  if (!branch.startsWith(prefix)) return undefined;
+  const id = branch.slice(prefix.length);
+  return MILESTONE_ID_PATTERN.test(id) ? id : undefined;
+}
+
+/**
+ * Like isDirty, but with --no-optional-locks: a plain `git status` may rewrite the index to refresh it, and
+ * status promises to write nothing (it may also run beside a live run).
+ */
+async function hasUncommittedChanges(worktree: string): Promise<boolean> {
+  const out = await gitRaw(worktree, ['--no-optional-locks', 'status', '--porcelain', '--untracked-files=normal']);
+  return out.length > 0;
+}
+
+export async function isBranchMerged(root: string, branch: string, target: string): Promise<boolean> {
+  return isAncestor(root, `refs/heads/${branch}`, `refs/heads/${target}`);
+}
+
+function isInside(dir: string, p: string): boolean {
+  const rel = path.relative(path.resolve(dir), path.resolve(p));
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/** `git worktree list --porcelain`, including the `locked` attribute the shared parser does not keep. */
+function parsePorcelain(out: string): PorcelainEntry[] {
+  const entries: PorcelainEntry[] = [];
+  let current: PorcelainEntry | undefined;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('worktree ')) {
+      current = { path: line.slice('worktree '.length), head: undefined, branch: undefined, locked: false };
+      entries.push(current);
+    } else if (!current) {
+      continue;
+    } else if (line.startsWith('HEAD ')) {
+      current.head = line.slice('HEAD '.length);
+    } else if (line.startsWith('branch ')) {
+      current.branch = line.slice('branch '.length).replace(/^refs\/heads\//, '');
+    } else if (line === 'locked' || line.startsWith('locked ')) {
+      current.locked = true;
+    }
+  }
+  return entries;
+}

@@ -1,0 +1,12 @@
+export { evaluateGate, STARTING_AGENT_COST } from './gate.js';
+export type { GateContext, GateThresholds, GateVerdict, ResourceCheck, StartupCost } from './gate.js';
+export { createMetricsRecorder, DEFAULT_METRICS_CAPACITY } from './metrics.js';
+export type { MetricsRecorder, ResourceMetrics } from './metrics.js';
+export { systemReader } from './reader.js';
+export type { ResourceReader } from './reader.js';
+export { createSampler } from './sample.js';
+export type { ResourceSample, Sampler, SamplerOptions } from './sample.js';
+export { createStartTracker, STARTUP_WINDOW_MS } from './starts.js';
+export type { StartTracker } from './starts.js';
+export { waitForResources } from './wait.js';
+export type { WaitOptions, WaitResult } from './wait.js';

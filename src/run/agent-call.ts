@@ -1,0 +1,83 @@
+import path from 'node:path';
+import type { AgentRunRequest, AgentRunResult } from '../agents/types.js';
+import type { Milestone } from '../milestones/types.js';
+import type { TaskRecord } from '../state/run-state.js';
+import { rel, type RunContext } from './context.js';
+
+export type AgentPurpose = 'agent' | 'review' | 'resolve';
+
+/** What differs between calls; the rest (limits, env, transcript, accounting) is the same for every agent run. */
+export type CallRequest = Omit<AgentRunRequest, 'cwd' | 'transcriptPath' | 'signal' | 'timeoutMs' | 'idleTimeoutMs' | 'env' | 'extraArgs'> & {
+  cwd: string;
+  purpose: AgentPurpose;
+};
+
+/**
+ * Runs one agent process for a task and books it: a numbered transcript, the pid while it runs (for a
+ * crash-resume), and its cost, tokens and turns added to the task's totals, whatever the purpose.
+ */
+export async function callAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
+  const { purpose, ...request } = call;
+  rec.attempts += 1;
+  const transcript = path.join(ctx.paths.runLogDir, `${m.id}.${purpose}-${rec.attempts}.jsonl`);
+  rec.transcripts.push(rel(ctx.repo.root, transcript));
+  void ctx.persist();
+  ctx.logger.info(`[${m.id}] ${purpose} ${request.resumeSessionId ? `resuming session ${request.resumeSessionId}` : 'started'} (attempt ${rec.attempts})`);
+  const agent = ctx.config.agent;
+  const timeoutSeconds = m.settings.timeout ?? agent.timeout;
+  const result = await ctx.adapter.run({
+    ...request,
+    extraArgs: agent.extra_args,
+    env: agent.env,
+    timeoutMs: timeoutSeconds * 1000,
+    idleTimeoutMs: agent.idle_timeout * 1000,
+    transcriptPath: transcript,
+    signal,
+    onSpawn: (pid) => {
+      rec.agentPid = pid;
+      void ctx.persist();
+    },
+    onProgress: (p) => {
+      call.onProgress?.(p);
+      if (purpose === 'agent' && p.sessionId && p.sessionId !== rec.sessionId) {
+        // Known as soon as the agent starts, so a crash from here on can resume this session.
+        rec.sessionId = p.sessionId;
+        void ctx.persist();
+      }
+    },
+  });
+  delete rec.agentPid;
+  book(rec, result);
+  if (purpose === 'agent' && result.sessionId) rec.sessionId = result.sessionId;
+  ctx.logger.info(
+    `[${m.id}] ${purpose} ${result.ok ? 'finished' : `failed (${result.failure?.kind})`}: ${result.numTurns} turns, $${result.costUsd.toFixed(4)}`,
+  );
+  return result;
+}
+
+function book(rec: TaskRecord, r: AgentRunResult): void {
+  rec.turns += r.numTurns;
+  rec.costUsd += r.costUsd;
+  rec.usage.inputTokens += r.usage.inputTokens;
+  rec.usage.outputTokens += r.usage.outputTokens;
+  rec.usage.cacheReadInputTokens += r.usage.cacheReadInputTokens;
+  rec.usage.cacheCreationInputTokens += r.usage.cacheCreationInputTokens;
+}
+
+/** The worker's settings for a milestone: front matter first, then the config. */
+export function workerSettings(ctx: RunContext, m: Milestone): Pick<AgentRunRequest, 'model' | 'maxTurns' | 'maxBudgetUsd' | 'permissionMode' | 'allowedTools' | 'disallowedTools' | 'appendSystemPrompt'> {
+  const agent = ctx.config.agent;
+  return {
+    ...optional('model', m.settings.model ?? agent.model ?? undefined),
+    ...optional('maxTurns', m.settings.max_turns ?? agent.max_turns ?? undefined),
+    ...optional('maxBudgetUsd', m.settings.max_budget_usd ?? ctx.config.budget.max_usd_per_task ?? undefined),
+    permissionMode: agent.permission_mode,
+    allowedTools: [...agent.allowed_tools, ...(m.settings.allowed_tools ?? [])],
+    disallowedTools: agent.disallowed_tools,
+    ...optional('appendSystemPrompt', agent.append_system_prompt ?? undefined),
+  };
+}
+
+export function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}

@@ -1,0 +1,131 @@
+import type { Milestone } from '../milestones/types.js';
+import { diffForReview, runReview } from '../review/review.js';
+import { formatFindings, type Verdict } from '../review/verdict.js';
+import type { CheckRecord, RoundRecord, TaskRecord } from '../state/run-state.js';
+import { callAgent, optional, workerSettings } from './agent-call.js';
+import { runCommand } from './commands.js';
+import type { RunContext } from './context.js';
+import { milestoneVars, renderTemplate } from './prompt.js';
+import { commitLeftovers, setPhase, type TaskOutcome } from './steps.js';
+
+/**
+ * "Done" means checks pass and a reviewer approves. Each failed round sends the findings back to the worker's own
+ * session, at most review.max_rounds times; a task still not approved then needs attention and is not merged.
+ */
+export async function runQualityGate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal): Promise<TaskOutcome> {
+  rec.rounds ??= [];
+  const maxRemediations = ctx.config.review.max_rounds;
+  for (let remediations = 0; ; remediations++) {
+    if (signal.aborted) return { status: 'failed', reason: 'interrupted' };
+    const round: RoundRecord = { round: rec.rounds.length + 1, at: new Date().toISOString(), checks: [], findings: [], reviewCostUsd: 0 };
+    rec.rounds.push(round);
+
+    setPhase(ctx, rec, 'checks');
+    round.checks = await runChecks(ctx, m, worktree, signal);
+    const failedChecks = round.checks.filter((c) => !c.ok);
+    let verdict: Verdict | undefined;
+    if (failedChecks.length === 0 && reviewEnabled(ctx, m)) {
+      setPhase(ctx, rec, 'review');
+      const costBefore = rec.costUsd;
+      const reviewed = await review(ctx, m, rec, worktree, signal);
+      round.reviewCostUsd = rec.costUsd - costBefore;
+      if (reviewed.kind === 'error') return { status: 'failed', reason: reviewed.message };
+      verdict = reviewed.verdict;
+      round.verdict = verdict.verdict;
+      round.summary = verdict.summary;
+      round.findings = verdict.findings;
+    }
+    void ctx.persist();
+    ctx.logger.info(`[${m.id}] round ${round.round}: ${describeRound(round)}`);
+    if (failedChecks.length === 0 && (verdict === undefined || verdict.verdict === 'approve')) return { status: 'done' };
+    if (remediations >= maxRemediations) {
+      return { status: 'needs_attention', reason: `not approved after ${round.round} round(s): ${describeRound(round)}` };
+    }
+
+    setPhase(ctx, rec, 'agent');
+    const problem = await remediate(ctx, m, rec, worktree, signal, feedback(failedChecks, verdict));
+    if (problem) return { status: 'failed', reason: problem };
+    await commitLeftovers(ctx, m, rec, worktree);
+  }
+}
+
+function reviewEnabled(ctx: RunContext, m: Milestone): boolean {
+  return m.settings.review ?? ctx.config.review.enabled;
+}
+
+/** Front matter `checks` replace the configured defaults (so `checks: []` turns them off for one milestone). */
+async function runChecks(ctx: RunContext, m: Milestone, cwd: string, signal: AbortSignal): Promise<CheckRecord[]> {
+  const commands = m.settings.checks ?? ctx.config.checks.commands;
+  const results: CheckRecord[] = [];
+  for (const command of commands) {
+    const r = await runCommand(command, { cwd, timeoutMs: ctx.config.checks.timeout * 1000, signal });
+    results.push({
+      command,
+      ok: r.ok,
+      exitCode: r.exitCode,
+      timedOut: r.timedOut,
+      durationMs: r.durationMs,
+      ...(r.ok ? {} : { outputTail: r.outputTail.slice(-2000) }),
+    });
+    ctx.logger.info(`[${m.id}] check \`${command}\` ${r.ok ? 'passed' : r.timedOut ? 'timed out' : `failed (exit ${r.exitCode})`}`);
+  }
+  return results;
+}
+
+async function review(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal) {
+  const head = rec.headSha ?? 'HEAD';
+  const base = rec.baseSha ?? head;
+  const prompt = renderTemplate(ctx.templates.review, {
+    ...milestoneVars(m, rec.branch),
+    base: base.slice(0, 12),
+    head: head.slice(0, 12),
+    diff: await diffForReview(worktree, base, head),
+  });
+  return runReview({
+    prompt,
+    invoke: (req) =>
+      callAgent(ctx, m, rec, signal, {
+        purpose: 'review',
+        cwd: worktree,
+        ...req,
+        ...optional('model', ctx.config.review.model ?? undefined),
+      }),
+  });
+}
+
+async function remediate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, text: string): Promise<string | undefined> {
+  const prompt = `The work on milestone ${m.id}: ${m.title} is not accepted yet.\n\n${text}\n\nFix all of this in this worktree and commit your changes.`;
+  const session = rec.sessionId;
+  const result = await callAgent(ctx, m, rec, signal, {
+    purpose: 'agent',
+    cwd: worktree,
+    // Without a session to continue, a fresh one gets the whole milestone as well.
+    prompt: session ? prompt : `${renderTemplate(ctx.templates.task, milestoneVars(m, rec.branch))}\n\n---\n\n${prompt}`,
+    ...(session ? { resumeSessionId: session } : {}),
+    ...workerSettings(ctx, m),
+  });
+  return result.ok ? undefined : `remediation failed: ${result.failure?.kind}: ${result.failure?.message ?? ''}`;
+}
+
+function feedback(failedChecks: readonly CheckRecord[], verdict: Verdict | undefined): string {
+  const parts: string[] = [];
+  if (failedChecks.length > 0) {
+    parts.push('These checks failed:');
+    for (const c of failedChecks) {
+      parts.push(`- \`${c.command}\` ${c.timedOut ? 'timed out' : `exited with ${c.exitCode}`}:\n\`\`\`\n${(c.outputTail ?? '').trim()}\n\`\`\``);
+    }
+  }
+  if (verdict && verdict.verdict !== 'approve') {
+    parts.push(`The reviewer requested changes: ${verdict.summary}`);
+    if (verdict.findings.length > 0) parts.push(formatFindings(verdict.findings));
+  }
+  return parts.join('\n');
+}
+
+function describeRound(r: RoundRecord): string {
+  const failed = r.checks.filter((c) => !c.ok).map((c) => `\`${c.command}\``);
+  if (failed.length > 0) return `checks failed: ${failed.join(', ')}`;
+  const checks = r.checks.length > 0 ? `${r.checks.length} check(s) passed, ` : '';
+  if (!r.verdict) return `${checks}no review`.replace(/, no review$/, '; no review');
+  return `${checks}review: ${r.verdict}${r.summary ? ` (${r.summary})` : ''}`;
+}

@@ -1,0 +1,40 @@
+import { createSampler, createStartTracker, waitForResources, type MetricsRecorder } from '../monitor/index.js';
+import type { MilestoneId } from '../milestones/types.js';
+import type { RunContext } from './context.js';
+
+/**
+ * The scheduler's `beforeStart`: holds a task until the machine has room for one more agent, with the reason in
+ * the state (TASKS.md, status) and the log. When nothing of ours is running, it never waits forever.
+ */
+export function createResourceGate(ctx: RunContext, metrics: MetricsRecorder): (id: MilestoneId, signal: AbortSignal) => Promise<void> {
+  const resources = ctx.config.resources;
+  const sampler = createSampler({
+    path: ctx.paths.worktreeDir,
+    intervalMs: resources.sample_interval_ms,
+    metrics,
+    onWarning: (message) => ctx.logger.warn(`resource monitor: ${message}`),
+  });
+  const starts = createStartTracker();
+  const runningAgents = () => Object.values(ctx.state.tasks).filter((t) => t.status === 'running').length;
+  return async (id, signal) => {
+    const result = await waitForResources({
+      sampler,
+      thresholds: resources,
+      runningAgents,
+      startingAgents: () => starts.count(),
+      signal,
+      metrics,
+      onWait: (reasons) => {
+        ctx.state.resourceWait = { task: id, reasons, since: ctx.state.resourceWait?.since ?? new Date().toISOString() };
+        ctx.logger.info(`holding ${id}: ${reasons.join('; ')}`);
+        void ctx.persist();
+      },
+    });
+    if (ctx.state.resourceWait) {
+      delete ctx.state.resourceWait;
+      void ctx.persist();
+    }
+    if (result.forced) ctx.logger.warn(`starting ${id} although ${result.reasons.join('; ')} (no other task is running)`);
+    starts.record();
+  };
+}

@@ -1,0 +1,26 @@
+import { commitAll } from '../git/commit.js';
+import { commitsBetween } from '../git/repo.js';
+import { worktreeHead } from '../git/worktree.js';
+import type { Milestone } from '../milestones/types.js';
+import type { TaskPhase, TaskRecord } from '../state/run-state.js';
+import type { RunContext } from './context.js';
+
+export interface TaskOutcome {
+  status: 'done' | 'failed' | 'needs_attention';
+  reason?: string;
+}
+
+export function setPhase(ctx: RunContext, rec: TaskRecord, phase: TaskPhase): void {
+  rec.phase = phase;
+  ctx.logger.debug(`[${rec.id}] phase ${phase}`);
+  void ctx.persist();
+}
+
+/** Commits what the agent left uncommitted, naming the milestone, and records the branch head. */
+export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string): Promise<void> {
+  setPhase(ctx, rec, 'commit');
+  await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`);
+  rec.headSha = await worktreeHead(worktree);
+  rec.commits = rec.headSha && rec.baseSha ? await commitsBetween(worktree, rec.baseSha, rec.headSha) : 0;
+}
+
