@@ -12,6 +12,7 @@ import type { Milestone, MilestoneId } from '../milestones/types.js';
 import { buildPlan, formatPlan, selectTasks } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import { createLogger } from '../report/logger.js';
+import { killAllProcessTreesNow } from '../util/process.js';
 import { executeRun } from '../run/engine.js';
 import { loadRunState, stateFilePath, type RunState } from '../state/run-state.js';
 import { parseArgs, type RunOptions } from './args.js';
@@ -128,7 +129,9 @@ async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; config: C
     io.stderr(fail(`the agent cannot run: ${availability.problem}`));
     return EXIT.environment;
   }
-  if (p.selected.length === 0) {
+  // A resumed run with every task finished may still owe merges (a crash came between a task and its merge).
+  const mergesOwed = p.opts.resume && p.previous !== undefined && Object.values(p.previous.tasks).some((t) => t.status === 'done' && !t.merged);
+  if (p.selected.length === 0 && !mergesOwed) {
     io.stdout('Nothing to run: every selected milestone is already done.\n');
     return EXIT.ok;
   }
@@ -163,8 +166,7 @@ async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; config: C
         return EXIT.environment;
       case 'finished':
         io.stdout(summarizeRun(end.state, p.repo.root));
-        if (end.state.status === 'interrupted') return EXIT.interrupted;
-        return end.state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
+        return exitCodeFor(end.state.status);
       default: {
         const never: never = end;
         return never;
@@ -173,6 +175,25 @@ async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; config: C
   } finally {
     detach();
     await logger.close();
+  }
+}
+
+function exitCodeFor(status: RunState['status']): number {
+  switch (status) {
+    case 'completed':
+      return EXIT.ok;
+    case 'paused':
+      return EXIT.paused;
+    case 'interrupted':
+      return EXIT.interrupted;
+    case 'failed':
+    case 'stopped':
+    case 'running':
+      return EXIT.runFailed;
+    default: {
+      const never: never = status;
+      return never;
+    }
   }
 }
 
@@ -185,7 +206,8 @@ function onInterrupt(controller: AbortController, io: Io): () => void {
       io.stderr(`\n${sig}: stopping — no new tasks; running agents are asked to stop and the state is saved. Press Ctrl-C again to quit at once.\n`);
       controller.abort(new Error(`interrupted by ${sig}`));
     } else {
-      io.stderr(`${sig} again: quitting now. Continue later with orchestrate --resume.\n`);
+      io.stderr(`${sig} again: killing the agents and quitting now. Continue later with orchestrate --resume.\n`);
+      killAllProcessTreesNow();
       process.exit(EXIT.interrupted);
     }
   };

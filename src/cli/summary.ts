@@ -14,6 +14,7 @@ export function summarizeRun(state: RunState, repoRoot: string): string {
   if (state.message) lines.push(`Stopped: ${state.message}`);
   if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: git merge --ff-only ${state.integrationBranch}`);
   lines.push(`Progress: ${path.join(repoRoot, 'TASKS.md')} · transcripts: ${path.join(repoRoot, state.logDir)}`);
+  if (state.status === 'paused' && state.pause) lines.push(`Paused until ${state.pause.until}. Continue then with: orchestrate --resume`);
   if (state.status === 'interrupted' || state.status === 'failed' || state.status === 'stopped') lines.push('Continue with: orchestrate --resume');
   return `${lines.join('\n')}\n`;
 }

@@ -107,8 +107,10 @@ function createSandbox(layout: Layout): string | undefined {
   cpSync(path.join(EXAMPLE, 'milestones'), path.join(layout.repo, 'milestones'), { recursive: true });
   const config = {
     max_parallel_tasks: 2,
-    // The scenario scripts the task agents only.
-    review: { enabled: false },
+    // The quality gate: the project's tests must pass in each worktree, then a second Claude Code session reviews
+    // the diff (the scenario scripts the reviewers too: 1B is sent back once).
+    checks: { commands: ['node --test test/'] },
+    review: { enabled: true, max_rounds: 2 },
     // A busy machine would only delay the demo's tiny agents.
     resources: { enabled: false },
     agent: { command: [CLAUDE], allowed_tools: ALLOWED_TOOLS },
@@ -162,6 +164,7 @@ function banner(layout: Layout, serverUrl: string): string {
     'milestone-orchestrator demo',
     `  sandbox repository  ${layout.repo}`,
     `  plan                ${path.join(layout.repo, 'milestones')}  (stage 1: 1A and 1B in parallel; stage 2: 2A needs both)`,
+    `  quality gate        \`node --test test/\` in each worktree, then a read-only review session per task (1B's reviewer asks for a fix once)`,
     `  scripted model      ${serverUrl}  (examples/demo/scenario.yaml; requests logged to ${layout.requestLog})`,
     `  agents              ${CLAUDE}  (real Claude Code, HOME=${layout.home})`,
     '',
@@ -170,12 +173,22 @@ function banner(layout: Layout, serverUrl: string): string {
   ].join('\n');
 }
 
+interface RoundSummary {
+  round: number;
+  verdict?: string;
+  summary?: string;
+  checks: Array<{ ok: boolean }>;
+  findings: Array<{ severity: string; file?: string; line?: number; message: string }>;
+}
+
 interface TaskSummary {
   id: string;
   title: string;
   status: string;
   merged?: boolean;
   branch: string;
+  transcripts: string[];
+  rounds?: RoundSummary[];
 }
 
 function report(layout: Layout, code: number, unplanned: number): number {
@@ -191,6 +204,7 @@ function report(layout: Layout, code: number, unplanned: number): number {
     lines.push(`Demo finished: ${tasks.length}/${tasks.length} milestones done and merged into main.`);
     const tried = spawnSync(process.execPath, ['bin/slugger.js', 'Hello, Milestone Orchestrator!'], { cwd: layout.repo, encoding: 'utf8' });
     if (tried.status === 0) lines.push('', `The agents' program works:  node bin/slugger.js "Hello, Milestone Orchestrator!"  →  ${tried.stdout.trim()}`);
+    lines.push('', 'Quality gate, round by round (checks, then a review in a separate read-only session):', ...tasks.flatMap(reviewLines));
   } else {
     lines.push(`Demo did not finish cleanly: the orchestrator exited ${code}${state ? `, run ${state.status}` : ''}.`);
     for (const t of tasks) lines.push(`  ${t.id} ${t.status}${t.merged ? ' (merged)' : ''}`);
@@ -204,6 +218,7 @@ function report(layout: Layout, code: number, unplanned: number): number {
     `  history             ${gitC} log --graph --oneline --all`,
     `  branches            ${gitC} branch      (one per milestone: ${tasks.map((t) => t.branch).join(', ')})`,
     `  one agent's work    ${gitC} show milestone/1A`,
+    ...remediated(tasks, gitC),
     `  agent transcripts   ${state ? path.join(layout.repo, state.logDir) : path.join(layout.repo, 'logs')}  (Claude Code's stream-json output, one file per agent run)`,
     `  orchestrator log    ${path.join(layout.repo, 'logs')}/orchestrator_*.log`,
     `  run state           ${stateFile}`,
@@ -219,6 +234,38 @@ function report(layout: Layout, code: number, unplanned: number): number {
   say(lines.join('\n'));
   if (code !== 0) return code;
   return allDone ? 0 : 1;
+}
+
+/** `  1B  1. checks 1/1 passed · request_changes: summary`, its findings, then `      2. … · approve`. */
+function reviewLines(t: TaskSummary): string[] {
+  const rounds = t.rounds ?? [];
+  if (rounds.length === 0) return [`  ${t.id}  no quality-gate round`];
+  return rounds.flatMap((r, i) => {
+    const passed = r.checks.filter((c) => c.ok).length;
+    const checks = r.checks.length === 0 ? 'no checks' : `checks ${passed}/${r.checks.length} passed`;
+    const verdict = r.verdict ? `${r.verdict}${r.verdict === 'approve' || !r.summary ? '' : `: ${r.summary}`}` : 'not reviewed';
+    return [
+      `  ${i === 0 ? t.id : ' '.repeat(t.id.length)}  ${r.round}. ${checks} · ${verdict}`,
+      ...r.findings.map((f) => `         [${f.severity}] ${f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''}${f.message}`),
+    ];
+  });
+}
+
+/** Where to see a task that was sent back: its branch (the fix is a commit of its own) and its agent runs in order. */
+function remediated(tasks: TaskSummary[], gitC: string): string[] {
+  const t = tasks.find((task) => (task.rounds?.length ?? 0) > 1);
+  if (!t) return [];
+  let workerRuns = 0;
+  const runs = t.transcripts.map((file) => {
+    const name = path.basename(file);
+    if (name.startsWith(`${t.id}.review-`)) return `${name} (review)`;
+    if (name.startsWith(`${t.id}.agent-`)) return `${name} (${workerRuns++ === 0 ? 'worker' : 'same session, resumed with the findings'})`;
+    return name;
+  });
+  return [
+    `  ${`${t.id} sent back`.padEnd(18)}  ${gitC} log --oneline ${t.branch}  (the fix after the review is a commit of its own)`,
+    `  ${`${t.id}'s agent runs`.padEnd(18)}  ${runs.join(', ')}`,
+  ];
 }
 
 function quote(p: string): string {

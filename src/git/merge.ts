@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { changedPaths, gitQuery, gitRaw } from './client.js';
 import { identityArgs } from './commit.js';
 import { isAncestor, branchSha } from './repo.js';
-import { listWorktrees, samePath } from './worktree.js';
+import { listWorktrees, samePath, serializeWorktreeChange } from './worktree.js';
 
 export interface BranchToMerge {
   branch: string;
@@ -78,7 +78,11 @@ async function commitResolvedMerge(wt: string, who: string[], branch: string, me
   return isAncestor(wt, branch, 'HEAD'); // a resolver that aborted the merge has not merged anything
 }
 
-async function checkoutDetached(repoRoot: string, wt: string, sha: string): Promise<void> {
+function checkoutDetached(repoRoot: string, wt: string, sha: string): Promise<void> {
+  return serializeWorktreeChange(repoRoot, () => checkoutDetachedUnlocked(repoRoot, wt, sha));
+}
+
+async function checkoutDetachedUnlocked(repoRoot: string, wt: string, sha: string): Promise<void> {
   const registered = (await listWorktrees(repoRoot)).some((w) => samePath(w.path, wt));
   if (registered && existsSync(wt)) {
     await gitQuery(wt, ['merge', '--abort']);

@@ -28,6 +28,21 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
   return entries;
 }
 
+/**
+ * git 2.39 races when several `git worktree add`s run at once in one repository ("failed to read
+ * .git/worktrees/<x>/commondir"), so every worktree change of a repository goes through this queue. One
+ * orchestrator process per repository (the run lock) makes an in-process queue enough.
+ */
+const worktreeQueues = new Map<string, Promise<unknown>>();
+
+export function serializeWorktreeChange<T>(repoRoot: string, change: () => Promise<T>): Promise<T> {
+  const key = path.resolve(repoRoot);
+  const previous = worktreeQueues.get(key) ?? Promise.resolve();
+  const next = previous.then(change, change);
+  worktreeQueues.set(key, next.catch(() => undefined));
+  return next;
+}
+
 export type PrepareOutcome =
   | { kind: 'created' }
   | { kind: 'reused' }
@@ -46,7 +61,11 @@ export interface PrepareRequest {
  * Makes sure the task's worktree exists on its branch. Nothing the user made is ever removed: an unexpected
  * leftover is reported with the command that clears it, and the user decides.
  */
-export async function prepareTaskWorktree(req: PrepareRequest): Promise<PrepareOutcome> {
+export function prepareTaskWorktree(req: PrepareRequest): Promise<PrepareOutcome> {
+  return serializeWorktreeChange(req.repoRoot, () => prepareUnlocked(req));
+}
+
+async function prepareUnlocked(req: PrepareRequest): Promise<PrepareOutcome> {
   const { repoRoot, worktreePath, branch, baseSha, reuse } = req;
   const registered = (await listWorktrees(repoRoot)).find((w) => samePath(w.path, worktreePath));
   const existingBranch = await branchSha(repoRoot, branch);
@@ -87,7 +106,7 @@ export async function prepareTaskWorktree(req: PrepareRequest): Promise<PrepareO
 
 /** Removes a worktree the orchestrator created. `force` discards its uncommitted changes. */
 export async function removeWorktree(repoRoot: string, worktreePath: string, force: boolean): Promise<void> {
-  await gitRaw(repoRoot, ['worktree', 'remove', ...(force ? ['--force'] : []), worktreePath]);
+  await serializeWorktreeChange(repoRoot, () => gitRaw(repoRoot, ['worktree', 'remove', ...(force ? ['--force'] : []), worktreePath]));
 }
 
 /**

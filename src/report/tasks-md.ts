@@ -25,7 +25,7 @@ export function renderTasksBlock(state: RunState): string {
   for (const stage of state.stages) {
     const tasks = all.filter((t) => t.stage === stage.stage).sort((a, b) => a.id.localeCompare(b.id));
     lines.push(`### Stage ${stage.stage} — ${stage.status}${stage.note ? ` (${stage.note})` : ''}`, '');
-    lines.push('| Task | Title | Status | Review rounds | Checks | Cost | Tokens (in/out) | Turns | Duration | Branch | Commit |');
+    lines.push('| Task | Title | Status | Rounds | Checks | Cost | Tokens (in/out) | Turns | Duration | Branch | Commit |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const t of tasks) lines.push(taskRow(t));
     lines.push('');

@@ -3,6 +3,7 @@ import type { AgentRunRequest, AgentRunResult } from '../agents/types.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskRecord } from '../state/run-state.js';
 import { rel, type RunContext } from './context.js';
+import { limitKind } from './limits.js';
 
 export type AgentPurpose = 'agent' | 'review' | 'resolve';
 
@@ -17,6 +18,23 @@ export type CallRequest = Omit<AgentRunRequest, 'cwd' | 'transcriptPath' | 'sign
  * crash-resume), and its cost, tokens and turns added to the task's totals, whatever the purpose.
  */
 export async function callAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
+  let request = call;
+  for (let attempt = 1; ; attempt++) {
+    const result = await callOnce(ctx, m, rec, signal, request);
+    if (!limitKind(result) || signal.aborted || attempt > ctx.config.retry_attempts) return result;
+    const mayRetry = await ctx.pauses.pauseFor(m.id, result, attempt, signal);
+    if (!mayRetry) return result;
+    // Continue the same session where the limit cut it off; a run that never got a session starts again.
+    const session = result.sessionId ?? request.resumeSessionId;
+    if (session) request = { ...call, resumeSessionId: session, prompt: continuePrompt(m) };
+  }
+}
+
+function continuePrompt(m: Milestone): string {
+  return `A usage or rate limit interrupted your work on milestone ${m.id}: ${m.title}. It has reset: continue exactly where you stopped.`;
+}
+
+async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
   const { purpose, ...request } = call;
   rec.attempts += 1;
   const transcript = path.join(ctx.paths.runLogDir, `${m.id}.${purpose}-${rec.attempts}.jsonl`);
@@ -39,6 +57,7 @@ export async function callAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, 
     },
     onProgress: (p) => {
       call.onProgress?.(p);
+      ctx.emit({ type: 'agent_progress', id: m.id, purpose, turns: p.turns, ...(p.lastTool ? { lastTool: p.lastTool } : {}), ...(p.costUsd !== undefined ? { costUsd: p.costUsd } : {}), ...(p.outputTokens !== undefined ? { outputTokens: p.outputTokens } : {}) });
       if (purpose === 'agent' && p.sessionId && p.sessionId !== rec.sessionId) {
         // Known as soon as the agent starts, so a crash from here on can resume this session.
         rec.sessionId = p.sessionId;
@@ -48,6 +67,7 @@ export async function callAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, 
   });
   delete rec.agentPid;
   book(rec, result);
+  ctx.emit({ type: 'task_cost', id: m.id, costUsd: rec.costUsd, usage: { ...rec.usage }, turns: rec.turns });
   if (purpose === 'agent' && result.sessionId) rec.sessionId = result.sessionId;
   ctx.logger.info(
     `[${m.id}] ${purpose} ${result.ok ? 'finished' : `failed (${result.failure?.kind})`}: ${result.numTurns} turns, $${result.costUsd.toFixed(4)}`,

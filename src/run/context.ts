@@ -6,6 +6,10 @@ import type { Milestone, MilestoneId } from '../milestones/types.js';
 import type { Plan } from '../plan/types.js';
 import type { Logger } from '../report/logger.js';
 import type { RunState } from '../state/run-state.js';
+import type { RunEvent } from './events.js';
+import type { PauseController } from './limits.js';
+
+export type WithoutAtEvent = RunEvent extends infer T ? (T extends unknown ? Omit<T, 'at'> : never) : never;
 
 export interface RunPaths {
   stateDir: string;
@@ -53,6 +57,10 @@ export interface RunContext {
   resuming: boolean;
   /** The run's cancellation (Ctrl-C): passed to every agent and command. */
   signal: AbortSignal;
+  /** The run-wide pause for usage and rate limits. */
+  pauses: PauseController;
+  /** Progress for the live view and --json. A sink that throws is the sink's problem, never the run's. */
+  emit: (event: WithoutAtEvent) => void;
 }
 
 export function branchFor(config: Config, id: MilestoneId): string {

@@ -17,9 +17,12 @@ import { createResourceGate } from './resource-gate.js';
 import { runSchedule } from '../scheduler/index.js';
 import type { SchedulerState } from '../scheduler/types.js';
 import { acquireLock } from '../state/lock.js';
-import { emptyUsage, RunStateStore, type RunState, type RunStatus, type StageRecord, type TaskRecord } from '../state/run-state.js';
+import { emptyUsage, runTotals, RunStateStore, type RunState, type RunStatus, type StageRecord, type TaskRecord } from '../state/run-state.js';
 import { branchFor, rel, runPaths, type RunContext, type RunPaths } from './context.js';
 import { stopOrphanedAgent } from './orphans.js';
+import { stamp, type EventSink } from './events.js';
+import { PauseController } from './limits.js';
+import { crashPoint } from './crash-points.js';
 import { loadTemplate } from './prompt.js';
 import { settleStage } from './stage.js';
 import { runTask } from './task.js';
@@ -39,6 +42,7 @@ export interface RunRequest {
   logger: Logger;
   signal: AbortSignal;
   command: string;
+  onEvent?: EventSink;
 }
 
 export type RunEnd =
@@ -94,6 +98,10 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
 
   const store = new RunStateStore(paths.stateFile);
   const metrics = createMetricsRecorder();
+  // Stopping for a usage limit (auto_resume off) ends the run like Ctrl-C does, but as "paused".
+  const stopper = new AbortController();
+  const signal = AbortSignal.any([req.signal, stopper.signal]);
+  let pausedBecause: string | undefined;
   const ctx: RunContext = {
     repo: req.repo,
     config: req.config,
@@ -106,10 +114,27 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
     logger: req.logger,
     templates: await loadTemplates(req),
     resuming,
-    signal: req.signal,
+    signal,
+    pauses: undefined as unknown as PauseController,
+    emit: (event) => {
+      try {
+        req.onEvent?.(stamp(event));
+      } catch {
+        /* a broken display must not break the run */
+      }
+    },
   };
+  ctx.pauses = new PauseController(ctx, (reason) => {
+    pausedBecause ??= reason;
+    stopper.abort(new Error(reason));
+  });
+  const pendingPause = ctx.pauses.until();
+  if (pendingPause !== undefined && pendingPause > Date.now() && !req.config.auto_resume) {
+    return finish(ctx, 'paused', `still paused until ${state.pause!.until} (${state.pause!.reason}); run orchestrate --resume after that`);
+  }
   await ctx.persist();
   req.logger.info(`run ${runId}: ${req.selected.length} task(s) on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
+  ctx.emit({ type: 'run_started', runId, resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks, targetBranch: state.targetBranch });
 
   const presettled = await settleFinishedStages(ctx, req.selected);
   if (presettled) {
@@ -124,23 +149,54 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
     selected: req.selected,
     done: req.carriedOver,
     maxParallel: req.config.max_parallel_tasks,
-    beforeStart: createResourceGate(ctx, metrics),
+    beforeStart: gateStarts(ctx, createResourceGate(ctx, metrics)),
     onFailure: req.config.on_failure,
-    signal: req.signal,
-    runTask: (id, signal) => runTask(ctx, ctx.milestones.get(id)!, signal),
+    signal,
+    runTask: (id, taskSignal) => runTask(ctx, ctx.milestones.get(id)!, taskSignal),
     settleStage: (_stage, outcome) => settleStage(ctx, outcome),
     onChange: (s) => {
+      emitTransitions(ctx, state, s);
       syncStatuses(state, s);
       void ctx.persist();
     },
   });
   syncStatuses(state, result.state);
-  state.status = finalStatus(result.ok, req.signal.aborted, result.stoppedReason);
+  if (pausedBecause !== undefined && !req.signal.aborted) return finish(ctx, 'paused', pausedBecause);
+  return finish(ctx, finalStatus(result.ok, req.signal.aborted, result.stoppedReason), result.stoppedReason);
+}
+
+async function finish(ctx: RunContext, status: RunStatus, message: string | undefined): Promise<RunEnd> {
+  const state = ctx.state;
+  state.status = status;
   state.finishedAt = new Date().toISOString();
-  if (result.stoppedReason) state.message = result.stoppedReason;
+  if (message) state.message = message;
   else delete state.message;
   await ctx.persist();
+  const totals = runTotals(state);
+  ctx.emit({ type: 'run_finished', runId: state.runId, status, costUsd: totals.costUsd, usage: totals.usage, ...(message ? { message } : {}) });
   return { kind: 'finished', state };
+}
+
+/** No agent starts while the run is paused on a limit, nor while the machine has no room for it. */
+function gateStarts(ctx: RunContext, resourceGate: (id: MilestoneId, signal: AbortSignal) => Promise<void>) {
+  return async (id: MilestoneId, signal: AbortSignal): Promise<void> => {
+    const overBudget = budgetExceeded(ctx);
+    if (overBudget) throw new Error(overBudget);
+    await ctx.pauses.waitUntilClear(signal);
+    if (signal.aborted) throw signal.reason;
+    await resourceGate(id, signal);
+  };
+}
+
+/** budget.max_usd_total: once spent (agents, reviews, remediation and merges alike), no new task starts. */
+function budgetExceeded(ctx: RunContext): string | undefined {
+  const limit = ctx.config.budget.max_usd_total;
+  if (limit === null || limit === undefined) return undefined;
+  const spent = runTotals(ctx.state).costUsd;
+  if (spent < limit) return undefined;
+  const message = `the total budget is spent: $${spent.toFixed(4)} of budget.max_usd_total $${limit}; no new tasks are started (raise it and run orchestrate --resume)`;
+  ctx.logger.warn(message);
+  return message;
 }
 
 async function loadTemplates(req: RunRequest): Promise<RunContext['templates']> {
@@ -156,6 +212,18 @@ function finalStatus(ok: boolean, aborted: boolean, stoppedReason: string | unde
   if (aborted) return 'interrupted';
   if (ok) return 'completed';
   return stoppedReason ? 'stopped' : 'failed';
+}
+
+/** Task starts and ends, from the scheduler's view, before the records take the new statuses. */
+function emitTransitions(ctx: RunContext, state: RunState, s: SchedulerState): void {
+  for (const t of s.tasks) {
+    const rec = state.tasks[t.id];
+    if (!rec || rec.status === t.status) continue;
+    if (t.status === 'running') ctx.emit({ type: 'task_started', id: t.id, stage: t.stage, title: rec.title });
+    else if (t.status === 'done' || t.status === 'failed' || t.status === 'needs_attention' || t.status === 'skipped') {
+      ctx.emit({ type: 'task_finished', id: t.id, status: t.status, ...(t.reason ? { reason: t.reason } : {}), costUsd: rec.costUsd, usage: rec.usage, turns: rec.turns, durationMs: rec.durationMs });
+    }
+  }
 }
 
 function syncStatuses(state: RunState, s: SchedulerState): void {
@@ -179,6 +247,7 @@ function serialPersist(store: RunStateStore, state: RunState, paths: RunPaths, l
     const snapshot = structuredClone(state);
     chain = chain
       .then(() => store.save(snapshot))
+      .then(() => crashPoint('state saved'))
       .then(() => writeTasksMd(paths.tasksMd, snapshot, paths.stateDir))
       .then(() => writeMetrics(paths.metricsFile, snapshot, resources()))
       .catch((err: unknown) => logger.error(`could not save run state: ${(err as Error).message}`));

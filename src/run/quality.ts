@@ -28,7 +28,7 @@ export async function runQualityGate(ctx: RunContext, m: Milestone, rec: TaskRec
       setPhase(ctx, rec, 'review');
       const costBefore = rec.costUsd;
       const reviewed = await review(ctx, m, rec, worktree, signal);
-      round.reviewCostUsd = rec.costUsd - costBefore;
+      round.reviewCostUsd = Math.round((rec.costUsd - costBefore) * 1e6) / 1e6; // no float noise in reports
       if (reviewed.kind === 'error') return { status: 'failed', reason: reviewed.message };
       verdict = reviewed.verdict;
       round.verdict = verdict.verdict;

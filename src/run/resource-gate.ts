@@ -27,6 +27,7 @@ export function createResourceGate(ctx: RunContext, metrics: MetricsRecorder): (
       onWait: (reasons) => {
         ctx.state.resourceWait = { task: id, reasons, since: ctx.state.resourceWait?.since ?? new Date().toISOString() };
         ctx.logger.info(`holding ${id}: ${reasons.join('; ')}`);
+        ctx.emit({ type: 'resource_wait', id, reasons });
         void ctx.persist();
       },
     });

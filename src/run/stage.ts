@@ -5,6 +5,7 @@ import type { StageOutcome, SettleResult } from '../scheduler/types.js';
 import type { StageRecord } from '../state/run-state.js';
 import { integrationBranchFor, type RunContext } from './context.js';
 import { resolveConflict } from './conflict.js';
+import { crashPoint } from './crash-points.js';
 
 /**
  * When a stage has settled: merge its done task branches into the target in milestone order, outside the user's
@@ -30,6 +31,7 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
     (await alreadyMerged(ctx, start, branches.map((b) => b.branch))) ?? (await merge(ctx, stage, start, branches));
   if (typeof mergedSha !== 'string') return mergedSha;
 
+  crashPoint('stage merged, target not moved yet');
   stage.mergedSha = mergedSha;
   for (const id of done) ctx.state.tasks[id]!.merged = true;
   const advanced = await advanceTarget({
@@ -41,7 +43,7 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
     ownFiles: ['TASKS.md'],
   });
   if (advanced.moved) {
-    ctx.logger.info(`stage ${stage.stage}: merged ${done.join(', ') || 'nothing'} into ${ctx.state.targetBranch} (${mergedSha.slice(0, 7)})`);
+    ctx.logger.info(done.length > 0 ? `stage ${stage.stage}: merged ${done.join(', ')} into ${ctx.state.targetBranch} (${mergedSha.slice(0, 7)})` : `stage ${stage.stage}: nothing to merge`);
   } else {
     ctx.state.integrationBranch = advanced.integrationBranch;
     ctx.logger.warn(
@@ -49,6 +51,8 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
         `Take it with: git merge --ff-only ${advanced.integrationBranch}`,
     );
   }
+  crashPoint('target moved, state not saved yet');
+  ctx.emit({ type: 'stage_merged', stage: stage.stage, sha: mergedSha, branch: advanced.moved ? ctx.state.targetBranch : advanced.integrationBranch, merged: done });
   stage.status = outcome.failures.length > 0 ? 'failed' : 'merged';
   const next = ctx.state.stages.find((s) => s.stage > stage.stage);
   if (next) next.baseSha = mergedSha;

@@ -4,6 +4,7 @@ import { worktreeHead } from '../git/worktree.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskPhase, TaskRecord } from '../state/run-state.js';
 import type { RunContext } from './context.js';
+import { crashPoint } from './crash-points.js';
 
 export interface TaskOutcome {
   status: 'done' | 'failed' | 'needs_attention';
@@ -12,6 +13,7 @@ export interface TaskOutcome {
 
 export function setPhase(ctx: RunContext, rec: TaskRecord, phase: TaskPhase): void {
   rec.phase = phase;
+  ctx.emit({ type: 'task_phase', id: rec.id, phase, ...(phase === 'review' || phase === 'checks' ? { round: (rec.rounds?.length ?? 0) } : {}) });
   ctx.logger.debug(`[${rec.id}] phase ${phase}`);
   void ctx.persist();
 }
@@ -19,7 +21,9 @@ export function setPhase(ctx: RunContext, rec: TaskRecord, phase: TaskPhase): vo
 /** Commits what the agent left uncommitted, naming the milestone, and records the branch head. */
 export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string): Promise<void> {
   setPhase(ctx, rec, 'commit');
+  crashPoint('before committing leftovers');
   await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`);
+  crashPoint('committed, head not recorded yet');
   rec.headSha = await worktreeHead(worktree);
   rec.commits = rec.headSha && rec.baseSha ? await commitsBetween(worktree, rec.baseSha, rec.headSha) : 0;
 }

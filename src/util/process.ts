@@ -369,3 +369,20 @@ function installExitHook(): void {
 export function signalAllProcessGroups(signal: NodeJS.Signals): void {
   for (const pgid of liveGroups) signalGroup(pgid, signal);
 }
+
+/**
+ * The second Ctrl-C: no grace. Every process tree started by runProcessGroup gets SIGKILL, including descendants
+ * that moved to their own process group (Claude Code runs its Bash tools that way), found through /proc first.
+ */
+export function killAllProcessTreesNow(): void {
+  for (const pgid of liveGroups) {
+    for (const d of listDescendants(pgid)) {
+      try {
+        process.kill(d.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    signalGroup(pgid, 'SIGKILL');
+  }
+}

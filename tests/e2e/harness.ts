@@ -53,6 +53,8 @@ export interface E2EOptions {
    * node_modules/.bin/claude). PATH is cut down to git and node to make sure no other `claude` is found first.
    */
   findClaude?: boolean;
+  /** Other files of the repository (path relative to its root), committed with the milestones and the config. */
+  files?: Record<string, string>;
 }
 
 export async function setupE2E(opts: E2EOptions): Promise<E2E> {
@@ -60,6 +62,7 @@ export async function setupE2E(opts: E2EOptions): Promise<E2E> {
   const home = `${repo.root}-home`;
   mkdirSync(home);
   for (const [id, text] of Object.entries(opts.milestones)) repo.write(`milestones/${id}.md`, text);
+  for (const [file, text] of Object.entries(opts.files ?? {})) repo.write(file, text);
   const extra = opts.config ?? {};
   const config = {
     max_parallel_tasks: 2,

@@ -108,3 +108,16 @@ describe('worktrees and merges', () => {
     expect(again.ok).toBe(true);
   });
 });
+
+describe('concurrent worktree creation', () => {
+  it('creates many task worktrees at once without git racing itself', async () => {
+    repo = makeRepo();
+    const base = repo.git('rev-parse', 'HEAD');
+    const ids = ['1A', '1B', '1C', '1D', '1E', '1F', '1G', '1H'];
+    const outcomes = await Promise.all(
+      ids.map((id) => prepareTaskWorktree({ repoRoot: repo.root, worktreePath: path.join(repo.root, '.worktree', id), branch: `milestone/${id}`, baseSha: base, reuse: false })),
+    );
+    expect(outcomes.map((o) => o.kind)).toEqual(ids.map(() => 'created'));
+    expect(repo.git('worktree', 'list').split('\n')).toHaveLength(ids.length + 1);
+  });
+});
