@@ -3,7 +3,7 @@ import type { AgentRunRequest, AgentRunResult } from '../agents/types.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskRecord } from '../state/run-state.js';
 import { rel, type RunContext } from './context.js';
-import { limitKind } from './limits.js';
+import { abortableSleep, limitKind } from './limits.js';
 
 export type AgentPurpose = 'agent' | 'review' | 'resolve';
 
@@ -19,19 +19,40 @@ export type CallRequest = Omit<AgentRunRequest, 'cwd' | 'transcriptPath' | 'sign
  */
 export async function callAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
   let request = call;
-  for (let attempt = 1; ; attempt++) {
+  let limitRetries = 0;
+  let faultRetries = 0;
+  for (;;) {
     const result = await callOnce(ctx, m, rec, signal, request);
-    if (!limitKind(result) || signal.aborted || attempt > ctx.config.retry_attempts) return result;
-    const mayRetry = await ctx.pauses.pauseFor(m.id, result, attempt, signal);
-    if (!mayRetry) return result;
-    // Continue the same session where the limit cut it off; a run that never got a session starts again.
-    const session = result.sessionId ?? request.resumeSessionId;
-    if (session) request = { ...call, resumeSessionId: session, prompt: continuePrompt(m) };
+    if (result.ok || signal.aborted) return result;
+    if (limitKind(result)) {
+      if (++limitRetries > ctx.config.retry_attempts) return result;
+      if (!(await ctx.pauses.pauseFor(m.id, result, limitRetries, signal))) return result;
+      request = continuation(call, request, result, `A usage or rate limit interrupted your work on milestone ${m.id}: ${m.title}. It has reset: continue exactly where you stopped.`);
+    } else if (isAgentFault(result)) {
+      if (++faultRetries > Math.min(MAX_FAULT_RETRIES, ctx.config.retry_attempts)) return result;
+      ctx.logger.warn(`[${m.id}] ${call.purpose} ${result.failure?.kind}: ${result.failure?.message ?? ''}; retrying (${faultRetries} of ${Math.min(MAX_FAULT_RETRIES, ctx.config.retry_attempts)})`);
+      await abortableSleep(FAULT_BACKOFF_MS * faultRetries, signal).catch(() => undefined);
+      if (signal.aborted) return result;
+      request = continuation(call, request, result, `Your previous run on milestone ${m.id}: ${m.title} was cut off (${result.failure?.kind}). Continue exactly where you stopped.`);
+    } else {
+      return result;
+    }
   }
 }
 
-function continuePrompt(m: Milestone): string {
-  return `A usage or rate limit interrupted your work on milestone ${m.id}: ${m.title}. It has reset: continue exactly where you stopped.`;
+/** Agent crashes, hangs and garbled output are retried a few times; they cost little and often pass. */
+const MAX_FAULT_RETRIES = 2;
+const FAULT_BACKOFF_MS = 2000;
+
+function isAgentFault(result: AgentRunResult): boolean {
+  const kind = result.failure?.kind;
+  return kind === 'crashed' || kind === 'idle_timeout' || kind === 'timeout' || kind === 'bad_output';
+}
+
+/** Continue the same session where it was cut off; a run that never got a session is simply run again. */
+function continuation(original: CallRequest, current: CallRequest, result: AgentRunResult, prompt: string): CallRequest {
+  const session = result.sessionId ?? current.resumeSessionId;
+  return session ? { ...original, resumeSessionId: session, prompt } : current;
 }
 
 async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
