@@ -139,7 +139,7 @@ describe('a run with the fake agent', () => {
     expect(repo.git('log', '-1', '--format=%s', 'milestone/1A')).toBe('1A: Task 1A');
   });
 
-  it('refuses leftovers from an earlier run unless resuming, and a second concurrent run', async () => {
+  it('refuses leftovers from an earlier run, with the commands that fix them', async () => {
     const repo = makeEngineRepo({ '1A': milestone('1A') }, { default: { steps: [{ write: 'a.txt', content: 'a' }] } });
     cleanup = repo.cleanup;
     repo.git('branch', 'milestone/1A');

@@ -81,3 +81,16 @@ describe('signals', () => {
     expect(existsSync(path.join(repo.root, '.orchestrator', 'run-state.json'))).toBe(true);
   });
 });
+
+describe('one run per repository', () => {
+  it('refuses a second concurrent run and names the holder', async () => {
+    const repo = hangingRepo();
+    const first = execa(process.execPath, [CLI], { cwd: repo.root, env: { ...repo.env, CI: 'true' }, reject: false, stdin: 'ignore' });
+    await whenAgentsAreWorking(repo);
+    const second = await execa(process.execPath, [CLI], { cwd: repo.root, env: { ...repo.env, CI: 'true' }, reject: false, stdin: 'ignore' });
+    expect(second.exitCode).toBe(4);
+    expect(String(second.stderr)).toContain(`pid ${first.pid}`);
+    first.kill('SIGINT');
+    expect((await first).exitCode).toBe(130);
+  });
+});
