@@ -9,6 +9,8 @@ export interface WorktreeEntry {
   head: string | undefined;
   /** Short branch name, undefined when detached. */
   branch: string | undefined;
+  /** Locked with `git worktree lock`: git refuses to remove it. */
+  locked: boolean;
 }
 
 export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> {
@@ -17,12 +19,14 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
   let current: WorktreeEntry | undefined;
   for (const line of out.split('\n')) {
     if (line.startsWith('worktree ')) {
-      current = { path: line.slice('worktree '.length), head: undefined, branch: undefined };
+      current = { path: line.slice('worktree '.length), head: undefined, branch: undefined, locked: false };
       entries.push(current);
     } else if (current && line.startsWith('HEAD ')) {
       current.head = line.slice('HEAD '.length);
     } else if (current && line.startsWith('branch ')) {
       current.branch = line.slice('branch '.length).replace(/^refs\/heads\//, '');
+    } else if (current && (line === 'locked' || line.startsWith('locked '))) {
+      current.locked = true;
     }
   }
   return entries;

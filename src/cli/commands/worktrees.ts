@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gitRaw } from '../../git/client.js';
 import { branchSha, isAncestor } from '../../git/repo.js';
-import { samePath } from '../../git/worktree.js';
+import { listWorktrees, samePath, type WorktreeEntry } from '../../git/worktree.js';
 import { MILESTONE_ID_PATTERN } from '../../milestones/types.js';
 import { integrationBranchFor } from '../../run/context.js';
 import { relPath, type Workspace } from './workspace.js';
@@ -33,23 +33,16 @@ export interface WorktreeInfo {
   missing: boolean;
 }
 
-interface PorcelainEntry {
-  path: string;
-  head: string | undefined;
-  branch: string | undefined;
-  locked: boolean;
-}
-
 /** The worktrees registered under the configured worktree dir, never the main one, with what clean needs to know. */
 export async function orchestratorWorktrees(ws: Workspace, target: string | undefined): Promise<WorktreeInfo[]> {
-  const entries = parsePorcelain(await gitRaw(ws.repo.root, ['worktree', 'list', '--porcelain']));
+  const entries = await listWorktrees(ws.repo.root);
   const targetExists = target !== undefined && (await branchSha(ws.repo.root, target)) !== undefined;
   const inside = entries.filter((e) => !samePath(e.path, ws.repo.root) && isInside(ws.worktreeDir, e.path));
   const infos = await Promise.all(inside.map((e) => describe(ws, e, targetExists ? target : undefined)));
   return infos.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-async function describe(ws: Workspace, e: PorcelainEntry, target: string | undefined): Promise<WorktreeInfo> {
+async function describe(ws: Workspace, e: WorktreeEntry, target: string | undefined): Promise<WorktreeInfo> {
   const missing = !existsSync(e.path);
   const { kind, task } = classify(ws, e);
   return {
@@ -66,7 +59,7 @@ async function describe(ws: Workspace, e: PorcelainEntry, target: string | undef
   };
 }
 
-function classify(ws: Workspace, e: PorcelainEntry): { kind: WorktreeKind; task: string | null } {
+function classify(ws: Workspace, e: WorktreeEntry): { kind: WorktreeKind; task: string | null } {
   if (samePath(e.path, ws.mergeWorktree) && e.branch === undefined) return { kind: 'merge', task: null };
   if (e.branch === undefined) return { kind: 'other', task: null };
   if (e.branch === integrationBranchFor(ws.config)) return { kind: 'integration', task: null };
@@ -100,23 +93,3 @@ function isInside(dir: string, p: string): boolean {
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
-/** `git worktree list --porcelain`, including the `locked` attribute the shared parser does not keep. */
-function parsePorcelain(out: string): PorcelainEntry[] {
-  const entries: PorcelainEntry[] = [];
-  let current: PorcelainEntry | undefined;
-  for (const line of out.split('\n')) {
-    if (line.startsWith('worktree ')) {
-      current = { path: line.slice('worktree '.length), head: undefined, branch: undefined, locked: false };
-      entries.push(current);
-    } else if (!current) {
-      continue;
-    } else if (line.startsWith('HEAD ')) {
-      current.head = line.slice('HEAD '.length);
-    } else if (line.startsWith('branch ')) {
-      current.branch = line.slice('branch '.length).replace(/^refs\/heads\//, '');
-    } else if (line === 'locked' || line.startsWith('locked ')) {
-      current.locked = true;
-    }
-  }
-  return entries;
-}
