@@ -39,7 +39,7 @@ export function formatLocation(d: Pick<Diagnostic, 'file' | 'line' | 'col'>): st
   return `${d.file}:${d.line}:${d.col ?? 1}`;
 }
 
-/** Errors first, then by file and line, so the output reads top to bottom. */
+/** By file, then line and column (a file's unlocated problems first), errors before warnings at the same place. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MILESTONE_ID_PATTERN } from '../milestones/types.js';
 import { closest } from '../util/did-you-mean.js';
@@ -9,6 +10,8 @@ export interface RunOptions {
   milestones: string[];
   resume: boolean;
   validateOnly: boolean;
+  /** NDJSON events on stdout instead of the live view or log lines (see ndjson.ts). */
+  json: boolean;
   config?: string;
   cwd: string;
 }
@@ -47,6 +50,7 @@ const RUN_ONLY_FLAGS: ReadonlyArray<[attribute: string, flag: string]> = [
   ['milestone', '--milestone'],
   ['resume', '--resume'],
   ['validateOnly', '--validate-only'],
+  ['json', '--json'],
 ];
 
 export function parseArgs(argv: readonly string[], version: string, cwd: string): ParsedArgs {
@@ -98,11 +102,16 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
     .addOption(new Option('--milestone <id>', 'run only this milestone, e.g. 1A (repeatable)').argParser(collectMilestone).default([]))
     .option('--resume', 'continue the last run where it stopped', false)
     .option('--validate-only', 'check milestones and configuration, print the plan, change nothing', false)
+    .addOption(
+      new Option('--json', 'print the run as NDJSON events on stdout, one per line (log lines and the summary go to stderr)')
+        .default(false)
+        .conflicts('validateOnly'),
+    )
     .option('--config <file>', 'configuration file (default: orchestrator.config.json or another usual place)')
     .option('--cwd <dir>', 'repository to work on (default: the current directory)')
     // Stray words reach the action so a mistyped subcommand gets "unknown command" and a suggestion.
     .allowExcessArguments(true)
-    .action((opts: { stage: number[]; milestone: string[]; resume: boolean; validateOnly: boolean; config?: string; cwd?: string }) => {
+    .action((opts: { stage: number[]; milestone: string[]; resume: boolean; validateOnly: boolean; json: boolean; config?: string; cwd?: string }) => {
       const stray = program.args[0];
       if (stray !== undefined) program.error(unknownCommand(stray), { code: 'commander.unknownCommand', exitCode: 2 });
       done({
@@ -111,6 +120,7 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
         milestones: opts.milestone,
         resume: opts.resume,
         validateOnly: opts.validateOnly,
+        json: opts.json,
         ...(opts.config ? { config: opts.config } : {}),
         cwd: opts.cwd ?? cwd,
       });
@@ -140,8 +150,10 @@ function addStatus(program: Command, done: (o: CommandOptions) => void, cwd: str
     )
     .action((_opts: unknown, cmd: Command) => {
       rejectRunFlags(program, cmd);
-      const opts = cmd.optsWithGlobals<{ json: boolean; config?: string; cwd?: string }>();
-      done({ command: 'status', json: opts.json, ...(opts.config ? { config: opts.config } : {}), cwd: opts.cwd ?? cwd });
+      const opts = cmd.optsWithGlobals<{ config?: string; cwd?: string }>();
+      // The run has a --json of its own and globals win in optsWithGlobals: read status's own.
+      const json = cmd.opts<{ json: boolean }>().json;
+      done({ command: 'status', json, ...(opts.config ? { config: opts.config } : {}), cwd: opts.cwd ?? cwd });
     });
 }
 
@@ -171,6 +183,9 @@ function addClean(program: Command, done: (o: CommandOptions) => void, cwd: stri
 
 function rejectRunFlags(program: Command, sub: Command): void {
   const given = RUN_ONLY_FLAGS.filter(([attribute]) => program.getOptionValueSource(attribute) === 'cli').map(([, flag]) => flag);
+  if (given.length === 1 && given[0] === '--json' && sub.name() === 'status') {
+    sub.error("error: --json before 'status' belongs to a run; put it after the command: orchestrate status --json", { code: 'commander.invalidArgument', exitCode: 2 });
+  }
   if (given.length > 0) sub.error(`error: ${given.join(', ')} ${given.length === 1 ? 'belongs' : 'belong'} to a run, not to '${sub.name()}'`, { code: 'commander.invalidArgument', exitCode: 2 });
 }
 
@@ -185,7 +200,8 @@ function collectStage(value: string, previous: number[]): number[] {
 }
 
 function collectMilestone(value: string, previous: string[]): string[] {
-  const id = value.trim().replace(/\.md$/i, '');
+  // `milestones/1A.md` (what tab completion gives) means 1A.
+  const id = path.basename(value.trim()).replace(/\.md$/i, '');
   if (!MILESTONE_ID_PATTERN.test(id.toUpperCase())) {
     throw new InvalidArgumentError(`a milestone id is a stage digit and a task letter, like 1A, got "${value}".`);
   }

@@ -1,7 +1,6 @@
 import { error, type Diagnostic } from '../diagnostics.js';
 import { show } from '../util/describe-zod-issue.js';
 import { logLevel } from './fields.js';
-import { describeIssue } from './issues.js';
 import type { Config } from './schema.js';
 
 /**
@@ -14,26 +13,29 @@ export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Diagn
 
   const level = env.LOG_LEVEL;
   if (level) {
-    const parsed = logLevel().safeParse(level, { reportInput: true });
+    // Shells and the original (Python) tool spell levels every way: Info, WARNING.
+    const spelled = level.trim().toLowerCase();
+    const parsed = logLevel().safeParse(spelled === 'warning' ? 'warn' : spelled, { reportInput: true });
     if (parsed.success) config.logging.level = parsed.data;
-    else diagnostics.push(envError('LOG_LEVEL', parsed.error.issues.map(describeIssue).join('; ')));
+    else diagnostics.push(envError('LOG_LEVEL', `expected "debug", "info", "warn" or "error" (any case), got ${show(level)}`));
   }
 
   const resume = env.AUTO_RESUME;
   if (resume) {
     const parsed = parseSwitch(resume);
     if (parsed !== undefined) config.auto_resume = parsed;
-    else diagnostics.push(envError('AUTO_RESUME', `expected true/false, 1/0 or yes/no, got ${show(resume)}`));
+    else diagnostics.push(envError('AUTO_RESUME', `expected true/false, 1/0, yes/no or on/off, got ${show(resume)}`));
   }
 
   return diagnostics;
 }
 
-const SWITCH: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
+const SWITCH: Record<string, boolean> = { true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false };
 
-/** `true`/`false`, `1`/`0`, `yes`/`no` in any case; undefined for anything else. */
+/** `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` in any case; undefined for anything else. */
 export function parseSwitch(value: string): boolean | undefined {
-  return SWITCH[value.trim().toLowerCase()];
+  const key = value.trim().toLowerCase();
+  return Object.hasOwn(SWITCH, key) ? SWITCH[key] : undefined;
 }
 
 function envError(name: string, problem: string): Diagnostic {

@@ -1,5 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, getDefaultSearchPlaces, type Loader } from 'cosmiconfig';
 import { error, warning, type Diagnostic } from '../diagnostics.js';
 import { parseJsonSource } from './json-source.js';
@@ -85,12 +88,35 @@ function createExplorer(sources: Map<string, ParsedSource>) {
     ignoreEmptySearchPlaces: false,
     cache: false,
     loaders: {
-      '.json': recording(sources, parseJsonSource),
+      '.json': recording(sources, parseJsonObject),
       '.yaml': recording(sources, parseYamlSource),
       '.yml': recording(sources, parseYamlSource),
       noExt: recording(sources, parseYamlSource),
+      '.js': loadJsModule,
+      '.mjs': loadJsModule,
+      '.cjs': loadJsModule,
     },
   });
+}
+
+/** JSON has no comments, so unlike YAML an explicit `null` is not an empty file but a mistake. */
+function parseJsonObject(text: string): ParsedSource {
+  const parsed = parseJsonSource(text);
+  if (parsed.value === null) {
+    const at = parsed.positions.get('[]') ?? { line: 1, col: 1 };
+    throw new ConfigSyntaxError([{ ...at, message: 'the configuration is null; expected an object of settings', hint: 'write {} for all defaults, or delete the file' }]);
+  }
+  return parsed;
+}
+
+/**
+ * cosmiconfig's own JavaScript loader falls back to require() when import() fails, and on Node >= 20.19 the
+ * require() error ("Cannot require() ES Module ... race condition ...") then hides the real one, e.g. a syntax
+ * error. import() alone loads ESM and CommonJS alike.
+ */
+async function loadJsModule(filepath: string): Promise<unknown> {
+  const module = (await import(pathToFileURL(await realpath(filepath)).href)) as { default?: unknown };
+  return module.default;
 }
 
 /** Keeps each parsed text's key positions, which cosmiconfig itself discards. */
@@ -128,11 +154,47 @@ function loadFailure(e: unknown, display: (f: string) => string): Diagnostic[] {
   const filepath = (e as { filepath?: unknown }).filepath;
   const file = typeof filepath === 'string' ? display(filepath) : undefined;
   const at = file !== undefined ? { file } : {};
-  if (e instanceof ConfigSyntaxError) {
-    return e.problems.map((p) => error('config-syntax', p.message, { ...at, line: p.line, col: p.col }));
+  const syntax = e instanceof ConfigSyntaxError ? e : typeof filepath === 'string' ? reparseJson(filepath) : undefined;
+  if (syntax) {
+    return syntax.problems.map((p) => error('config-syntax', p.message, { ...at, line: p.line, col: p.col, ...(p.hint ? { hint: p.hint } : {}) }));
   }
+  const invalid = typeof filepath === 'string' && /\.[cm]?js$/.test(filepath) ? checkJavaScript(filepath) : undefined;
+  if (invalid) return [error('config-syntax', `invalid JavaScript: ${invalid.message}`, { ...at, ...invalid.at, hint: 'fix the syntax of the config module here' })];
   const message = e instanceof Error ? e.message : String(e);
   return [error('config-load-failed', `could not load the config file: ${message}`, at)];
+}
+
+/**
+ * A JSON file that failed outside our loader: cosmiconfig reads package.json in the working directory itself
+ * (for its own "meta" settings) and reports a bad one with a code frame and no position. Read it again with our
+ * parser to say where.
+ */
+function reparseJson(filepath: string): ConfigSyntaxError | undefined {
+  if (path.extname(filepath) !== '.json') return undefined;
+  try {
+    parseJsonSource(readFileSync(filepath, 'utf8'));
+  } catch (cause) {
+    if (cause instanceof ConfigSyntaxError) return cause;
+  }
+  return undefined;
+}
+
+/**
+ * A JavaScript config that failed to load: is it a syntax error? `node --check` says so and where ("file:line",
+ * the line, a caret, then "SyntaxError: ..."), independent of how the module was loaded. Undefined when the
+ * syntax is fine (the module threw while running, say).
+ */
+function checkJavaScript(filepath: string): { message: string; at: { line: number; col: number } | Record<string, never> } | undefined {
+  const check = spawnSync(process.execPath, ['--check', filepath], { encoding: 'utf8', timeout: 10_000 });
+  if (check.status !== 1) return undefined;
+  const lines = (check.stderr ?? '').split(/\r?\n/);
+  const message = lines.find((line) => line.startsWith('SyntaxError: '))?.slice('SyntaxError: '.length);
+  if (!message) return undefined;
+  const head = lines.findIndex((line) => /:\d+$/.test(line));
+  const line = head === -1 ? Number.NaN : Number(/:(\d+)$/.exec(lines[head] ?? '')?.[1]);
+  if (!Number.isInteger(line)) return { message, at: {} };
+  const caret = lines[head + 2]?.indexOf('^') ?? -1;
+  return { message, at: { line, col: caret >= 0 ? caret + 1 : 1 } };
 }
 
 /** Relative to the repository root with forward slashes, as diagnostics show paths. */

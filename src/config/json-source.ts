@@ -13,7 +13,14 @@ export function parseJsonSource(raw: string): ParsedSource {
     scanner.document();
   } catch (e) {
     if (e instanceof ScanError) {
-      throw new ConfigSyntaxError([{ ...positionAt(text, e.offset), message: `invalid JSON: ${e.message}` }]);
+      const known = commonMistake(text, e.offset);
+      throw new ConfigSyntaxError([
+        {
+          ...positionAt(text, e.offset),
+          message: `invalid JSON: ${known?.message ?? e.message}`,
+          hint: known?.hint ?? JSON_HINT,
+        },
+      ]);
     }
     throw e;
   }
@@ -23,6 +30,24 @@ export function parseJsonSource(raw: string): ParsedSource {
     message: `duplicate key "${d.key}"; the last one is used`,
   }));
   return { value: JSON.parse(text) as unknown, positions, warnings };
+}
+
+const JSON_HINT = 'fix the JSON here: keys and strings in double quotes, no trailing commas, no comments';
+const YAML_INSTEAD = 'or write the configuration as orchestrator.config.yaml, which allows comments';
+
+/**
+ * The mistakes people make in a JSON config (the original tool's README shows `# comments` in its JSON), said
+ * plainly instead of "expected a double-quoted property name".
+ */
+function commonMistake(text: string, offset: number): { message: string; hint: string } | undefined {
+  const rest = text.slice(offset);
+  if (rest.startsWith('#') || rest.startsWith('//') || rest.startsWith('/*')) {
+    return { message: 'comments are not allowed in JSON', hint: `remove the comment, ${YAML_INSTEAD}` };
+  }
+  if (rest.startsWith("'")) {
+    return { message: 'JSON needs double quotes, not single quotes', hint: 'write "key": "value" with double quotes' };
+  }
+  return undefined;
 }
 
 class ScanError extends Error {

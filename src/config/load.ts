@@ -16,6 +16,13 @@ export interface ConfigLoadResult {
   /** The config file relative to the repository root (forward slashes), or null when defaults were used. */
   source: string | null;
   diagnostics: Diagnostic[];
+  /**
+   * Whether `config.milestones_dir` is what the user asked for, even when `diagnostics` has errors: true unless
+   * the config file could not be read at all or `milestones_dir` itself is invalid. When true, a caller should
+   * still check the milestones, so that every problem (configuration AND milestones) is reported in one go; when
+   * false, checking the default folder would only report misleading errors.
+   */
+  milestonesDirTrusted: boolean;
 }
 
 export interface LoadConfigOptions {
@@ -37,13 +44,16 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ConfigLoadRes
   const diagnostics = [...found.diagnostics];
 
   let config = defaultConfig();
+  // A file that was named but not found, or could not be parsed, may set milestones_dir to anything.
+  let milestonesDirTrusted = !found.diagnostics.some((d) => d.severity === 'error');
   if (found.found) {
     const validated = validate(found.found);
     config = validated.config;
     diagnostics.push(...validated.diagnostics);
+    if (validated.badPaths.some((badPath) => badPath.length === 0 || badPath[0] === 'milestones_dir')) milestonesDirTrusted = false;
   }
   diagnostics.push(...applyEnvOverrides(config, opts.env));
-  return { config, source: found.found?.display ?? null, diagnostics };
+  return { config, source: found.found?.display ?? null, diagnostics, milestonesDirTrusted };
 }
 
 function explicitConfig(opts: LoadConfigOptions): { path: string; via: string } | undefined {
@@ -54,10 +64,10 @@ function explicitConfig(opts: LoadConfigOptions): { path: string; via: string } 
   return undefined;
 }
 
-function validate(found: FoundConfig): { config: Config; diagnostics: Diagnostic[] } {
+function validate(found: FoundConfig): { config: Config; diagnostics: Diagnostic[]; badPaths: KeyPath[] } {
   const raw = found.value ?? {};
   const parsed = configSchema.safeParse(raw, { reportInput: true });
-  if (parsed.success) return { config: parsed.data, diagnostics: [] };
+  if (parsed.success) return { config: parsed.data, diagnostics: [], badPaths: [] };
 
   const ctx: IssueContext = {
     file: found.display,
@@ -68,7 +78,7 @@ function validate(found: FoundConfig): { config: Config; diagnostics: Diagnostic
   const badPaths = parsed.error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...keyPathOf(issue), k]) : [keyPathOf(issue)],
   );
-  return { config: salvage(raw, badPaths), diagnostics };
+  return { config: salvage(raw, badPaths), diagnostics, badPaths };
 }
 
 /** The user's valid settings with every invalid one dropped (so it takes its default). */

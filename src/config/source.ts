@@ -14,6 +14,8 @@ export interface Position {
 
 export interface SourceProblem extends Position {
   message: string;
+  /** What to do about it, when there is something specific to say. */
+  hint?: string;
 }
 
 export interface ParsedSource {

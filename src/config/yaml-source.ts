@@ -8,7 +8,8 @@ export function parseYamlSource(raw: string): ParsedSource {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const at = (offset: number): Position => lineCounter.linePos(offset);
   if (doc.errors.length > 0) {
-    throw new ConfigSyntaxError(doc.errors.map((e) => ({ ...at(e.pos[0]), message: `invalid YAML: ${e.message}` })));
+    const hint = 'fix the YAML here: "key: value" lines, nested keys indented with spaces (not tabs), quote values that contain ": "';
+    throw new ConfigSyntaxError(doc.errors.map((e) => ({ ...at(e.pos[0]), message: `invalid YAML: ${e.message}`, hint })));
   }
   const positions = new Map<string, Position>();
   if (doc.contents) recordPositions(doc.contents, [], positions, at);

@@ -96,9 +96,14 @@ export function readTitle(context: ContentContext): TitleReading {
  * title anyway. A title that is only the prefix keeps its full text.
  */
 export function shortTitle(text: string, id: string): string {
-  const prefix = new RegExp(`^\\s*(?:milestone\\s*)?\\[?${id}\\]?\\s*[:\\-–—.|]\\s*`, 'i');
-  const rest = text.replace(prefix, '').trim();
-  return rest.length > 0 ? rest : text;
+  // Leading symbols (an emoji) are kept: "🚀 Milestone 1A - Setup" is shown as "🚀 Setup".
+  const prefix = new RegExp(`^([^\\p{L}\\p{N}\\[]*?)\\s*(?:milestone\\s*)?\\[?${id}\\]?\\s*[:\\-–—.|]\\s*`, 'iu');
+  const match = prefix.exec(text);
+  if (!match) return text;
+  const rest = text.slice(match[0].length).trim();
+  if (rest.length === 0) return text;
+  const lead = (match[1] ?? '').trim();
+  return lead ? `${lead} ${rest}` : rest;
 }
 
 /**

@@ -5,7 +5,7 @@ import { closest } from '../util/did-you-mean.js';
 import { describeZodIssue, show } from '../util/describe-zod-issue.js';
 import { guessMilestoneId } from './ids.js';
 import type { Position } from './source.js';
-import { BODY_ONLY_KEYS, isSettingKey, SETTING_ALIASES, SETTING_SPECS } from './task-settings.js';
+import { BODY_ONLY_KEYS, isSettingKey, SETTING_ALIASES, SETTING_SPECS, splitDependencyIds } from './task-settings.js';
 import type { DependencyRef, TaskSettings } from './types.js';
 
 /** Every key a milestone's front matter may set. */
@@ -34,7 +34,10 @@ const CLOSING_FENCE = /^(?:---|\.\.\.)[ \t]*$/;
  */
 export function splitFrontMatter(text: string, file: string): FrontMatterSplit {
   const noFrontMatter = { yaml: null, yamlStartLine: 1, body: text, bodyOffset: 0, bodyStartLine: 1 };
-  if (!OPENING_FENCE.test(text)) return { ...noFrontMatter, diagnostics: [] };
+  if (!OPENING_FENCE.test(text)) {
+    const misplaced = misplacedFrontMatter(text, file);
+    return { ...noFrontMatter, diagnostics: misplaced ? [misplaced] : [] };
+  }
   const lines = text.split('\n');
   const closing = lines.findIndex((line, index) => index > 0 && CLOSING_FENCE.test(line));
   if (closing === -1) {
@@ -58,6 +61,42 @@ export function splitFrontMatter(text: string, file: string): FrontMatterSplit {
   };
 }
 
+/** Whether `text` has a `key: value` line for a known setting: settings, not prose between horizontal rules. */
+function hasSettingLine(text: string): boolean {
+  return [...text.matchAll(/^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)/gm)].some((match) => {
+    const key = (match[1] ?? '').toLowerCase();
+    return isSettingKey(key) || Object.hasOwn(SETTING_ALIASES, key);
+  });
+}
+
+/**
+ * Settings that would silently be read as markdown: front matter after blank lines (the `---` then becomes a
+ * horizontal rule and `key: value` a heading), or TOML front matter between `+++` lines.
+ */
+function misplacedFrontMatter(text: string, file: string): Diagnostic | undefined {
+  const lines = text.split('\n');
+  const first = lines.findIndex((line) => line.trim() !== '');
+  if (first === -1) return undefined;
+  const fence = lines[first]?.trimEnd();
+  if (fence !== '---' && fence !== '+++') return undefined;
+  const closing = lines.findIndex((line, index) => index > first && line.trimEnd() === fence);
+  if (closing === -1) return undefined;
+  const inside = lines.slice(first + 1, closing).join('\n');
+  const at = { file, line: first + 1, col: 1 };
+  if (fence === '+++') {
+    if (!/^[A-Za-z_][\w-]*[ \t]*=/m.test(inside)) return undefined;
+    return error('unsupported-front-matter', `TOML front matter ("+++" on lines ${first + 1}-${closing + 1}) is not supported; it would be read as milestone text and its settings ignored`, {
+      ...at,
+      hint: 'write the settings as YAML between two "---" lines at the top of the file, e.g. "model: sonnet" instead of model = "sonnet"',
+    });
+  }
+  if (first === 0 || !hasSettingLine(inside)) return undefined;
+  return error('front-matter-not-at-start', `front matter must start on line 1, but the "---" on line ${first + 1} comes after blank lines, so its settings would be read as milestone text and ignored`, {
+    ...at,
+    hint: `remove the blank line${first === 1 ? '' : 's'} before line ${first + 1}`,
+  });
+}
+
 export interface FrontMatterResult {
   settings: TaskSettings;
   /** From `depends_on`, each located at the id as written. */
@@ -65,8 +104,11 @@ export interface FrontMatterResult {
   diagnostics: Diagnostic[];
 }
 
-/** Parses and checks front matter YAML; `yamlStartLine` maps YAML lines back to file lines. */
-export function parseFrontMatter(yaml: string, yamlStartLine: number, file: string): FrontMatterResult {
+/**
+ * Parses and checks front matter YAML; `yamlStartLine` maps YAML lines back to file lines. `closingLine`, the
+ * file line of the closing `---`, makes the hints more precise.
+ */
+export function parseFrontMatter(yaml: string, yamlStartLine: number, file: string, closingLine?: number): FrontMatterResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(yaml, { lineCounter, prettyErrors: false });
   const locate = (offset: number | undefined): Position => {
@@ -93,16 +135,18 @@ export function parseFrontMatter(yaml: string, yamlStartLine: number, file: stri
   if (contents === null) return result;
   if (!isMap(contents)) {
     const what = isSeq(contents) ? 'a list' : 'a single value';
+    // Usually a file that starts with a "---" horizontal rule and has another one further down.
+    const span = closingLine === undefined ? '' : `everything from the "---" on line ${yamlStartLine - 1} to the "---" on line ${closingLine} is front matter; `;
     result.diagnostics.push(
       error('front-matter-not-mapping', `front matter must be a mapping of settings, but it is ${what}`, {
         file,
         ...locate(contents.range?.[0]),
-        hint: `write settings as "key: value" lines, for example "model: sonnet", or remove the front matter`,
+        hint: `${span}write settings as "key: value" lines, for example "model: sonnet"; if line ${yamlStartLine - 1} is meant as a horizontal rule, remove it`,
       }),
     );
     return result;
   }
-  readSettings(contents, { file, locate, doc }, result);
+  readSettings(contents, { file, locate, doc, yaml }, result);
   return result;
 }
 
@@ -110,6 +154,8 @@ interface Context {
   file: string;
   locate: (offset: number | undefined) => Position;
   doc: Document;
+  /** The YAML text, to see how a value was written. */
+  yaml: string;
 }
 
 function readSettings(map: YAMLMap, context: Context, result: FrontMatterResult): void {
@@ -120,7 +166,17 @@ function readSettings(map: YAMLMap, context: Context, result: FrontMatterResult)
       result.diagnostics.push(unknownKeyDiagnostic(key, context.file, keyAt));
       continue;
     }
-    const value: unknown = isNode(pair.value) ? pair.value.toJS(context.doc) : (pair.value ?? null);
+    const read = valueOf(pair, context);
+    if ('problem' in read) {
+      result.diagnostics.push(error('invalid-yaml', `invalid YAML in front matter: ${key}: ${read.problem}`, { file: context.file, ...keyAt, hint: `write it like "${SETTING_SPECS[key].example}"` }));
+      continue;
+    }
+    const value = read.value;
+    const merged = mergedListItem(key, pair, context);
+    if (merged) {
+      result.diagnostics.push(merged);
+      continue;
+    }
     const parsed = SETTING_SPECS[key].schema.safeParse(value, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
@@ -131,6 +187,36 @@ function readSettings(map: YAMLMap, context: Context, result: FrontMatterResult)
     (result.settings as Record<string, unknown>)[key] = parsed.data;
     if (key === 'depends_on') result.dependencies.push(...dependencyRefs(pair, parsed.data as string[], context));
   }
+}
+
+/** The value as plain data; YAML's own limits (e.g. on aliases) throw, which is the user's input, not a bug. */
+function valueOf(pair: Pair, context: Context): { value: unknown } | { problem: string } {
+  try {
+    return { value: isNode(pair.value) ? pair.value.toJS(context.doc) : (pair.value ?? null) };
+  } catch (cause) {
+    return { problem: cause instanceof Error ? cause.message : String(cause) };
+  }
+}
+
+/**
+ * `checks:\n  - npm test\n   - npm run lint`: the second "-" is indented further than the first, so YAML reads
+ * "npm test - npm run lint" as ONE plain value. Valid YAML, never what was meant, and it would only fail later.
+ */
+function mergedListItem(key: string, pair: Pair, context: Context): Diagnostic | undefined {
+  const candidates: unknown[] = isSeq(pair.value) ? pair.value.items : [pair.value];
+  for (const node of candidates) {
+    if (!isScalar(node) || node.type !== 'PLAIN' || !node.range) continue;
+    const written = context.yaml.slice(node.range[0], node.range[1]);
+    const dash = /\n[ \t]*- /.exec(written);
+    if (!dash) continue;
+    const at = context.locate(node.range[0] + dash.index + 1 + (dash[0].length - 3));
+    return error('front-matter-list-indent', `${key}: the "- " on line ${at.line} is indented further than the item above it, so YAML joins them into one value ${show(node.value)}`, {
+      file: context.file,
+      ...at,
+      hint: 'put the "-" of every list item in the same column',
+    });
+  }
+  return undefined;
 }
 
 function keyText(pair: Pair): string {
@@ -144,8 +230,11 @@ function nodeStart(node: unknown): number | undefined {
 }
 
 function unknownKeyDiagnostic(key: string, file: string, at: Position): Diagnostic {
-  const bodyOnly = BODY_ONLY_KEYS[key.toLowerCase()];
-  const suggestion = SETTING_ALIASES[key.toLowerCase()] ?? closest(key, TASK_SETTING_KEYS);
+  const lower = key.toLowerCase();
+  // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const bodyOnly = Object.hasOwn(BODY_ONLY_KEYS, lower) ? BODY_ONLY_KEYS[lower] : undefined;
+  const alias = Object.hasOwn(SETTING_ALIASES, lower) ? SETTING_ALIASES[lower] : undefined;
+  const suggestion = alias ?? closest(key, TASK_SETTING_KEYS);
   const hint = bodyOnly
     ? `"${key}" is not a setting; ${bodyOnly} in the markdown body`
     : suggestion
@@ -168,13 +257,21 @@ function invalidValueDiagnostic(
 ): Diagnostic {
   const spec = SETTING_SPECS[key];
   const index = Array.isArray(value) ? issue.path[0] : undefined;
-  const singleId = typeof value === 'string' || typeof value === 'number';
-  if (key === 'depends_on' && singleId) {
+  if (key === 'depends_on' && typeof value === 'string') {
+    // One string may list several ids ("1A, 1B"): point at the one that is wrong.
+    const parts = splitDependencyIds(value);
+    const part = typeof issue.path[0] === 'number' ? issue.path[0] : 0;
+    const written = parts[part] ?? value;
+    return invalidDependencyIdDiagnostic(written, 0, context.file, context.locate(offsetInScalar(pair.value, context, written) ?? nodeStart(pair.key)));
+  }
+  if (key === 'depends_on' && typeof value === 'number') {
     return invalidDependencyIdDiagnostic(value, 0, context.file, context.locate(nodeStart(pair.value) ?? nodeStart(pair.key)));
   }
   if (typeof index !== 'number') {
-    const got = value === null ? 'nothing' : show(value);
-    return error('invalid-front-matter-value', `${key}: expected ${spec.expected}, got ${got}`, {
+    const got = value === null ? 'nothing' : typeof value === 'number' && !Number.isFinite(value) ? String(value) : show(value);
+    // A limit (e.g. the longest timeout) says more than the general shape of the value.
+    const expected = issue.code === 'custom' && issue.message.startsWith('expected at most ') ? issue.message.slice('expected '.length) : spec.expected;
+    return error('invalid-front-matter-value', `${key}: expected ${expected}, got ${got}`, {
       file: context.file,
       ...keyAt,
       hint: `write it like "${spec.example}"`,
@@ -201,10 +298,27 @@ function invalidDependencyIdDiagnostic(value: unknown, index: number, file: stri
 }
 
 function dependencyRefs(pair: Pair, ids: string[], context: Context): DependencyRef[] {
-  const items: unknown[] = isSeq(pair.value) ? pair.value.items : [pair.value];
+  if (!isSeq(pair.value)) {
+    const start = nodeStart(pair.value) ?? 0;
+    let from = 0;
+    return ids.map((id) => {
+      const offset = offsetInScalar(pair.value, context, id, from);
+      if (offset !== undefined) from = offset - start + id.length;
+      return { id, source: 'front_matter' as const, ...context.locate(offset ?? nodeStart(pair.key)) };
+    });
+  }
+  const items: unknown[] = pair.value.items;
   return ids.map((id, index) => ({
     id,
     source: 'front_matter' as const,
     ...context.locate(nodeStart(items[index]) ?? nodeStart(pair.key)),
   }));
+}
+
+/** Where `text` is written inside a scalar's source (searching from `from` characters into it). */
+function offsetInScalar(node: unknown, context: Context, text: string, from = 0): number | undefined {
+  if (!isScalar(node) || !node.range) return nodeStart(node);
+  const written = context.yaml.slice(node.range[0], node.range[1]);
+  const index = written.indexOf(text, from);
+  return index === -1 ? node.range[0] : node.range[0] + index;
 }

@@ -31,7 +31,9 @@ export function parseMilestone(source: MilestoneSource): ParseResult {
   const positionOf = createLineIndex(text);
   const split = splitFrontMatter(text, file);
   const front: FrontMatterResult =
-    split.yaml === null ? { settings: {}, dependencies: [], diagnostics: [] } : parseFrontMatter(split.yaml, split.yamlStartLine, file);
+    split.yaml === null
+      ? { settings: {}, dependencies: [], diagnostics: [] }
+      : parseFrontMatter(split.yaml, split.yamlStartLine, file, split.bodyStartLine - 1);
   const body = split.body;
   const outline = outlineMarkdown(body);
   const at = (bodyOffset: number) => positionOf(split.bodyOffset + bodyOffset);

@@ -36,6 +36,7 @@ export async function scanMilestonesFolder(repoRoot: string, milestonesDir: stri
   const realFolder = await fs.realpath(folder);
   const names = new Set(entries.map((entry) => entry.name));
   let misnamed = 0;
+  let lookalikes = 0;
   await Promise.all(
     entries.map(async (entry) => {
       const kind = classifyFileName(entry.name);
@@ -46,6 +47,7 @@ export async function scanMilestonesFolder(repoRoot: string, milestonesDir: stri
         misnamed++;
         result.diagnostics.push(misnamedFileDiagnostic(entry.name, shown, names));
       } else if (kind === 'lookalike') {
+        lookalikes++;
         result.diagnostics.push(lookalikeFileDiagnostic(entry.name, shown));
       } else {
         const id = entry.name.slice(0, 2);
@@ -60,7 +62,7 @@ export async function scanMilestonesFolder(repoRoot: string, milestonesDir: stri
   );
   result.files.sort((a, b) => compareIds(a.id, b.id));
   result.unloadableIds.sort(compareIds);
-  if (result.files.length === 0 && result.unloadableIds.length === 0) result.diagnostics.push(noMilestonesDiagnostic(shown, misnamed));
+  if (result.files.length === 0 && result.unloadableIds.length === 0) result.diagnostics.push(noMilestonesDiagnostic(shown, misnamed, lookalikes));
   return result;
 }
 
@@ -76,7 +78,7 @@ async function listFolder(folder: string, shown: string, diagnostics: Diagnostic
   try {
     stats = await fs.stat(folder);
   } catch (cause) {
-    diagnostics.push(folderProblem(cause, shown));
+    diagnostics.push(folderProblem(cause, shown, folder));
     return undefined;
   }
   if (!stats.isDirectory()) {
@@ -91,15 +93,17 @@ async function listFolder(folder: string, shown: string, diagnostics: Diagnostic
   try {
     return await fs.readdir(folder, { withFileTypes: true });
   } catch (cause) {
-    diagnostics.push(folderProblem(cause, shown));
+    diagnostics.push(folderProblem(cause, shown, folder));
     return undefined;
   }
 }
 
-function folderProblem(cause: unknown, shown: string): Diagnostic {
+function folderProblem(cause: unknown, shown: string, absFolder: string): Diagnostic {
   const code = errorCode(cause);
   if (code === 'ENOENT') {
-    return error('missing-folder', `the milestones folder "${shown}" does not exist`, {
+    // Run from a subdirectory, "milestones" is easily read as "./milestones": say where it was looked for.
+    const where = shown === absFolder ? '' : ` (looked for ${absFolder}; "milestones_dir" is relative to the repository root)`;
+    return error('missing-folder', `the milestones folder "${shown}" does not exist${where}`, {
       file: shown,
       hint: `create it (mkdir -p ${shown}) and add a milestone file such as ${joinDisplay(shown, '1A.md')}, or set "milestones_dir" in orchestrator.config.json to the folder that has them`,
     });
@@ -116,12 +120,17 @@ function folderProblem(cause: unknown, shown: string): Diagnostic {
   });
 }
 
-function noMilestonesDiagnostic(shown: string, misnamed: number): Diagnostic {
+/**
+ * The diagnostics are printed sorted by file, so this one (on the folder) comes before the files it refers to:
+ * the hint must not say "above" or "below".
+ */
+function noMilestonesDiagnostic(shown: string, misnamed: number, lookalikes: number): Diagnostic {
+  const nearMisses = misnamed + lookalikes;
   return error('no-milestones', `no milestone files in "${shown}"`, {
     file: shown,
     hint:
-      misnamed > 0
-        ? 'rename the files reported above to the {STAGE}{TASK}.md pattern, e.g. 1A.md'
+      nearMisses > 0
+        ? `rename the ${nearMisses === 1 ? 'file' : `${nearMisses} files`} in ${shown}/ reported here to the {STAGE}{TASK}.md pattern, e.g. 1A.md`
         : `add a file named like ${joinDisplay(shown, '1A.md')} (stage 1, task A), with a "# Title" and "## Tasks"`,
   });
 }
@@ -163,8 +172,11 @@ async function readMilestoneFile(absPath: string, file: string, realFolder: stri
 }
 
 function tooLarge(file: string, bytes: number): Diagnostic {
-  const size = `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  return error('file-too-large', `"${file}" is ${size}; a milestone file may be at most 1 MiB`, {
+  // "1.0 MiB; at most 1 MiB" reads as a contradiction just over the limit, so give bytes there.
+  const mib = bytes / (1024 * 1024);
+  const size = mib < 10 ? `${bytes.toLocaleString('en-US')} bytes` : `${mib.toFixed(0)} MiB`;
+  const limit = `${MAX_MILESTONE_BYTES.toLocaleString('en-US')} bytes (1 MiB)`;
+  return error('file-too-large', `"${file}" is ${size}; a milestone file may be at most ${limit}`, {
     file,
     hint: 'split it into smaller milestones, or keep large reference material in the repository and point to it from the milestone',
   });
@@ -180,7 +192,13 @@ async function checkSymlink(absPath: string, file: string, realFolder: string): 
   let realTarget: string;
   try {
     realTarget = await fs.realpath(absPath);
-  } catch {
+  } catch (cause) {
+    if (errorCode(cause) === 'ELOOP') {
+      return error('broken-symlink', `"${file}" is a symbolic link to "${target}", which leads back to itself (a loop of links)`, {
+        file,
+        hint: 'replace the link with the milestone file itself',
+      });
+    }
     return error('broken-symlink', `"${file}" is a symbolic link to "${target}", which does not exist`, {
       file,
       hint: 'fix the link, or replace it with the milestone file itself',

@@ -3,7 +3,7 @@ import type { SectionKey } from './types.js';
 
 /**
  * Heading names each section is recognised by, after normalising (case, surrounding punctuation, a trailing
- * colon, numbering like "2.", emoji, emphasis). Deliberately small: a broad list would swallow headings the
+ * colon, a trailing "(remark)", numbering like "2.", emoji, emphasis). Deliberately small: a broad list would swallow headings the
  * author meant as free text (e.g. "Requirements" or "Summary" can mean anything).
  */
 export const SECTION_NAMES: Readonly<Record<SectionKey, readonly string[]>> = {
@@ -35,6 +35,8 @@ export function normaliseHeading(text: string): string {
   return text
     .toLowerCase()
     .replace(/^\s*\d+(?:\.\d+)*[.)]?\s+/, '')
+    // A trailing remark, "Dependencies (optional)" or "Estimated Time (rough):", does not change the section.
+    .replace(/\s*\([^()]*\)[\s:]*$/, '')
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDurationSeconds } from '../util/duration.js';
+import { MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT, parseDurationSeconds } from '../util/duration.js';
 import { MILESTONE_ID_PATTERN, type TaskSettings } from './types.js';
 
 /**
@@ -41,10 +41,23 @@ export function splitToolList(text: string): string[] {
   return tools.filter((tool) => tool !== '');
 }
 
+/** `1A, 1B` -> two ids: one string may list several, as in a Dependencies section. */
+export function splitDependencyIds(text: string): string[] {
+  const ids = text
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  return ids.length > 0 ? ids : [text];
+}
+
 const timeoutSeconds = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const seconds = parseDurationSeconds(value);
   if (seconds === null || seconds <= 0) {
     ctx.issues.push({ code: 'custom', message: 'expected a positive duration', input: value });
+    return z.NEVER;
+  }
+  if (seconds > MAX_TIMEOUT_SECONDS) {
+    ctx.issues.push({ code: 'custom', message: `expected at most ${MAX_TIMEOUT_TEXT}`, input: value });
     return z.NEVER;
   }
   return seconds;
@@ -54,7 +67,7 @@ const COMMANDS = 'a shell command or a list of shell commands';
 
 export const SETTING_SPECS: SettingSpecs = {
   depends_on: {
-    schema: listOf(z.string().regex(MILESTONE_ID_PATTERN)),
+    schema: listOf(z.string().regex(MILESTONE_ID_PATTERN), splitDependencyIds),
     expected: 'a milestone id like 1A, or a list of them',
     example: 'depends_on: [1A, 1B]',
   },

@@ -46,7 +46,7 @@ interface Widths {
 
 function columnWidths(tasks: readonly PlanTask[]): Widths {
   return {
-    title: Math.min(MAX_TITLE, Math.max(...tasks.map((t) => t.title.length))),
+    title: Math.min(MAX_TITLE, Math.max(...tasks.map((t) => printable(t.title).length))),
     estimate: Math.max(...tasks.map((t) => estimate(t).length)),
   };
 }
@@ -66,13 +66,21 @@ function stageHeader(stage: PlanStage): string {
 }
 
 function taskRow(task: PlanTask, widths: Widths): string {
-  const title = fit(task.title, widths.title);
+  const title = fit(printable(task.title), widths.title);
   const after = task.deps.length > 0 ? `after ${task.deps.join(', ')}` : '';
   return `  ${task.id}  ${title}  ${estimate(task).padEnd(widths.estimate)}  ${after}`.trimEnd();
 }
 
 function estimate(task: PlanTask): string {
   return formatMinutes(task.estimateMinutes) + (task.estimateIsDefault ? DEFAULT_MARK : '');
+}
+
+/**
+ * Titles come from the user's files and are printed to a terminal: control characters (an ANSI escape copied
+ * into a heading, a bell, a tab) would recolour or garble the output, so each is shown as "?".
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
 function fit(text: string, width: number): string {

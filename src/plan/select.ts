@@ -1,6 +1,7 @@
 import { error, warning, type Diagnostic } from '../diagnostics.js';
 import type { MilestoneId } from '../milestones/types.js';
-import { didYouMean } from '../util/did-you-mean.js';
+import { distance } from 'fastest-levenshtein';
+import { closest } from '../util/did-you-mean.js';
 import type { Plan, PlanTask } from './types.js';
 
 /** What the user asked to run: `--stage N` (repeatable) and `--milestone 1A` (repeatable); they add up. */
@@ -53,7 +54,7 @@ function resolve(plan: Plan, sel: TaskSelection, done: ReadonlySet<MilestoneId>,
   for (const raw of sel.milestones ?? []) {
     const id = normaliseId(raw);
     if (!ids.includes(id)) {
-      out.push(error('unknown-milestone', `There is no milestone "${raw}".`, { hint: didYouMean(raw, ids) }));
+      out.push(error('unknown-milestone', `There is no milestone "${raw}".`, { hint: unknownMilestoneHint(id, ids) }));
       continue;
     }
     requested.add(id);
@@ -61,6 +62,18 @@ function resolve(plan: Plan, sel: TaskSelection, done: ReadonlySet<MilestoneId>,
     if (done.has(id)) out.push(warning('already-done', `${id} is already done; it will not run again.`));
   }
   return requested;
+}
+
+/**
+ * Every two-character id is within two edits of every other, so a plain did-you-mean suggests nonsense ("9Z":
+ * did you mean "1A"?). Suggest only a single-edit near miss, and always list what exists.
+ */
+function unknownMilestoneHint(id: MilestoneId, ids: readonly MilestoneId[]): string {
+  if (ids.length === 0) return 'there are no milestones';
+  const near = id.length === 2 ? ids.filter((candidate) => distance(candidate, id) === 1) : [];
+  const guess = id.length === 2 ? (near.length === 1 ? near[0] : undefined) : closest(id, ids);
+  const listed = ids.length > 20 ? `${ids.slice(0, 20).join(', ')}, ...` : ids.join(', ');
+  return `${guess ? `did you mean "${guess}"? ` : ''}milestones: ${listed}`;
 }
 
 /** Be forgiving about how an id is typed: ` 1a `, `1A.md`. */

@@ -1,20 +1,9 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { createRedactor } from '../agents/redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** Environment variables whose values must never reach a log, a transcript or the terminal. */
-const SECRET_VARS = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN', 'OPENAI_API_KEY'];
-
-export function redactor(env: NodeJS.ProcessEnv): (text: string) => string {
-  const secrets = SECRET_VARS.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length >= 8);
-  return (text) => {
-    let out = text;
-    for (const s of secrets) out = out.split(s).join('[redacted]');
-    return out.replace(/\bsk-ant-[A-Za-z0-9_-]{8,}/g, 'sk-ant-[redacted]');
-  };
-}
 
 export function timestampForFile(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -35,7 +24,8 @@ export interface Logger {
  * terminal view decides what to show). Secrets are redacted before anything is written.
  */
 export function createLogger(opts: { level: LogLevel; dir?: string; echo?: (level: LogLevel, line: string) => void; env?: NodeJS.ProcessEnv; now?: Date }): Logger {
-  const redact = redactor(opts.env ?? process.env);
+  // The same rules as transcripts: every secret-looking variable's value, and anything shaped like a key.
+  const redact = createRedactor(opts.env ?? process.env);
   let stream: WriteStream | undefined;
   let file: string | undefined;
   if (opts.dir) {

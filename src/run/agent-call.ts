@@ -57,6 +57,8 @@ function continuation(original: CallRequest, current: CallRequest, result: Agent
 
 async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
   const { purpose, ...request } = call;
+  // A pause on a usage limit holds every new agent process, not only new tasks: reviews and fix rounds wait too.
+  await ctx.pauses.waitUntilClear(signal);
   rec.attempts += 1;
   const transcript = path.join(ctx.paths.runLogDir, `${m.id}.${purpose}-${rec.attempts}.jsonl`);
   rec.transcripts.push(rel(ctx.repo.root, transcript));

@@ -1,3 +1,4 @@
+import { createRedactor } from '../agents/redact.js';
 import { runProcessGroup } from '../util/process.js';
 
 export interface CommandResult {
@@ -41,7 +42,8 @@ export async function runCommand(command: string, opts: { cwd: string; timeoutMs
     ok: result.started && result.exitCode === 0 && result.killReason === undefined,
     exitCode: result.exitCode,
     timedOut,
-    outputTail: result.spawnError ? result.spawnError.message : output,
+    // Kept in the state file and sent to agents: never with a secret in it.
+    outputTail: createRedactor({ ...process.env, ...opts.env })(result.spawnError ? result.spawnError.message : output),
     durationMs: result.durationMs,
   };
 }

@@ -133,17 +133,11 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
     return finish(ctx, 'paused', `still paused until ${state.pause!.until} (${state.pause!.reason}); run orchestrate --resume after that`);
   }
   await ctx.persist();
-  req.logger.info(`run ${runId}: ${req.selected.length} task(s) on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
   ctx.emit({ type: 'run_started', runId, resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks, targetBranch: state.targetBranch });
+  req.logger.info(`run ${runId}: ${req.selected.length} task(s) on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
 
   const presettled = await settleFinishedStages(ctx, req.selected);
-  if (presettled) {
-    state.status = 'stopped';
-    state.message = presettled;
-    state.finishedAt = new Date().toISOString();
-    await ctx.persist();
-    return { kind: 'finished', state };
-  }
+  if (presettled) return finish(ctx, 'stopped', presettled);
 
   const result = await runSchedule(req.plan, {
     selected: req.selected,

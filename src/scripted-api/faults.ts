@@ -48,7 +48,7 @@ export function faultResponse(
   nowMs = Date.now(),
 ): ErrorResponse {
   if (fault.kind === 'usage_limit') {
-    const resetsAt = fault.resetsAt ?? Math.round(nowMs / 1000) + 3600;
+    const resetsAt = fault.resetsAt ?? (fault.resetsIn !== undefined ? Math.ceil(nowMs / 1000) + fault.resetsIn : Math.round(nowMs / 1000) + 3600);
     const response = errorResponse(429, "This request would exceed your account's rate limit. Please try again later.", requestId);
     return { ...response, headers: { ...response.headers, ...unifiedHeaders(fault.limitType, resetsAt) } };
   }

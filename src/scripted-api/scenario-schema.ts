@@ -83,13 +83,14 @@ const faultObject = z.strictObject({
   ratelimit_headers: z.boolean().optional(),
   body_message: z.string().optional(),
   resets_at: z.number().int().positive().optional(),
+  resets_in: count.optional(),
   limit_type: z.enum(['five_hour', 'seven_day']).optional(),
 });
 
 /** The keys each kind of fault takes besides `kind`. */
 const FAULT_KEYS = {
   http: ['status', 'retry_after', 'ratelimit_headers', 'body_message'],
-  usage_limit: ['resets_at', 'limit_type'],
+  usage_limit: ['resets_at', 'resets_in', 'limit_type'],
   stall: [],
   hang: [],
 } as const satisfies Record<string, readonly (keyof z.output<typeof faultObject>)[]>;
@@ -117,7 +118,13 @@ const faultSchema = z.preprocess(
           ...(f.body_message !== undefined && { bodyMessage: f.body_message }),
         };
       case 'usage_limit':
-        return { kind, limitType: f.limit_type ?? 'five_hour', ...(f.resets_at !== undefined && { resetsAt: f.resets_at }) };
+        if (f.resets_at !== undefined && f.resets_in !== undefined) return complain('give resets_at or resets_in, not both');
+        return {
+          kind,
+          limitType: f.limit_type ?? 'five_hour',
+          ...(f.resets_at !== undefined && { resetsAt: f.resets_at }),
+          ...(f.resets_in !== undefined && { resetsIn: f.resets_in }),
+        };
       default:
         return { kind };
     }

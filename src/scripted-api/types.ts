@@ -47,7 +47,8 @@ export type Fault =
   | { kind: 'http'; status: number; retryAfter?: number; ratelimitHeaders: boolean; bodyMessage?: string }
   | { kind: 'stall' }
   | { kind: 'hang' }
-  | { kind: 'usage_limit'; resetsAt?: number; limitType: 'five_hour' | 'seven_day' };
+  /** `resetsAt`: epoch seconds; `resetsIn`: seconds after the fault is sent (for a reset a few seconds ahead). */
+  | { kind: 'usage_limit'; resetsAt?: number; resetsIn?: number; limitType: 'five_hour' | 'seven_day' };
 
 export interface FaultReply {
   kind: 'fault';

@@ -32,6 +32,15 @@ function defineUnit(effortSeconds: number, wallSeconds: number, ...names: string
   }
 }
 
+/**
+ * The longest time limit a timer can hold: Node's setTimeout takes at most 2^31-1 ms and fires AT ONCE for
+ * anything longer (with only a warning), so a `timeout: 30d` would end every agent immediately. About 24.8 days.
+ */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** `MAX_TIMEOUT_SECONDS` for messages. */
+export const MAX_TIMEOUT_TEXT = `${MAX_TIMEOUT_SECONDS} seconds (about 24 days)`;
+
 /** Estimated effort in minutes; a bare number means minutes. Null when unreadable. */
 export function parseDurationMinutes(text: string): number | null {
   const seconds = parseDuration(text, 60, EFFORT);

@@ -12,6 +12,16 @@ describe('environment overrides', () => {
   });
 
   it.each([
+    ['Info', 'info'],
+    [' debug ', 'debug'],
+    ['WARNING', 'warn'],
+  ])('LOG_LEVEL=%j is read as %s (any case, and the Python spelling of warn)', async (value, level) => {
+    const result = await loadFrom(file, { env: { LOG_LEVEL: value } });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.config.logging.level).toBe(level);
+  });
+
+  it.each([
     ['false', false],
     ['0', false],
     ['no', false],
@@ -19,11 +29,18 @@ describe('environment overrides', () => {
     ['true', true],
     ['1', true],
     ['yes', true],
+    ['on', true],
+    ['Off', false],
   ])('AUTO_RESUME=%s gives auto_resume %s', async (value, expected) => {
     const base = { 'orchestrator.config.json': JSON.stringify({ auto_resume: !expected }) };
     const result = await loadFrom(base, { env: { AUTO_RESUME: value } });
     expect(result.diagnostics).toEqual([]);
     expect(result.config.auto_resume).toBe(expected);
+  });
+
+  it('does not take Object.prototype names for switch values', async () => {
+    const result = await loadFrom(file, { env: { AUTO_RESUME: 'constructor' } });
+    expect(brief(result)).toEqual(['error config-env-invalid: environment variable AUTO_RESUME: expected true/false, 1/0, yes/no or on/off, got "constructor"']);
   });
 
   it('ignores empty variables', async () => {
@@ -35,8 +52,8 @@ describe('environment overrides', () => {
   it('rejects bad values naming the variable, and keeps the file value', async () => {
     const result = await loadFrom(file, { env: { LOG_LEVEL: 'verbose', AUTO_RESUME: 'maybe' } });
     expect(brief(result)).toEqual([
-      'error config-env-invalid: environment variable LOG_LEVEL: expected "debug", "info", "warn" or "error" (upper case allowed), got "verbose"',
-      'error config-env-invalid: environment variable AUTO_RESUME: expected true/false, 1/0 or yes/no, got "maybe"',
+      'error config-env-invalid: environment variable LOG_LEVEL: expected "debug", "info", "warn" or "error" (any case), got "verbose"',
+      'error config-env-invalid: environment variable AUTO_RESUME: expected true/false, 1/0, yes/no or on/off, got "maybe"',
     ]);
     expect(result.config.logging.level).toBe('warn');
     expect(result.config.auto_resume).toBe(true);

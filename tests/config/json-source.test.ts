@@ -35,7 +35,8 @@ describe('parseJsonSource', () => {
     ['{"a": 01}', "1:8 invalid JSON: expected ',' or '}'"],
     ['{"a": -}', '1:7 invalid JSON: invalid number'],
     ['[1, 2,]', "1:7 invalid JSON: trailing comma before ']'"],
-    ["{'a': 1}", '1:2 invalid JSON: expected a double-quoted property name'],
+    ["{'a': 1}", '1:2 invalid JSON: JSON needs double quotes, not single quotes'],
+    ['{"a": 1 /* x */}', '1:9 invalid JSON: comments are not allowed in JSON'],
     ['', '1:1 invalid JSON: unexpected end of file, expected a value'],
   ])('rejects %j', (text, message) => {
     expect(syntaxError(text)).toBe(message);

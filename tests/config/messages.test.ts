@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { brief, loadFrom } from './helpers.js';
+import { loadConfig } from '../../src/config/load.js';
+import { brief, loadFrom, tempDir } from './helpers.js';
 
 const json = (body: string) => ({ 'orchestrator.config.json': body });
 
@@ -131,7 +132,11 @@ describe('syntax errors', () => {
     ['{\n  "a": 1\n  "b": 2\n}', '3:3', "invalid JSON: expected ',' or '}'"],
     ['{\n  "a": 1,\n}', '3:1', "invalid JSON: trailing comma before '}'"],
     ['{\n  "a": tru\n}', '2:8', 'invalid JSON: unexpected \'t\', expected a value'],
-    ['{\n  // note\n  "a": 1\n}', '2:3', 'invalid JSON: expected a double-quoted property name'],
+    ['{\n  // note\n  "a": 1\n}', '2:3', 'invalid JSON: comments are not allowed in JSON'],
+    // The seed README's own config example, copied as is.
+    ['{\n  "max_parallel_tasks": 4,        # Number of parallel tasks\n  "auto_resume": true\n}', '2:35', 'invalid JSON: comments are not allowed in JSON'],
+    ["{'a': 1}", '1:2', 'invalid JSON: JSON needs double quotes, not single quotes'],
+    ['null', '1:1', 'the configuration is null; expected an object of settings'],
     ['{\n  "a": "unterminated\n}', '2:8', 'invalid JSON: unterminated string'],
     ['{"a": 1', '1:8', "invalid JSON: expected ',' or '}'"],
     ['{"a": 1} x', '1:10', 'invalid JSON: unexpected content after the end of the document'],
@@ -140,6 +145,28 @@ describe('syntax errors', () => {
     expect(brief(result)).toEqual([`orchestrator.config.json:${at} error config-syntax: ${message}`]);
     expect(result.source).toBeNull();
     expect(result.config.max_parallel_tasks).toBe(4);
+  });
+
+  it('gives every syntax error a hint', async () => {
+    const comment = await loadFrom(json('{\n  "a": 1 // note\n}'));
+    expect(comment.diagnostics[0]?.hint).toBe('remove the comment, or write the configuration as orchestrator.config.yaml, which allows comments');
+    const comma = await loadFrom(json('{"a": 1,}'));
+    expect(comma.diagnostics[0]?.hint).toBe('fix the JSON here: keys and strings in double quotes, no trailing commas, no comments');
+    const yaml = await loadFrom({ 'orchestrator.config.yaml': 'logging:\n\tlevel: debug\n' });
+    expect(yaml.diagnostics[0]?.hint).toContain('indented with spaces (not tabs)');
+  });
+
+  it('reports a broken package.json with its position, not a code frame', async () => {
+    // cosmiconfig reads package.json in the working directory itself; here the repository is the working directory.
+    const root = tempDir({ 'package.json': '{"name": "x",}\n' });
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const result = await loadConfig({ repoRoot: root, env: {} });
+      expect(brief(result)).toEqual(["package.json:1:14 error config-syntax: invalid JSON: trailing comma before '}'"]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('reports every YAML syntax error with its place', async () => {
@@ -156,5 +183,29 @@ describe('syntax errors', () => {
       'orchestrator.config.json:3:3 warning config-duplicate-key: duplicate key "retry_attempts"; the last one is used',
     ]);
     expect(result.config.retry_attempts).toBe(2);
+  });
+});
+
+describe('milestonesDirTrusted: can the milestones still be checked despite config errors?', () => {
+  it.each([
+    ['no config at all', {}, {}, true],
+    ['an unrelated bad value', json('{"max_parallel_tasks": 0, "milestones_dir": "plans"}'), {}, true],
+    ['a bad environment variable', json('{"milestones_dir": "plans"}'), { LOG_LEVEL: 'loud' }, true],
+    ['an invalid milestones_dir', json('{"milestones_dir": ""}'), {}, false],
+    ['a JSON syntax error', json('{"milestones_dir": "plans",}'), {}, false],
+    ['a root that is not an object', json('[1]'), {}, false],
+  ] as const)('%s -> %s', async (_name, files, env, trusted) => {
+    const result = await loadFrom({ ...files }, { env: { ...env } });
+    expect(result.milestonesDirTrusted).toBe(trusted);
+  });
+
+  it('is false for a --config file that does not exist', async () => {
+    const result = await loadFrom({}, { explicitPath: 'missing.json' });
+    expect(result.milestonesDirTrusted).toBe(false);
+  });
+
+  it('keeps the valid milestones_dir next to an invalid setting', async () => {
+    const result = await loadFrom(json('{"max_parallel_tasks": 0, "milestones_dir": "plans"}'));
+    expect(result.config.milestones_dir).toBe('plans');
   });
 });

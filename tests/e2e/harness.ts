@@ -55,6 +55,8 @@ export interface E2EOptions {
   findClaude?: boolean;
   /** Other files of the repository (path relative to its root), committed with the milestones and the config. */
   files?: Record<string, string>;
+  /** Authenticate the agents as a subscription (CLAUDE_CODE_OAUTH_TOKEN): needed for usage-limit faults. */
+  oauth?: boolean;
 }
 
 export async function setupE2E(opts: E2EOptions): Promise<E2E> {
@@ -77,7 +79,7 @@ export async function setupE2E(opts: E2EOptions): Promise<E2E> {
   const listeners = new Set<(r: RecordedRequest) => void>();
   const server = await startScriptedServer({ scenario: opts.scenario, onRequest: (r) => listeners.forEach((l) => l(r)) });
   const env: NodeJS.ProcessEnv = {
-    ...claudeTestEnv({ serverUrl: server.url, home }),
+    ...claudeTestEnv({ serverUrl: server.url, home, ...(opts.oauth ? { oauth: true } : {}) }),
     CI: 'true',
   };
   // Settings of the developer's shell must not steer the orchestrator either.

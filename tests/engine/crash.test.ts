@@ -16,7 +16,7 @@ const SCRIPT = {
     run: { steps: [{ write: `${id}.txt`, content: `${id}\n` }, ...(id < '1C' ? [{ bash: `git add -A && git commit -qm "${id}: work"` }] : [])] },
   })),
 };
-const CONFIG = { max_parallel_tasks: 2, checks: { commands: ['test -n "$(ls)"'] } };
+const CONFIG = { max_parallel_tasks: 2 };
 const cleanups: Array<() => void> = [];
 afterAll(() => cleanups.forEach((c) => c()));
 
@@ -67,18 +67,18 @@ describe('kill -9 at many points, then --resume', () => {
     const total = (counted.stderr.match(/test crash point \d+:/g) ?? []).length;
     expect(total).toBeGreaterThanOrEqual(30);
 
-    const points = process.env.ONLY_POINT ? [Number(process.env.ONLY_POINT), Number(process.env.ONLY_POINT)] : Array.from({ length: 32 }, (_, i) => 1 + Math.floor((i * (total - 1)) / 31));
+    const points = Array.from({ length: 32 }, (_, i) => 1 + Math.floor((i * (total - 1)) / 31));
     const results: Array<{ point: number; crashed: boolean }> = [];
     for (let i = 0; i < points.length; i += 2) {
       const batch = points.slice(i, i + 2);
       const done = await Promise.all(batch.map((p) => crashAndResume(p)));
       done.forEach((r, j) => {
         const point = batch[j]!;
-        expect(JSON.stringify(r.outcome, null, 1), `crash point ${point}`).toEqual(JSON.stringify(expected, null, 1));
+        expect(r.outcome, `crash point ${point}`).toEqual(expected);
         expect(r.rerunDone, `crash point ${point}: finished tasks ran again`).toEqual([]);
         results.push({ point, crashed: r.crashed });
       });
     }
     expect(new Set(results.filter((r) => r.crashed).map((r) => r.point)).size).toBeGreaterThanOrEqual(30);
-  }, 300_000);
+  }, 600_000);
 });

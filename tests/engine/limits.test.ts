@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { runCli } from '../support/cli.js';
 import { makeEngineRepo, milestone, readAgentLog, readState } from '../support/engine-fixture.js';
 import { retryDeadline } from '../../src/run/limits.js';
@@ -78,12 +80,16 @@ describe('usage and rate limits', () => {
     expect(until).toBeGreaterThanOrEqual(resetsAt * 1000);
     expect(first.stdout).toMatch(/Paused until .*orchestrate --resume/);
 
+    // The deadline is moved by hand so the checks do not depend on how fast this machine is today.
+    const stateFile = path.join(repo.root, '.orchestrator', 'run-state.json');
+    const withPauseUntil = (ms: number) => writeFileSync(stateFile, JSON.stringify({ ...readState(repo.root), pause: { ...paused.pause, until: new Date(ms).toISOString() } }));
+    withPauseUntil(Date.now() + 60_000);
     const early = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
     expect(early.exitCode).toBe(75);
     expect(early.stdout).toMatch(/still paused until/);
     expect(startsOf(repo.log, 'milestone 1A:')).toHaveLength(1);
 
-    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 50)));
+    withPauseUntil(Date.now() - 1000);
     const later = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
     expect(later.exitCode, later.stdout + later.stderr).toBe(0);
     const a = startsOf(repo.log, 'milestone 1A:');
@@ -111,6 +117,33 @@ describe('usage and rate limits', () => {
     expect(state.tasks['1B'].reason).toMatch(/rate_limited/);
     expect(startsOf(repo.log, 'milestone 1B:')).toHaveLength(4); // the first try and 3 retries
     expect(result.exitCode).toBe(1);
+  });
+});
+
+describe('a pause holds every agent', () => {
+  it('starts no review or fix round of a running task during the pause', async () => {
+    const resetsAt = Math.ceil(Date.now() / 1000) + 2;
+    const repo = makeEngineRepo(
+      { '1A': milestone('1A'), '1B': milestone('1B') },
+      {
+        rules: [
+          { match: 'reviewing the work done for milestone', run: { structuredOutput: { verdict: 'approve', summary: 'ok', findings: [] } } },
+          { match: 'milestone 1A:', runs: [{ result: 'usage_limit', resetsAt }, write('a.txt')] },
+          { match: 'milestone 1B:', run: { steps: [{ sleep: 300 }, { write: 'b.txt', content: 'b' }] } },
+        ],
+      },
+      { max_parallel_tasks: 2, review: { enabled: true } },
+    );
+    cleanup = repo.cleanup;
+    const result = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const output = result.stdout + result.stderr;
+    const pausedAt = Date.parse(`${new Date().toISOString().slice(0, 10)}T${/(\d\d:\d\d:\d\d) pausing the run/.exec(output)![1]}Z`);
+    const until = Date.parse(/pausing the run until (\S+):/.exec(output)![1]!);
+    // 1B's worker was spawned before the pause (its own start record may come a little later); its review must wait.
+    const reviews = readAgentLog(repo.log).filter((r) => r.event === 'start' && r.key === 'reviewing the work done for milestone');
+    expect(reviews.length).toBeGreaterThanOrEqual(2);
+    expect(reviews.filter((r) => r.time >= pausedAt && r.time < until)).toEqual([]);
   });
 });
 

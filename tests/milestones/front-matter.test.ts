@@ -160,3 +160,100 @@ describe('front matter errors', () => {
     expect(diagnostics.map((d) => d.line)).toEqual([2, 3, 4, 5]);
   });
 });
+
+describe('front matter: odd but real mistakes (QA of --validate-only)', () => {
+  it('reads "1A, 1B" in one string as two dependencies, each located where it is written', () => {
+    const { milestone, diagnostics } = withFrontMatter('depends_on: 1B, 1C');
+    expect(diagnostics).toEqual([]);
+    expect(milestone.settings.depends_on).toEqual(['1B', '1C']);
+    expect(milestone.dependencies).toEqual([
+      { id: '1B', source: 'front_matter', line: 2, col: 13 },
+      { id: '1C', source: 'front_matter', line: 2, col: 17 },
+    ]);
+  });
+
+  it('points at the bad id inside a comma-separated string', () => {
+    const d = only(withFrontMatter('depends_on: 1B, 1c').diagnostics, 'invalid-dependency-id');
+    expect(d).toMatchObject({ line: 2, col: 17, hint: 'write 1C' });
+    expect(d.message).toBe('depends_on: "1c" is not a milestone id (a stage digit 1-9 and a capital letter, like 1A)');
+  });
+
+  it.each([
+    ['timeout: 30d', '"30d"'],
+    ['timeout: 4w', '"4w"'],
+    ['timeout: 1e12', '1000000000000'],
+  ])('rejects %j: a timer that long would fire at once and end the agent immediately', (line, got) => {
+    const d = only(withFrontMatter(line).diagnostics, 'invalid-front-matter-value');
+    expect(d.message).toBe(`timeout: expected at most 2147483 seconds (about 24 days), got ${got}`);
+  });
+
+  it('accepts the longest timeout a timer can hold', () => {
+    expect(withFrontMatter('timeout: 24d').milestone.settings.timeout).toBe(24 * 24 * 3600);
+  });
+
+  it('shows .inf as .inf, not as null', () => {
+    const d = only(withFrontMatter('timeout: .inf').diagnostics, 'invalid-front-matter-value');
+    expect(d.message).toMatch(/got Infinity$/);
+  });
+
+  it.each([
+    ['checks:\n  - npm test\n   - npm run lint', 4, 4, '"npm test - npm run lint"'],
+    ['setup: npm ci\n  - npm run build', 3, 3, '"npm ci - npm run build"'],
+  ])('rejects a list item indented so far that YAML glues it to the one above: %j', (yaml, line, col, joined) => {
+    const { milestone, diagnostics } = withFrontMatter(yaml);
+    const d = only(diagnostics, 'front-matter-list-indent');
+    expect(d).toMatchObject({ severity: 'error', line, col });
+    expect(d.message).toContain(`into one value ${joined}`);
+    expect(d.hint).toBe('put the "-" of every list item in the same column');
+    expect(milestone.settings).toEqual({});
+  });
+
+  it('still accepts a command folded over lines without a list dash', () => {
+    const { milestone, diagnostics } = withFrontMatter('setup: npm ci\n  --no-audit');
+    expect(diagnostics).toEqual([]);
+    expect(milestone.settings.setup).toEqual(['npm ci --no-audit']);
+  });
+
+  it.each(['__proto__', 'constructor', 'toString'])('gives a sane hint for the key %j (no Object.prototype members)', (key) => {
+    const d = only(withFrontMatter(`${key}: x`).diagnostics, 'unknown-front-matter-key');
+    expect(d.hint).toMatch(/^known keys: depends_on/);
+  });
+
+  it('reports a YAML alias bomb as a YAML problem at its key, not as a bug in the orchestrator', () => {
+    const yaml = [
+      'a: &a [x,x,x,x,x,x,x,x,x]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'checks: [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+    ].join('\n');
+    const d = withFrontMatter(yaml).diagnostics.find((x) => x.code === 'invalid-yaml');
+    expect(d).toMatchObject({ severity: 'error', line: 5, col: 1 });
+    expect(d?.message).toMatch(/^invalid YAML in front matter: checks: .*alias/);
+  });
+
+  it('says where the front matter runs when a leading horizontal rule swallowed the title', () => {
+    const text = '---\n# Milestone 1A - X\n\n## Tasks\n1. a\n---\n## Exit Criteria\n- b\n';
+    const d = only(parse(text).diagnostics, 'front-matter-not-mapping');
+    expect(d.hint).toBe(
+      'everything from the "---" on line 1 to the "---" on line 6 is front matter; write settings as "key: value" lines, for example "model: sonnet"; if line 1 is meant as a horizontal rule, remove it',
+    );
+  });
+
+  it('rejects front matter after blank lines instead of silently reading its settings as markdown', () => {
+    const { diagnostics } = parse(`\n\n---\nmodel: opus\ndepends_on: 1B\n---\n${milestoneText('1A')}`);
+    const d = only(diagnostics, 'front-matter-not-at-start');
+    expect(d).toMatchObject({ severity: 'error', line: 3, col: 1, hint: 'remove the blank lines before line 3' });
+    expect(d.message).toBe('front matter must start on line 1, but the "---" on line 3 comes after blank lines, so its settings would be read as milestone text and ignored');
+  });
+
+  it('leaves horizontal rules after a blank line alone when no settings are between them', () => {
+    expect(codes(parse(`\n---\n${milestoneText('1A')}\n---\nmore text\n`).diagnostics)).toEqual([]);
+    expect(codes(parse(`\n---\nNote: this one is big.\n---\n${milestoneText('1A')}`).diagnostics)).toEqual([]);
+  });
+
+  it('rejects TOML front matter, which would otherwise be read as milestone text', () => {
+    const d = only(parse(`+++\nmodel = "opus"\n+++\n${milestoneText('1A')}`).diagnostics, 'unsupported-front-matter');
+    expect(d).toMatchObject({ severity: 'error', line: 1, col: 1 });
+    expect(d.hint).toContain('YAML between two "---" lines');
+  });
+});

@@ -59,7 +59,11 @@ describe('loadMilestones: the folder', () => {
     const { milestones, diagnostics } = await load({}, 'plans/milestones');
     expect(milestones).toEqual([]);
     expect(codes(diagnostics)).toEqual(['missing-folder']);
-    expect(diagnostics[0]).toMatchObject({ severity: 'error', file: 'plans/milestones', message: 'the milestones folder "plans/milestones" does not exist' });
+    expect(diagnostics[0]).toMatchObject({ severity: 'error', file: 'plans/milestones' });
+    // Where it looked, absolute: someone running from a subdirectory reads "milestones" as "./milestones".
+    expect(diagnostics[0]?.message).toBe(
+      `the milestones folder "plans/milestones" does not exist (looked for ${path.join(root, 'plans', 'milestones')}; "milestones_dir" is relative to the repository root)`,
+    );
     expect(diagnostics[0]?.hint).toContain('mkdir -p plans/milestones');
     expect(diagnostics[0]?.hint).toContain('plans/milestones/1A.md');
   });
@@ -154,7 +158,14 @@ describe('loadMilestones: file names', () => {
   it('reports misnamed files together with "no milestones" when nothing else is there', async () => {
     const { diagnostics } = await load({ 'milestones/1a.md': SEED_1A, 'milestones/1b.md': SEED_1A });
     expect(codes(diagnostics).sort()).toEqual(['invalid-file-name', 'invalid-file-name', 'no-milestones']);
-    expect(only(diagnostics, 'no-milestones').hint).toContain('rename the files reported above');
+    // Printed sorted by file, "no milestones" (on the folder) comes BEFORE the files: the hint must not say "above".
+    expect(only(diagnostics, 'no-milestones').hint).toBe('rename the 2 files in milestones/ reported here to the {STAGE}{TASK}.md pattern, e.g. 1A.md');
+  });
+
+  it('counts a lookalike (1A.markdown) as a near miss in the "no milestones" hint', async () => {
+    const { diagnostics } = await load({ 'milestones/1A.markdown': SEED_1A });
+    expect(codes(diagnostics).sort()).toEqual(['ignored-file', 'no-milestones']);
+    expect(only(diagnostics, 'no-milestones').hint).toBe('rename the file in milestones/ reported here to the {STAGE}{TASK}.md pattern, e.g. 1A.md');
   });
 });
 
@@ -170,7 +181,8 @@ describe('loadMilestones: file contents', () => {
     const { milestones, diagnostics } = await load({ 'milestones/1A.md': big, 'milestones/1B.md': milestoneText('1B') });
     const d = only(diagnostics, 'file-too-large');
     expect(d).toMatchObject({ severity: 'error', file: 'milestones/1A.md' });
-    expect(d.message).toBe('"milestones/1A.md" is 1.0 MiB; a milestone file may be at most 1 MiB');
+    // Not "1.0 MiB; at most 1 MiB": just over the limit, only bytes show the difference.
+    expect(d.message).toBe(`"milestones/1A.md" is ${Buffer.byteLength(big).toLocaleString('en-US')} bytes; a milestone file may be at most 1,048,576 bytes (1 MiB)`);
     expect(milestones.map((m) => m.id)).toEqual(['1B']);
   });
 
@@ -213,6 +225,18 @@ describe('loadMilestones: file contents', () => {
     expect(d.message).toBe('the file is UTF-16 encoded, not UTF-8');
   });
 
+  it('explains a UTF-16 file without a byte-order mark (PowerShell > and Out-File) instead of calling it binary', async () => {
+    for (const bytes of [Buffer.from(SEED_1A, 'utf16le'), Buffer.from(SEED_1A, 'utf16le').swap16()]) {
+      const d = only((await load({ 'milestones/1A.md': bytes })).diagnostics, 'not-utf8');
+      expect(d).toMatchObject({ line: 1, col: 1, message: 'the file looks UTF-16 encoded (without a byte-order mark), not UTF-8' });
+    }
+  });
+
+  it('still calls a file with a few NUL bytes binary', async () => {
+    const d = only((await load({ 'milestones/1A.md': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2, 0x41, 0x42]) })).diagnostics, 'binary');
+    expect(d).toMatchObject({ line: 1, col: 5 });
+  });
+
   it('does not report references to a milestone that exists but could not be read', async () => {
     const { diagnostics } = await load({
       'milestones/1A.md': Buffer.from([0x23, 0, 0x0a]),
@@ -253,6 +277,13 @@ describe('loadMilestones: symbolic links', () => {
     const d = only((await load({})).diagnostics, 'broken-symlink');
     expect(d).toMatchObject({ severity: 'error', file: 'milestones/1A.md' });
     expect(d.message).toContain('"gone.md", which does not exist');
+  });
+
+  it('calls a link that leads back to itself a loop, not missing', async () => {
+    await writeFiles(root, { 'milestones/1B.md': milestoneText('1B') });
+    await fs.symlink('1A.md', path.join(root, 'milestones/1A.md'));
+    const d = only((await load({})).diagnostics, 'broken-symlink');
+    expect(d.message).toBe('"milestones/1A.md" is a symbolic link to "1A.md", which leads back to itself (a loop of links)');
   });
 
   it('ignores a link to a folder', async () => {

@@ -70,6 +70,10 @@ describe('parseMilestone: section headings', () => {
     ['## Depends on', 'dependencies'],
     ['## DEPENDENCIES', 'dependencies'],
     ['## Overview', 'description'],
+    // A trailing remark: without this, "- 1B" under it was silently not a dependency at all.
+    ['## Dependencies (optional)', 'dependencies'],
+    ['### Estimated Time (rough):', 'estimatedTime'],
+    ['## 🚀 Tasks', 'tasks'],
   ])('recognises %j as %s', (heading, key) => {
     const { milestone } = parse(`# Title\n\n${heading}\nsome text\n`);
     const section = milestone.sections[key as keyof typeof milestone.sections];
@@ -239,6 +243,13 @@ describe('parseMilestone: content checks', () => {
   });
 });
 
+describe('dependencies under a heading with a remark', () => {
+  it('reads "- 1B" under "## Dependencies (optional)" as a dependency', () => {
+    const { milestone } = parse('# T\n\n## Tasks\n- a\n\n## Dependencies (optional)\n- 1B\n', '1C');
+    expect(milestone.dependencies.map((d) => d.id)).toEqual(['1B']);
+  });
+});
+
 describe('short titles', () => {
   it.each([
     ['Milestone 1A - Initial Setup', 'Initial Setup'],
@@ -248,6 +259,8 @@ describe('short titles', () => {
     ['Initial Setup', 'Initial Setup'],
     ['Milestone 1A -', 'Milestone 1A -'],
     ['Milestone 1B - Other', 'Milestone 1B - Other'],
+    ['🚀 Milestone 1A - Initial Setup', '🚀 Initial Setup'],
+    ['🚀 1A: Initial Setup', '🚀 Initial Setup'],
   ])('%j in 1A.md is shown as %j', (text, expected) => {
     expect(shortTitle(text, '1A')).toBe(expected);
   });

@@ -51,4 +51,10 @@ describe('formatMinutes', () => {
   it('prints minutes, hours, or both', () => {
     expect([0, 45, 60, 90, 125].map(formatMinutes)).toEqual(['0m', '45m', '1h', '1h 30m', '2h 5m']);
   });
+
+  it('shows control characters in titles as "?" so a title cannot recolour or garble the terminal', () => {
+    const text = formatPlan(planOf([{ id: '1A', est: 60, title: 'Red \u001b[31malert\u0007 done' }]));
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(text.split('\n')[1]).toBe('  1A  Red ?[31malert? done  1h');
+  });
 });

@@ -50,7 +50,14 @@ describe('selectTasks', () => {
     expect(diagnostics).toEqual([
       expect.objectContaining({ code: 'unknown-milestone', message: 'There is no milestone "1CC".' }),
     ]);
-    expect(diagnostics[0]?.hint).toBe('did you mean "1C"?');
+    expect(diagnostics[0]?.hint).toMatch(/^did you mean "1C"\? milestones: 1A, 1B, 1C/);
+  });
+
+  it('does not suggest an unrelated id for an unknown milestone, and lists the ones that exist', () => {
+    // Every two-character id is within two edits of every other: "9Z" is not a typo of anything.
+    const { diagnostics } = selectTasks(plan, { milestones: ['9Z'] }, none);
+    const ids = plan.stages.flatMap((s) => s.tasks.map((t) => t.id)).join(', ');
+    expect(diagnostics).toEqual([expect.objectContaining({ code: 'unknown-milestone', hint: `milestones: ${ids}` })]);
   });
 
   it('requires same-stage dependencies, naming exactly what is missing', () => {

@@ -1,0 +1,109 @@
+import { createRedactor } from '../agents/redact.js';
+import type { LogLevel } from '../report/logger.js';
+import type { RunEvent } from '../run/events.js';
+import type { RunState } from '../state/run-state.js';
+import { LiveView, showAboveBlock, type LiveTerminal } from './live-view.js';
+import { NdjsonWriter, redactStrings, runFinishedFrom } from './ndjson.js';
+
+/**
+ * How a run talks to its terminal:
+ * - `json`  (`--json`): NDJSON events on stdout, everything for people on stderr (see ndjson.ts).
+ * - `live`  (stdout is a TTY, not CI, TERM is not dumb): the live view (live-view.ts) on stdout, log lines worth
+ *   reading printed above it, the summary below it at the end.
+ * - `plain` (anything else: a pipe, a file, CI): one timestamped line per log line, info on stdout, warnings and
+ *   errors on stderr, then the summary. Events are not shown.
+ */
+export type OutputMode = 'json' | 'live' | 'plain';
+
+/** CI=true (or any value other than empty, `0` or `false`) means a log, not a screen, is reading. */
+export function isCi(env: NodeJS.ProcessEnv): boolean {
+  const ci = env.CI?.trim().toLowerCase();
+  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
+}
+
+export function chooseOutputMode(opts: { json: boolean; isTTY: boolean; env: NodeJS.ProcessEnv }): OutputMode {
+  if (opts.json) return 'json';
+  if (!opts.isTTY || isCi(opts.env) || opts.env.TERM === 'dumb') return 'plain';
+  return 'live';
+}
+
+export interface RunOutput {
+  readonly mode: OutputMode;
+  /** The logger's echo. */
+  echo: (level: LogLevel, line: string) => void;
+  /** The engine's event sink (absent in plain mode: nothing shows events there). */
+  onEvent?: (event: RunEvent) => void;
+  /** Text for people that would go to stdout (the summary, "nothing to run"); stderr in json mode. */
+  info: (text: string) => void;
+  /** Text for people on stderr (errors, the Ctrl-C notice), printed above the live block when there is one. */
+  error: (text: string) => void;
+  /** The run is over: a final `run_finished` if the engine sent none, the live block drawn one last time and left. */
+  finish: (state?: RunState) => void;
+}
+
+export interface OutputIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** `terminal` is the stream stdout writes to (process.stdout): the live view draws on it when it is a TTY. */
+export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: LiveTerminal & { isTTY?: boolean }; now?: () => number }): RunOutput {
+  const { io } = opts;
+  const mode = chooseOutputMode({ json: opts.json, isTTY: opts.terminal?.isTTY === true, env: io.env });
+  // The same rules as the log file and the transcripts.
+  const redact = createRedactor(io.env);
+  const stamp = (line: string) => `${new Date().toISOString().slice(11, 19)} ${redact(line)}\n`;
+
+  if (mode === 'json') {
+    const writer = new NdjsonWriter(io.stdout, redact);
+    return {
+      mode,
+      echo: (level, line) => {
+        if (level === 'debug') return;
+        io.stderr(stamp(line));
+        writer.log(level, line);
+      },
+      onEvent: (event) => writer.event(event),
+      info: io.stderr,
+      error: io.stderr,
+      finish: (state) => {
+        if (state && !writer.done) writer.event(runFinishedFrom(state));
+      },
+    };
+  }
+
+  if (mode === 'live' && opts.terminal) {
+    const view = new LiveView(opts.terminal, opts.now);
+    let sawFinish = false;
+    return {
+      mode,
+      echo: (level, line) => {
+        if (!showAboveBlock(level, line)) return;
+        view.print(level === 'info' ? io.stdout : io.stderr, stamp(line));
+      },
+      onEvent: (event) => {
+        if (event.type === 'run_finished') sawFinish = true;
+        view.event(redactStrings(event, redact));
+      },
+      info: io.stdout,
+      error: (text) => view.print(io.stderr, text),
+      finish: (state) => {
+        if (state && !sawFinish && view.view.runId !== undefined) view.event(redactStrings(runFinishedFrom(state), redact));
+        view.stop();
+      },
+    };
+  }
+
+  // Plain: what the logger's echo always did.
+  return {
+    mode: 'plain',
+    echo: (level, line) => {
+      if (level === 'debug') return;
+      (level === 'info' ? io.stdout : io.stderr)(stamp(line));
+    },
+    info: io.stdout,
+    error: io.stderr,
+    finish: () => undefined,
+  };
+}

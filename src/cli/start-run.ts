@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { createClaudeAdapter } from '../agents/claude/adapter.js';
+import type { Config } from '../config/schema.js';
+import type { RepoInfo } from '../git/repo.js';
+import type { Milestone, MilestoneId } from '../milestones/types.js';
+import type { Plan } from '../plan/types.js';
+import { createLogger } from '../report/logger.js';
+import { executeRun } from '../run/engine.js';
+import type { RunState } from '../state/run-state.js';
+import { killAllProcessTreesNow } from '../util/process.js';
+import type { RunOptions } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { PACKAGE_ROOT, type Io } from './package.js';
+import { createRunOutput } from './output.js';
+import { fail } from './print.js';
+import { summarizeRun } from './summary.js';
+
+/** A run, from the agent preflight to the exit code: loaded only when one starts. */
+export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; config: Config; milestones: Milestone[]; plan: Plan; selected: MilestoneId[]; previous: RunState | undefined; done: Set<MilestoneId> }): Promise<number> {
+  const { io, config } = p;
+  const adapter = createClaudeAdapter({ ...(config.agent.command ? { command: toArgv(config.agent.command) } : {}), projectRoot: PACKAGE_ROOT });
+  const availability = await adapter.preflight(io.env);
+  if (!availability.ok) {
+    io.stderr(fail(`the agent cannot run: ${availability.problem}`));
+    return EXIT.environment;
+  }
+  // A resumed run with every task finished may still owe merges (a crash came between a task and its merge).
+  const mergesOwed = p.opts.resume && p.previous !== undefined && Object.values(p.previous.tasks).some((t) => t.status === 'done' && !t.merged);
+  // Live view on a terminal, plain lines in a pipe or CI, NDJSON events with --json (src/cli/output.ts).
+  const output = createRunOutput({ json: p.opts.json, io, terminal: process.stdout });
+  if (p.selected.length === 0 && !mergesOwed) {
+    output.info('Nothing to run: every selected milestone is already done.\n');
+    return EXIT.ok;
+  }
+  const logger = createLogger({
+    level: config.logging.level,
+    dir: path.resolve(p.repo.root, config.logging.log_dir),
+    env: io.env,
+    echo: output.echo,
+  });
+  const controller = new AbortController();
+  const detach = onInterrupt(controller, { ...io, stderr: output.error });
+  let finalState: RunState | undefined;
+  try {
+    const end = await executeRun({
+      repo: p.repo,
+      config,
+      milestones: p.milestones,
+      plan: p.plan,
+      selected: p.selected,
+      carriedOver: [...p.done],
+      ...(p.opts.resume && p.previous ? { previous: p.previous } : {}),
+      adapter,
+      logger,
+      signal: controller.signal,
+      command: ['orchestrate', ...process.argv.slice(2)].join(' '),
+      ...(output.onEvent ? { onEvent: output.onEvent } : {}),
+    });
+    if (end.kind === 'finished') finalState = end.state;
+    output.finish(finalState);
+    switch (end.kind) {
+      case 'locked':
+        output.error(fail(end.message, 'wait for it to finish, or stop it; a lock left by a crashed run is taken over automatically'));
+        return EXIT.locked;
+      case 'refused':
+        output.error(fail(end.message));
+        return EXIT.environment;
+      case 'finished':
+        output.info(summarizeRun(end.state, p.repo.root));
+        return exitCodeFor(end.state.status);
+      default: {
+        const never: never = end;
+        return never;
+      }
+    }
+  } finally {
+    // Also after a throw: the live block must not keep redrawing over the error.
+    output.finish(finalState);
+    detach();
+    await logger.close();
+  }
+}
+
+function exitCodeFor(status: RunState['status']): number {
+  switch (status) {
+    case 'completed':
+      return EXIT.ok;
+    case 'paused':
+      return EXIT.paused;
+    case 'interrupted':
+      return EXIT.interrupted;
+    case 'failed':
+    case 'stopped':
+    case 'running':
+      return EXIT.runFailed;
+    default: {
+      const never: never = status;
+      return never;
+    }
+  }
+}
+
+/** First Ctrl-C: stop starting work and ask running agents to stop. Second: leave now. */
+function onInterrupt(controller: AbortController, io: Io): () => void {
+  let count = 0;
+  const handler = (sig: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) {
+      io.stderr(`\n${sig}: stopping — no new tasks; running agents are asked to stop and the state is saved. Press Ctrl-C again to quit at once.\n`);
+      controller.abort(new Error(`interrupted by ${sig}`));
+    } else {
+      io.stderr(`${sig} again: killing the agents and quitting now. Continue later with orchestrate --resume.\n`);
+      killAllProcessTreesNow();
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+function toArgv(command: string | string[]): string[] {
+  return Array.isArray(command) ? command : command.split(/\s+/).filter(Boolean);
+}
+
