@@ -27,13 +27,13 @@ export async function callAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, 
     if (limitKind(result)) {
       if (++limitRetries > ctx.config.retry_attempts) return result;
       if (!(await ctx.pauses.pauseFor(m.id, result, limitRetries, signal))) return result;
-      request = continuation(call, request, result, `A usage or rate limit interrupted your work on milestone ${m.id}: ${m.title}. It has reset: continue exactly where you stopped.`);
+      request = continuation(call, request, result, `${doing(call, m)} when a usage or rate limit stopped you. It has reset: continue exactly where you stopped.`);
     } else if (isAgentFault(result)) {
       if (++faultRetries > Math.min(MAX_FAULT_RETRIES, ctx.config.retry_attempts)) return result;
       ctx.logger.warn(`[${m.id}] ${call.purpose} ${result.failure?.kind}: ${result.failure?.message ?? ''}; retrying (${faultRetries} of ${Math.min(MAX_FAULT_RETRIES, ctx.config.retry_attempts)})`);
       await abortableSleep(FAULT_BACKOFF_MS * faultRetries, signal).catch(() => undefined);
       if (signal.aborted) return result;
-      request = continuation(call, request, result, `Your previous run on milestone ${m.id}: ${m.title} was cut off (${result.failure?.kind}). Continue exactly where you stopped.`);
+      request = continuation(call, request, result, `${doing(call, m)} when your run was cut off (${result.failure?.kind}). Continue exactly where you stopped.`);
     } else {
       return result;
     }
@@ -47,6 +47,22 @@ const FAULT_BACKOFF_MS = 2000;
 function isAgentFault(result: AgentRunResult): boolean {
   const kind = result.failure?.kind;
   return kind === 'crashed' || kind === 'idle_timeout' || kind === 'timeout' || kind === 'bad_output';
+}
+
+/** What the cut-off session was doing, in the words its own prompt used, so the continuation keeps its purpose. */
+function doing(call: CallRequest, m: Milestone): string {
+  switch (call.purpose) {
+    case 'agent':
+      return `You were working on milestone ${m.id}: ${m.title}`;
+    case 'review':
+      return `You were reviewing the work done for milestone ${m.id}: ${m.title} (answer with your verdict when done)`;
+    case 'resolve':
+      return `You were resolving a git merge conflict for milestone ${m.id}: ${m.title} (resolve every conflict and stage the files; do not commit)`;
+    default: {
+      const never: never = call.purpose;
+      return never;
+    }
+  }
 }
 
 /** Continue the same session where it was cut off; a run that never got a session is simply run again. */

@@ -26,7 +26,7 @@ import {
  */
 
 /** The prompt the orchestrator continues a session with after a limit (src/run/agent-call.ts). */
-const CONTINUE_AFTER_LIMIT = 'A usage or rate limit interrupted your work on milestone';
+const CONTINUE_AFTER_LIMIT = 'when a usage or rate limit stopped you';
 
 /** A task that writes its file and finishes: 2 turns. */
 function okRules(id: string, seed: number, match: Record<string, unknown> = { turn: 0 }) {
