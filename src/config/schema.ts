@@ -54,6 +54,15 @@ const worktrees = z
     copy_files: stringList()
       .default(() => [])
       .describe('Paths relative to the repository root copied into each new worktree, e.g. ".env".'),
+    provision: z
+      .enum(['auto', 'reflink', 'off'])
+      .default('auto')
+      .describe(
+        "Give each new worktree the main checkout's node_modules when its lockfile is identical, instead of installing: " +
+          '"auto" clones it copy-on-write where the filesystem can (btrfs, XFS, APFS), else hard-links it (fast, but the files ' +
+          "are shared: a write in place changes the main checkout's copy too); \"reflink\" only clones; \"off\" never. " +
+          'Set-up commands that only install dependencies (npm ci, npm install, pnpm install, yarn) are then skipped.',
+      ),
   })
   .prefault({})
   .describe('Git worktrees the tasks run in.');

@@ -12,6 +12,7 @@ import { branchFor, rel, type RunContext } from './context.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 import { runQualityGate } from './quality.js';
 import { commitLeftovers, setPhase, type TaskOutcome } from './steps.js';
+import { findWritesThroughLinks, isDependencyInstall, provisionDependencies, type ProvisionResult } from '../provision/index.js';
 
 export type { TaskOutcome } from './steps.js';
 
@@ -49,9 +50,11 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
   if (prepared.kind === 'leftover') return { status: 'failed', reason: `${prepared.message}; fix: ${prepared.fix}` };
   rec.baseSha = baseSha;
   rec.worktree = rel(ctx.repo.root, worktree);
+  let provisioned: ProvisionResult | undefined;
   if (prepared.kind === 'created') {
-    const setupProblem = await setUpWorktree(ctx, m, worktree, signal);
-    if (setupProblem) return { status: 'failed', reason: setupProblem };
+    const setup = await setUpWorktree(ctx, m, worktree, signal);
+    if (setup.problem) return { status: 'failed', reason: setup.problem };
+    provisioned = setup.provisioned;
   }
   if (signal.aborted) return { status: 'failed', reason: 'interrupted' };
 
@@ -63,11 +66,27 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
   if (rec.commits === 0 && ctx.config.git.require_changes) {
     return { status: 'failed', reason: 'the agent finished without changing anything (set git.require_changes: false to allow this)' };
   }
-  return runQualityGate(ctx, m, rec, worktree, signal);
+  const outcome = await runQualityGate(ctx, m, rec, worktree, signal);
+  await warnAboutWritesThroughLinks(ctx, m, worktree, provisioned);
+  return outcome;
 }
 
-/** Brings in same-stage dependencies' work, copies configured files, runs set-up commands. */
-async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, signal: AbortSignal): Promise<string | undefined> {
+/** Hard-linked node_modules share file contents with the main checkout: say so if the task wrote into them in place. */
+async function warnAboutWritesThroughLinks(ctx: RunContext, m: Milestone, worktree: string, provisioned: ProvisionResult | undefined): Promise<void> {
+  if (provisioned?.method !== 'hardlink' || provisioned.since === undefined) return;
+  const written = await findWritesThroughLinks({ worktree, since: provisioned.since });
+  if (written.length === 0) return;
+  ctx.logger.warn(
+    `[${m.id}] files in the worktree's hard-linked node_modules were modified in place, which also changed them in the main checkout: ` +
+      `${written.join(', ')}. Run npm ci in the main checkout to restore them, or set worktrees.provision: "reflink" or "off".`,
+  );
+}
+
+/**
+ * Brings in same-stage dependencies' work, copies configured files, gives the worktree the main checkout's
+ * dependencies when its lockfile is the same, runs set-up commands.
+ */
+async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, signal: AbortSignal): Promise<{ problem?: string; provisioned?: ProvisionResult }> {
   const sameStageDeps = m.dependencies.map((d) => d.id).filter((id) => ctx.milestones.get(id)?.stage === m.stage);
   const who = await identityArgs(worktree);
   for (const dep of sameStageDeps) {
@@ -75,7 +94,7 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
     const merged = await gitQuery(worktree, [...who, 'merge', '--no-ff', '--no-edit', '-m', `Merge ${dep} into ${m.id} (same-stage dependency)`, branch]);
     if (merged === undefined) {
       await gitQuery(worktree, ['merge', '--abort']);
-      return `could not bring in the work of its dependency ${dep} (merge conflict on ${branch})`;
+      return { problem: `could not bring in the work of its dependency ${dep} (merge conflict on ${branch})` };
     }
   }
   for (const file of ctx.config.worktrees.copy_files) {
@@ -88,16 +107,26 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
     await mkdir(path.dirname(to), { recursive: true });
     await copyFile(from, to);
   }
-  const commands = m.settings.setup ?? ctx.config.worktrees.setup;
+  // After the same-stage merges: they may have changed the lockfile.
+  const provision = await provisionDependencies({
+    repoRoot: ctx.repo.root,
+    worktree,
+    mode: ctx.config.worktrees.provision,
+    log: (message) => ctx.logger.info(`[${m.id}] ${message}`),
+  });
+  if (provision.kind === 'skipped') ctx.logger.debug(`[${m.id}] node_modules not linked: ${provision.reason}`);
+  const provisioned = provision.kind === 'linked' ? provision : undefined;
+  // A plain install (`npm ci`) would only delete the linked tree and install the same one again.
+  const commands = (m.settings.setup ?? ctx.config.worktrees.setup).filter((command) => !(provisioned && isDependencyInstall(command)));
   for (const command of commands) {
     ctx.logger.info(`[${m.id}] set-up: ${command}`);
     const result = await runCommand(command, { cwd: worktree, timeoutMs: ctx.config.checks.timeout * 1000, signal });
     if (!result.ok) {
       const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode}`;
-      return `set-up command \`${command}\` ${why}:\n${result.outputTail.trim()}`;
+      return { problem: `set-up command \`${command}\` ${why}:\n${result.outputTail.trim()}` };
     }
   }
-  return undefined;
+  return provisioned ? { provisioned } : {};
 }
 
 /** The first run of the worker, or the continuation of its interrupted session on --resume. */

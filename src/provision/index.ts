@@ -1,0 +1,5 @@
+export { linkTree } from './link-tree.js';
+export type { LinkMethod, LinkStats, LinkTreeOptions } from './link-tree.js';
+export { compareLockfiles, installedFromLockfile, LOCKFILES, readLockfiles } from './lockfile.js';
+export { findWritesThroughLinks, isDependencyInstall, provisionDependencies } from './provision.js';
+export type { ProvisionMode, ProvisionRequest, ProvisionResult } from './provision.js';

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, lstat, opendir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { gitQuery } from '../git/client.js';
+import { linkTree, type LinkMethod } from './link-tree.js';
+import { compareLockfiles, installedFromLockfile, readLockfiles } from './lockfile.js';
+
+/**
+ * - `auto`: a copy-on-write clone of the main checkout's `node_modules` where the filesystem supports it
+ *   (btrfs, XFS, APFS), else hard links (ext4 and most Linux disks).
+ * - `reflink`: copy-on-write clones only; without them, nothing is provisioned (the set-up commands install).
+ * - `hardlink`: hard links even where clones would work (benchmarks, tests).
+ * - `off`: never.
+ */
+export type ProvisionMode = 'auto' | 'reflink' | 'hardlink' | 'off';
+
+export interface ProvisionRequest {
+  /** The main checkout: its `node_modules` and lockfile are the source. */
+  repoRoot: string;
+  /** The new worktree, checked out, without `node_modules`. */
+  worktree: string;
+  mode?: ProvisionMode;
+  /** Told what was linked, once, on success. */
+  log?: (message: string) => void;
+}
+
+export interface ProvisionResult {
+  /** `linked`: the worktree has a complete `node_modules`; `skipped`: nothing was written, install as usual. */
+  kind: 'linked' | 'skipped';
+  /** Why it was skipped. */
+  reason?: string;
+  /** How files were given (when linked): `hardlink` shares content with the main checkout, `reflink` does not. */
+  method?: Exclude<LinkMethod, 'copy'>;
+  /** Regular files placed. */
+  files: number;
+  dirs?: number;
+  symlinks?: number;
+  /** Files copied in full because they could not be linked (a mount point inside node_modules, link limit). */
+  copied?: number;
+  /** Wall time, ms. */
+  ms: number;
+  /** Epoch ms when linking started: pass to `findWritesThroughLinks` after the task. */
+  since?: number;
+}
+
+/**
+ * Gives a new worktree the dependencies the main checkout already has installed, without installing them again:
+ * a linked copy of `node_modules`, when that is the same tree an install would produce, that is when
+ * - the worktree's lockfiles are byte-identical to the main checkout's,
+ * - the main checkout's `node_modules` was installed from that lockfile (npm: its hidden lockfile agrees),
+ * - git ignores `node_modules` in the worktree (otherwise committing the task's leftovers would commit it),
+ * - the worktree has no `node_modules` yet, and
+ * - the two are on one filesystem (hard links and clones cannot cross filesystems; a full copy would cost as much
+ *   disk as an install, so the set-up command is left to do it).
+ * Otherwise it answers `skipped` with the reason and changes nothing. Never throws.
+ *
+ * The tree is built beside the worktree and renamed into place, so an interrupted provisioning never leaves a
+ * half-filled `node_modules` that would look installed.
+ *
+ * RISK (hard links): the worktree's files ARE the main checkout's files. Replacing a file (npm, yarn and pnpm
+ * installs, git, most editors' atomic saves) is harmless; writing into an existing file in place (patch-package,
+ * an agent editing a file under node_modules, `sed -i` is safe but `echo >>` is not) changes the main checkout's
+ * copy too, and every other worktree's. `findWritesThroughLinks` detects that after the fact. Clones (`reflink`)
+ * have no such risk; use `mode: 'reflink'` to accept only those.
+ */
+export async function provisionDependencies(req: ProvisionRequest): Promise<ProvisionResult> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+  // Not logged: most repositories are not Node projects, and the caller has the reason.
+  const skip = (reason: string): ProvisionResult => ({ kind: 'skipped', reason, files: 0, ms: elapsed() });
+  const mode = req.mode ?? 'auto';
+  if (mode === 'off') return skip('provisioning is off');
+
+  try {
+    const source = path.join(req.repoRoot, 'node_modules');
+    const target = path.join(req.worktree, 'node_modules');
+    const sourceStat = await lstat(source).catch(() => undefined);
+    if (!sourceStat?.isDirectory()) return skip('the main checkout has no node_modules directory');
+    if (await exists(target)) return skip('the worktree already has node_modules');
+
+    const [main, own] = await Promise.all([readLockfiles(req.repoRoot), readLockfiles(req.worktree)]);
+    const differs = compareLockfiles(main, own);
+    if (differs) return skip(differs);
+    const lockfile = [...main.hashes.keys()][0]!;
+    const stale = await installedFromLockfile(req.repoRoot, lockfile);
+    if (stale) return skip(stale);
+    if ((await gitQuery(req.worktree, ['check-ignore', '-q', 'node_modules/'])) === undefined) {
+      return skip('git does not ignore node_modules/ in the worktree, so the task would commit it');
+    }
+
+    const staging = path.join(path.dirname(req.worktree), `.${path.basename(req.worktree)}.node_modules.provisioning`);
+    await rm(staging, { recursive: true, force: true }); // ours, left by an interrupted provisioning
+    const method = await chooseMethod(mode, source, sourceStat.dev, req.worktree);
+    if (typeof method !== 'string') return skip(method.reason);
+
+    const since = Date.now();
+    try {
+      const stats = await linkTree(source, staging, { method });
+      await rename(staging, target);
+      const result: ProvisionResult = { kind: 'linked', method, files: stats.files, dirs: stats.dirs, symlinks: stats.symlinks, copied: stats.copied, ms: elapsed(), since };
+      req.log?.(`node_modules ${method === 'reflink' ? 'cloned (copy-on-write)' : 'hard-linked'} from the main checkout: ${stats.files} files, ${stats.symlinks} symlinks in ${result.ms} ms${stats.copied ? ` (${stats.copied} copied)` : ''}`);
+      return result;
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      return skip(`linking failed: ${(err as Error).message}`);
+    }
+  } catch (err) {
+    return skip(`unexpected error: ${(err as Error).message}`);
+  }
+}
+
+async function chooseMethod(mode: Exclude<ProvisionMode, 'off'>, source: string, sourceDev: number, worktree: string): Promise<Exclude<LinkMethod, 'copy'> | { reason: string }> {
+  const sameDevice = (await stat(worktree)).dev === sourceDev;
+  if (mode === 'hardlink') return sameDevice ? 'hardlink' : { reason: 'node_modules is on another filesystem than the worktree (hard links cannot cross filesystems)' };
+  if (await canReflink(source, worktree)) return 'reflink';
+  if (mode === 'reflink') return { reason: 'the filesystem cannot clone files (no reflink support) and worktrees.provision is "reflink"' };
+  return sameDevice ? 'hardlink' : { reason: 'node_modules is on another filesystem than the worktree and it cannot clone files across them' };
+}
+
+/** Clones one real file of `source` into `dir` and removes the clone: the only reliable test. */
+async function canReflink(source: string, dir: string): Promise<boolean> {
+  const sample = await firstFile(source);
+  if (!sample) return false;
+  const probe = path.join(dir, `.reflink-probe-${process.pid}-${randomBytes(3).toString('hex')}`);
+  try {
+    await copyFile(sample, probe, constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await rm(probe, { force: true }).catch(() => undefined);
+  }
+}
+
+/** A regular file near the top of the tree (node_modules/.package-lock.json is usually the first). */
+async function firstFile(dir: string, depth = 0): Promise<string | undefined> {
+  const subdirs: string[] = [];
+  for await (const entry of await opendir(dir)) {
+    if (entry.isFile()) return path.join(dir, entry.name);
+    if (entry.isDirectory() && subdirs.length < 4) subdirs.push(path.join(dir, entry.name));
+  }
+  if (depth >= 4) return undefined;
+  for (const sub of subdirs) {
+    const found = await firstFile(sub, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Hard-linked files under the worktree's `node_modules` whose content changed after `since` (the provisioning's
+ * `since`): written in place, so the main checkout's copy changed too. Replaced files (a reinstall) are new inodes
+ * with one link and are not reported. Costs one lstat per file (about 30 ms per 3,000 files). At most `limit`
+ * paths, relative to the worktree.
+ */
+export async function findWritesThroughLinks(opts: { worktree: string; since: number; limit?: number }): Promise<string[]> {
+  const limit = opts.limit ?? 20;
+  const found: string[] = [];
+  const root = path.join(opts.worktree, 'node_modules');
+  const walk = async (dir: string): Promise<void> => {
+    let handle;
+    try {
+      handle = await opendir(dir);
+    } catch {
+      return;
+    }
+    const files: Promise<void>[] = [];
+    const dirs: string[] = [];
+    for await (const entry of handle) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) dirs.push(full);
+      else if (entry.isFile())
+        files.push(
+          lstat(full).then(
+            (s) => {
+              if (s.nlink > 1 && s.mtimeMs > opts.since && found.length < limit) found.push(path.relative(opts.worktree, full));
+            },
+            () => undefined,
+          ),
+        );
+    }
+    await Promise.all([...files, ...dirs.map(walk)]);
+  };
+  await walk(root);
+  return found.sort();
+}
+
+/**
+ * Set-up commands that do nothing but install the locked dependencies (`npm ci`, `npm install`, `pnpm install`,
+ * `yarn`, `bun install`, with flags only): redundant once `node_modules` is provisioned, and `npm ci` would delete
+ * the linked tree and install it again. Anything else (`npm ci && npm run build`, `npm install left-pad`) still runs.
+ */
+export function isDependencyInstall(command: string): boolean {
+  return /^\s*(?:npm\s+(?:ci|install|i|clean-install)|pnpm\s+(?:install|i)|yarn(?:\s+install)?|bun\s+(?:install|i))(?:\s+--?[A-Za-z][\w-]*(?:=\S+)?)*\s*$/.test(command);
+}
