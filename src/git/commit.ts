@@ -12,9 +12,23 @@ export async function commitAll(cwd: string, message: string): Promise<string | 
   return gitRaw(cwd, ['rev-parse', 'HEAD']);
 }
 
-export async function identityArgs(cwd: string): Promise<string[]> {
-  const email = await gitQuery(cwd, ['config', 'user.email']);
-  const name = await gitQuery(cwd, ['config', 'user.name']);
+/**
+ * Read once per working tree (two git processes each time add up: a task commits and merges several times).
+ * Identity does not change during a run.
+ */
+const identities = new Map<string, Promise<string[]>>();
+
+export function identityArgs(cwd: string): Promise<string[]> {
+  let known = identities.get(cwd);
+  if (!known) {
+    known = readIdentityArgs(cwd);
+    identities.set(cwd, known);
+  }
+  return known;
+}
+
+async function readIdentityArgs(cwd: string): Promise<string[]> {
+  const [email, name] = await Promise.all([gitQuery(cwd, ['config', 'user.email']), gitQuery(cwd, ['config', 'user.name'])]);
   const args: string[] = [];
   if (!name) args.push('-c', 'user.name=milestone-orchestrator');
   if (!email) args.push('-c', 'user.email=orchestrator@localhost');

@@ -95,11 +95,16 @@ export function readTitle(context: ContentContext): TitleReading {
  * `Milestone 1A - Initial Setup` (the seed format) is shown as `Initial Setup`: the id is printed beside every
  * title anyway. A title that is only the prefix keeps its full text.
  */
+/**
+ * One compiled pattern for every milestone (a unicode regex per title cost about 1 ms each): the id is captured
+ * and compared, not built into the pattern.
+ */
+const TITLE_PREFIX = /^([^\p{L}\p{N}[]*?)\s*(?:milestone\s*)?\[?([1-9][a-z])\]?\s*[:\-–—.|]\s*/iu;
+
 export function shortTitle(text: string, id: string): string {
   // Leading symbols (an emoji) are kept: "🚀 Milestone 1A - Setup" is shown as "🚀 Setup".
-  const prefix = new RegExp(`^([^\\p{L}\\p{N}\\[]*?)\\s*(?:milestone\\s*)?\\[?${id}\\]?\\s*[:\\-–—.|]\\s*`, 'iu');
-  const match = prefix.exec(text);
-  if (!match) return text;
+  const match = TITLE_PREFIX.exec(text);
+  if (!match || match[2]?.toUpperCase() !== id.toUpperCase()) return text;
   const rest = text.slice(match[0].length).trim();
   if (rest.length === 0) return text;
   const lead = (match[1] ?? '').trim();

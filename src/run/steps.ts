@@ -22,9 +22,9 @@ export function setPhase(ctx: RunContext, rec: TaskRecord, phase: TaskPhase): vo
 export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string): Promise<void> {
   setPhase(ctx, rec, 'commit');
   crashPoint('before committing leftovers');
-  await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`);
+  const committed = await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`);
   crashPoint('committed, head not recorded yet');
-  rec.headSha = await worktreeHead(worktree);
+  rec.headSha = committed ?? (await worktreeHead(worktree));
   rec.commits = rec.headSha && rec.baseSha ? await commitsBetween(worktree, rec.baseSha, rec.headSha) : 0;
 }
 
