@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { TaskStatus } from '../../scheduler/types.js';
 import { processAlive, readLock } from '../../state/lock.js';
 import { runTotals, type RunState, type TaskRecord, type TaskUsage } from '../../state/run-state.js';
-import type { WorktreeInfo, WorktreeKind } from './worktrees.js';
+import type { WorktreeInfo } from './worktrees.js';
 import { relPath, type Workspace } from './workspace.js';
 
 /**
@@ -102,17 +102,8 @@ export interface TotalsView {
   durationMs: number;
 }
 
-export interface WorktreeView {
-  path: string;
-  branch: string | null;
-  head: string | null;
-  kind: WorktreeKind;
-  task: string | null;
-  merged: boolean | null;
-  dirty: boolean;
-  locked: boolean;
-  missing: boolean;
-}
+/** A worktree as `status --json` shows it: what clean knows, without the machine-specific absolute path. */
+export type WorktreeView = Omit<WorktreeInfo, 'absPath'>;
 
 export async function buildStatusDocument(ws: Workspace, state: RunState | undefined, target: string | undefined, worktrees: readonly WorktreeInfo[]): Promise<StatusDocument> {
   return {
