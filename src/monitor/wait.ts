@@ -1,4 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { abortableSleep } from '../util/sleep.js';
 import { evaluateGate, type GateThresholds, type StartupCost } from './gate.js';
 import type { MetricsRecorder } from './metrics.js';
 import type { Sampler } from './sample.js';
@@ -67,16 +67,6 @@ export async function waitForResources(opts: WaitOptions): Promise<WaitResult> {
       opts.onWait(verdict.reasons);
     }
     await sleep(pollMs, opts.signal);
-  }
-}
-
-async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await delay(ms, undefined, { signal });
-  } catch (err) {
-    // timers/promises rejects with its own AbortError; the caller expects the signal's reason.
-    signal.throwIfAborted();
-    throw err;
   }
 }
 

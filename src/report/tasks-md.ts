@@ -4,7 +4,9 @@ import type { RunState, TaskRecord } from '../state/run-state.js';
 import { runTotals } from '../state/run-state.js';
 import { writeFileAtomic } from '../state/atomic.js';
 
-export const BEGIN_MARKER = '<!-- milestone-orchestrator:begin (generated; edits inside this block are overwritten) -->';
+/** Found by this prefix, so a block written with another wording of the comment is still replaced. */
+const BEGIN_PREFIX = '<!-- milestone-orchestrator:begin';
+export const BEGIN_MARKER = `${BEGIN_PREFIX} (generated; edits inside this block are overwritten) -->`;
 export const END_MARKER = '<!-- milestone-orchestrator:end -->';
 
 /** The generated block, markers included. Pure. */
@@ -140,7 +142,7 @@ export function formatDuration(ms: number): string {
  * markers stays byte for byte, line endings included.
  */
 export function spliceBlock(document: string, block: string): string {
-  const begin = document.indexOf(BEGIN_MARKER.slice(0, 35));
+  const begin = document.indexOf(BEGIN_PREFIX);
   const end = document.indexOf(END_MARKER);
   const eol = document.includes('\r\n') ? '\r\n' : '\n';
   const body = block.replace(/\n/g, eol);

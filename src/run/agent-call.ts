@@ -3,7 +3,8 @@ import type { AgentRunRequest, AgentRunResult } from '../agents/types.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskRecord } from '../state/run-state.js';
 import { rel, type RunContext } from './context.js';
-import { abortableSleep, limitKind } from './limits.js';
+import { abortableSleep } from '../util/sleep.js';
+import { limitKind } from './limits.js';
 
 export type AgentPurpose = 'agent' | 'review' | 'resolve';
 

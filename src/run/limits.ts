@@ -1,6 +1,10 @@
 import type { AgentRunResult } from '../agents/types.js';
+import { abortableSleep } from '../util/sleep.js';
 import type { MilestoneId } from '../milestones/types.js';
 import type { RunContext } from './context.js';
+
+/** What a pause needs of the run: its state, settings and outputs. */
+export type PauseDeps = Pick<RunContext, 'config' | 'state' | 'logger' | 'emit' | 'persist'>;
 
 /** Failures that a wait cures: a subscription usage limit, or API rate limiting left after the CLI's own retries. */
 export function limitKind(result: AgentRunResult): 'usage_limit' | 'rate_limited' | undefined {
@@ -35,7 +39,7 @@ export function retryDeadline(opts: { result: AgentRunResult; attempt: number; b
  */
 export class PauseController {
   constructor(
-    private readonly ctx: RunContext,
+    private readonly ctx: PauseDeps,
     private readonly stopRun: (reason: string) => void,
     private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void> = abortableSleep,
   ) {}
@@ -86,19 +90,4 @@ export class PauseController {
     this.ctx.emit({ type: 'resumed' });
     void this.ctx.persist();
   }
-}
-
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

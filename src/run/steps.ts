@@ -3,13 +3,12 @@ import { commitsBetween } from '../git/repo.js';
 import { worktreeHead } from '../git/worktree.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskPhase, TaskRecord } from '../state/run-state.js';
+import type { TaskResult } from '../scheduler/types.js';
 import type { RunContext } from './context.js';
 import { crashPoint } from './crash-points.js';
 
-export interface TaskOutcome {
-  status: 'done' | 'failed' | 'needs_attention';
-  reason?: string;
-}
+/** What a task run ends as: exactly what the scheduler records. */
+export type TaskOutcome = TaskResult;
 
 export function setPhase(ctx: RunContext, rec: TaskRecord, phase: TaskPhase): void {
   rec.phase = phase;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { mkdir, open, readFile, rm, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isPidAlive } from '../util/process.js';
 
 export interface LockInfo {
   pid: number;
@@ -70,16 +71,7 @@ export async function readLock(file: string): Promise<LockInfo | undefined> {
 function isStale(holder: LockInfo): boolean {
   // A lock from another host cannot be checked; treat it as live and let the user decide.
   if (holder.host !== hostname()) return false;
-  return !processAlive(holder.pid);
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return !isPidAlive(holder.pid);
 }
 
 function describeHolder(h: LockInfo): string {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { TaskStatus } from '../../scheduler/types.js';
-import { processAlive, readLock } from '../../state/lock.js';
+import { readLock } from '../../state/lock.js';
+import { isPidAlive } from '../../util/process.js';
 import { runTotals, type RunState, type TaskRecord, type TaskUsage } from '../../state/run-state.js';
 import type { WorktreeInfo } from './worktrees.js';
 import { relPath, type Workspace } from './workspace.js';
@@ -140,7 +141,7 @@ function runView(s: RunState): RunView {
 async function lockView(file: string): Promise<LockView | null> {
   const holder = await readLock(file);
   if (!holder) return null;
-  return { ...holder, alive: holder.host === hostname() ? processAlive(holder.pid) : null };
+  return { ...holder, alive: holder.host === hostname() ? isPidAlive(holder.pid) : null };
 }
 
 function taskView(t: TaskRecord): TaskView {
