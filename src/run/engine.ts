@@ -23,7 +23,7 @@ import { stopOrphanedAgent } from './orphans.js';
 import { stamp, type EventSink } from './events.js';
 import { PauseController } from './limits.js';
 import { crashPoint } from './crash-points.js';
-import { loadTemplate } from './prompt.js';
+import { loadTemplate, type TemplateName } from './prompt.js';
 import { settleStage } from './stage.js';
 import { runTask } from './task.js';
 
@@ -54,17 +54,20 @@ export type RunEnd =
 export async function executeRun(req: RunRequest): Promise<RunEnd> {
   const runId = req.previous?.runId ?? newRunId();
   const paths = runPaths(req.repo.root, req.config, runId);
+  // Before anything is written, the lock included: a template path that does not resolve is the user's to fix.
+  const templates = await loadTemplates(req).catch((err: Error) => err);
+  if (templates instanceof Error) return { kind: 'refused', message: templates.message };
   const lock = await acquireLock(paths.lockFile, req.command);
   if (!lock.acquired) return { kind: 'locked', message: lock.reason };
   try {
     if (lock.tookOverFrom) req.logger.warn(`took over a stale lock from pid ${lock.tookOverFrom.pid} (no longer running)`);
-    return await runLocked(req, runId, paths);
+    return await runLocked(req, runId, paths, templates);
   } finally {
     await lock.release();
   }
 }
 
-async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promise<RunEnd> {
+async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templates: RunContext['templates']): Promise<RunEnd> {
   const resuming = req.previous !== undefined;
   if (!resuming) {
     const leftovers = await findLeftovers(req, req.selected);
@@ -102,6 +105,18 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
   const stopper = new AbortController();
   const signal = AbortSignal.any([req.signal, stopper.signal]);
   let pausedBecause: string | undefined;
+  const persist = serialPersist(store, state, paths, req.logger, () => metrics.summary());
+  const emit: RunContext['emit'] = (event) => {
+    try {
+      req.onEvent?.(stamp(event));
+    } catch {
+      /* a broken display must not break the run */
+    }
+  };
+  const pauses = new PauseController({ config: req.config, state, logger: req.logger, emit, persist }, (reason) => {
+    pausedBecause ??= reason;
+    stopper.abort(new Error(reason));
+  });
   const ctx: RunContext = {
     repo: req.repo,
     config: req.config,
@@ -109,25 +124,15 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths): Promi
     milestones: new Map(req.milestones.map((m) => [m.id, m])),
     plan: req.plan,
     state,
-    persist: serialPersist(store, state, paths, req.logger, () => metrics.summary()),
+    persist,
     adapter: req.adapter,
     logger: req.logger,
-    templates: await loadTemplates(req),
+    templates,
     resuming,
     signal,
-    pauses: undefined as unknown as PauseController,
-    emit: (event) => {
-      try {
-        req.onEvent?.(stamp(event));
-      } catch {
-        /* a broken display must not break the run */
-      }
-    },
+    pauses,
+    emit,
   };
-  ctx.pauses = new PauseController(ctx, (reason) => {
-    pausedBecause ??= reason;
-    stopper.abort(new Error(reason));
-  });
   const pendingPause = ctx.pauses.until();
   if (pendingPause !== undefined && pendingPause > Date.now() && !req.config.auto_resume) {
     return finish(ctx, 'paused', `still paused until ${state.pause!.until} (${state.pause!.reason}); run orchestrate --resume after that`);
@@ -194,11 +199,18 @@ function budgetExceeded(ctx: RunContext): string | undefined {
 }
 
 async function loadTemplates(req: RunRequest): Promise<RunContext['templates']> {
-  const user = (p: string | null) => (p ? path.resolve(req.repo.root, p) : undefined);
+  const user = async (key: string, configured: string | null, name: TemplateName): Promise<string> => {
+    const file = configured ? path.resolve(req.repo.root, configured) : undefined;
+    try {
+      return await loadTemplate(file, name);
+    } catch (err) {
+      throw new Error(`${key}: cannot read ${file ?? name} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix the path in the configuration or remove the key to use the shipped template`);
+    }
+  };
   return {
-    task: await loadTemplate(user(req.config.agent.prompt_template), 'task-prompt'),
-    review: await loadTemplate(user(req.config.review.prompt_template), 'review-prompt'),
-    conflict: await loadTemplate(undefined, 'conflict-prompt'),
+    task: await user('agent.prompt_template', req.config.agent.prompt_template, 'task-prompt'),
+    review: await user('review.prompt_template', req.config.review.prompt_template, 'review-prompt'),
+    conflict: await user('conflict template', null, 'conflict-prompt'),
   };
 }
 

@@ -160,3 +160,18 @@ describe('a run with the fake agent', () => {
     expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
   });
 });
+
+describe('a bad prompt template', () => {
+  it('is refused with the key and the path, before anything is created', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A') }, {}, { agent: { prompt_template: 'prompts/missing.md' } });
+    cleanup = repo.cleanup;
+    const before = repo.git('for-each-ref');
+    const result = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toMatch(/agent\.prompt_template: cannot read .*prompts\/missing\.md \(ENOENT\)/);
+    expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(repo.git('for-each-ref')).toBe(before);
+    expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
+    expect(existsSync(path.join(repo.root, '.worktree'))).toBe(false);
+  });
+});
