@@ -5,6 +5,7 @@ import type { TaskRecord } from '../state/run-state.js';
 import { rel, type RunContext } from './context.js';
 import { abortableSleep } from '../util/sleep.js';
 import { limitKind } from './limits.js';
+import { processStartTime } from './orphans.js';
 
 export type AgentPurpose = 'agent' | 'review' | 'resolve';
 
@@ -93,6 +94,8 @@ async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: 
     signal,
     onSpawn: (pid) => {
       rec.agentPid = pid;
+      const started = processStartTime(pid);
+      if (started !== undefined) rec.agentStart = started;
       void ctx.persist();
     },
     onProgress: (p) => {
@@ -106,6 +109,7 @@ async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: 
     },
   });
   delete rec.agentPid;
+  delete rec.agentStart;
   book(rec, result);
   ctx.emit({ type: 'task_cost', id: m.id, costUsd: rec.costUsd, usage: { ...rec.usage }, turns: rec.turns });
   if (purpose === 'agent' && result.sessionId) rec.sessionId = result.sessionId;

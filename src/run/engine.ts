@@ -93,8 +93,9 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
   }
   const state = req.previous ?? newState(req, runId, paths, target, targetSha);
   if (resuming) {
+    rebindToConfig(state, req, paths);
     prepareResume(state, req);
-    await stopOrphanedAgents(state, req);
+    await stopOrphanedAgents(state, req, paths);
   }
   state.status = 'running';
   delete state.finishedAt;
@@ -348,12 +349,26 @@ async function settleFinishedStages(ctx: RunContext, selected: readonly Mileston
   return undefined;
 }
 
-async function stopOrphanedAgents(state: RunState, req: RunRequest): Promise<void> {
+/**
+ * The state file is input: the branch and worktree written in it are only for display. Before a resume uses a
+ * record they are replaced by the ones the configuration and the task id give, so an edited file cannot point
+ * the run at a user's branch or at a folder outside the run's worktrees.
+ */
+function rebindToConfig(state: RunState, req: RunRequest, paths: RunPaths): void {
+  for (const rec of Object.values(state.tasks)) {
+    rec.branch = branchFor(req.config, rec.id);
+    rec.worktree = rel(req.repo.root, path.join(paths.worktreeDir, rec.id));
+  }
+}
+
+async function stopOrphanedAgents(state: RunState, req: RunRequest, paths: RunPaths): Promise<void> {
   for (const rec of Object.values(state.tasks)) {
     if (rec.agentPid === undefined) continue;
-    const outcome = await stopOrphanedAgent(rec.agentPid, path.resolve(req.repo.root, rec.worktree));
+    const outcome = await stopOrphanedAgent(rec.agentPid, rec.agentStart, path.join(paths.worktreeDir, rec.id));
     if (outcome === 'stopped') req.logger.warn(`[${rec.id}] stopped agent pid ${rec.agentPid} left running by the interrupted run`);
+    if (outcome === 'not-ours') req.logger.info(`[${rec.id}] recorded agent pid ${rec.agentPid} is not that task's agent (any more); left alone`);
     delete rec.agentPid;
+    delete rec.agentStart;
   }
 }
 

@@ -3,7 +3,7 @@ import { advanceTarget, mergeInWorktree } from '../git/merge.js';
 import { branchSha, isAncestor } from '../git/repo.js';
 import type { StageOutcome, SettleResult } from '../scheduler/types.js';
 import type { StageRecord } from '../state/run-state.js';
-import { integrationBranchFor, type RunContext } from './context.js';
+import { branchFor, integrationBranchFor, type RunContext } from './context.js';
 import { resolveConflict } from './conflict.js';
 import { crashPoint } from './crash-points.js';
 
@@ -25,7 +25,8 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
 
   const branches = done.map((id) => {
     const rec = ctx.state.tasks[id]!;
-    return { branch: rec.branch, message: `Merge milestone ${id}: ${rec.title}` };
+    // Derived, never read from the state file (which anyone can edit).
+    return { branch: branchFor(ctx.config, id), message: `Merge milestone ${id}: ${rec.title}` };
   });
   const mergedSha =
     (await alreadyMerged(ctx, start, branches.map((b) => b.branch))) ?? (await merge(ctx, stage, start, branches));

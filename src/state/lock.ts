@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { mkdir, open, readFile, rm, rename, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rm, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isPidAlive } from '../util/process.js';
 
@@ -20,7 +20,8 @@ export type LockOutcome =
  * starters racing for a stale lock still end with one winner.
  */
 export async function acquireLock(file: string, command: string): Promise<LockOutcome> {
-  await mkdir(path.dirname(file), { recursive: true });
+  const unusable = await unusableLockPath(file);
+  if (unusable) return { acquired: false, holder: undefined, reason: unusable };
   const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
   let tookOverFrom: LockInfo | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -40,6 +41,27 @@ export async function acquireLock(file: string, command: string): Promise<LockOu
     );
   }
   return { acquired: false, holder: await readLock(file), reason: 'another run is starting at the same moment' };
+}
+
+/**
+ * Why the lock cannot be used at all, if so: its folder is not a folder, or the lock is not a regular file (a
+ * directory or a link someone put there — never ours, so it is not "stale" and is not moved aside). The reason
+ * says what to remove.
+ */
+async function unusableLockPath(file: string): Promise<string | undefined> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+  } catch (err) {
+    return `cannot create the folder for the run lock ${path.dirname(file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): a file of that name is in the way; move it aside and try again`;
+  }
+  const found = await lstat(file).catch(() => undefined);
+  if (!found || found.isFile()) return undefined;
+  const what = found.isDirectory() ? 'a directory' : found.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+  return `the run lock ${file} is ${what}, not a lock file the orchestrator wrote; remove it (rm -r ${shellQuote(file)}) and try again`;
+}
+
+function shellQuote(p: string): string {
+  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
 async function createExclusive(file: string, info: LockInfo): Promise<boolean> {

@@ -5,6 +5,7 @@ import type { MilestoneId } from '../milestones/types.js';
 import type { ReviewFinding } from '../review/verdict.js';
 import type { TaskStatus } from '../scheduler/types.js';
 import { AtomicWriter } from './atomic.js';
+import { parseRunState } from './state-schema.js';
 
 export const STATE_VERSION = 1;
 export const STATE_FILE = 'run-state.json';
@@ -57,6 +58,11 @@ export interface TaskRecord {
   sessionId?: string;
   /** The running agent's pid (= its process group): after a crash, a resume stops it before starting again. */
   agentPid?: number;
+  /**
+   * The agent process's start time as the kernel counts it (`/proc/<pid>/stat` field 22, clock ticks since boot),
+   * recorded at spawn: with its working directory it proves a live pid is still that agent (`run/orphans.ts`).
+   */
+  agentStart?: string;
   /** Agent invocations so far (first run, resumes, retries). */
   attempts: number;
   turns: number;
@@ -120,26 +126,29 @@ export type LoadStateResult =
   | { kind: 'ok'; state: RunState }
   | { kind: 'corrupt'; problem: string };
 
+/**
+ * Reads and validates the state file (its whole shape: `state-schema.ts`). Never throws for what is in the file
+ * or for a file that cannot be read (a directory, no permission): those are `corrupt`, with the reason.
+ */
 export async function loadRunState(file: string): Promise<LoadStateResult> {
   if (!existsSync(file)) return { kind: 'none' };
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { kind: 'corrupt', problem: code === 'EISDIR' ? 'it is a directory, not a file' : `cannot read it (${(err as Error).message})` };
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse(raw);
   } catch (err) {
     return { kind: 'corrupt', problem: `not valid JSON (${(err as Error).message})` };
   }
-  const problem = shapeProblem(parsed);
-  if (problem) return { kind: 'corrupt', problem };
-  return { kind: 'ok', state: parsed as RunState };
-}
-
-function shapeProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return 'not an object';
-  const v = value as Partial<RunState>;
-  if (v.version !== STATE_VERSION) return `unsupported version ${JSON.stringify(v.version)} (expected ${STATE_VERSION})`;
-  if (typeof v.runId !== 'string' || typeof v.targetBranch !== 'string') return 'missing runId or targetBranch';
-  if (!Array.isArray(v.stages) || typeof v.tasks !== 'object' || v.tasks === null) return 'missing stages or tasks';
-  return undefined;
+  const version = typeof parsed === 'object' && parsed !== null ? (parsed as { version?: unknown }).version : undefined;
+  if (version !== STATE_VERSION) return { kind: 'corrupt', problem: `unsupported version ${JSON.stringify(version)} (expected ${STATE_VERSION})` };
+  const checked = parseRunState(parsed);
+  return checked.ok ? { kind: 'ok', state: checked.state } : { kind: 'corrupt', problem: checked.problem };
 }
 
 /** Persists every transition atomically, in order. */

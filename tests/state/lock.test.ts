@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -47,5 +47,26 @@ describe('one run per repository', () => {
     const file = path.join(dir, 'lock');
     const results = await Promise.all(Array.from({ length: 8 }, () => acquireLock(file, 'x')));
     expect(results.filter((r) => r.acquired)).toHaveLength(1);
+  });
+});
+
+describe('a lock path that is not a lock file', () => {
+  it('refuses a directory (or link) at the lock path with what to remove, and leaves it in place', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mo-lock-'));
+    const file = path.join(dir, 'lock');
+    mkdirSync(file);
+    writeFileSync(path.join(file, 'keep'), 'x');
+    const outcome = await acquireLock(file, 'orchestrate');
+    expect(outcome.acquired).toBe(false);
+    if (!outcome.acquired) expect(outcome.reason).toBe(`the run lock ${file} is a directory, not a lock file the orchestrator wrote; remove it (rm -r ${file}) and try again`);
+    expect(existsSync(path.join(file, 'keep'))).toBe(true);
+  });
+
+  it('refuses a state folder that is a file', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mo-lock-'));
+    writeFileSync(path.join(dir, 'state'), 'x');
+    const outcome = await acquireLock(path.join(dir, 'state', 'lock'), 'orchestrate');
+    expect(outcome.acquired).toBe(false);
+    if (!outcome.acquired) expect(outcome.reason).toMatch(/cannot create the folder for the run lock .*state \(E[A-Z]+\): a file of that name is in the way/);
   });
 });

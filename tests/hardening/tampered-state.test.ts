@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../support/cli.js';
+import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
+import { processStartTime } from '../../src/run/orphans.js';
+import { isPidAlive } from '../../src/util/process.js';
+
+let cleanup: (() => void) | undefined;
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+  cleanup?.();
+});
+
+const PLAN = { '1A': milestone('1A'), '1B': milestone('1B') };
+const SCRIPT = {
+  rules: Object.keys(PLAN).map((id) => ({
+    match: `milestone ${id}:`,
+    run: { steps: [{ write: `${id}.txt`, content: `${id}\n` }, { bash: `git add -A && git commit -qm "${id}: work"` }] },
+  })),
+};
+
+function stateFile(root: string): string {
+  return path.join(root, '.orchestrator', 'run-state.json');
+}
+
+function tamper(root: string, edit: (s: any) => void): void {
+  const state = readState(root);
+  edit(state);
+  writeFileSync(stateFile(root), JSON.stringify(state, null, 2));
+}
+
+async function finishedRun() {
+  const repo = makeEngineRepo(PLAN, SCRIPT);
+  cleanup = repo.cleanup;
+  const first = await runCli([], { cwd: repo.root, env: repo.env });
+  expect(first.exitCode, first.stderr).toBe(0);
+  return repo;
+}
+
+describe('a tampered state file cannot reach outside what the run owns', () => {
+  it('--resume neither signals an unrelated process nor merges a branch the file names', async () => {
+    const repo = await finishedRun();
+    // A user's own branch, not part of the run.
+    repo.git('checkout', '-q', '-b', 'feature/unrelated');
+    repo.write('unrelated.txt', 'mine\n');
+    const unrelatedSha = repo.commit('unrelated work');
+    repo.git('checkout', '-q', 'main');
+    const mainBefore = repo.git('rev-parse', 'main');
+    // An unrelated process, running in "/" (the worktree the file claims) with its real start time recorded.
+    const victim = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { cwd: '/', detached: true, stdio: 'ignore' });
+    children.push(victim);
+    tamper(repo.root, (s) => {
+      s.status = 'interrupted';
+      s.tasks['1A'].agentPid = victim.pid;
+      s.tasks['1A'].agentStart = processStartTime(victim.pid!);
+      s.tasks['1A'].worktree = '/';
+      s.tasks['1B'].merged = false;
+      s.tasks['1B'].branch = 'feature/unrelated';
+      s.tasks['1B'].worktree = '../../elsewhere';
+    });
+
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    expect(isPidAlive(victim.pid!)).toBe(true);
+    expect(repo.git('rev-parse', 'main')).toBe(mainBefore);
+    expect(repo.git('log', '--format=%H', 'main')).not.toContain(unrelatedSha);
+    const after = readState(repo.root);
+    expect(after.tasks['1B'].branch).toBe('milestone/1B');
+    expect(after.tasks['1B'].worktree).toBe('.worktree/1B');
+    expect(after.tasks['1A'].agentPid).toBeUndefined();
+  });
+
+  it('status, status --json and --resume refuse a state file with wrong types: exit 2, where and how to recover', async () => {
+    const repo = await finishedRun();
+    tamper(repo.root, (s) => {
+      s.tasks['1A'].stage = null;
+      s.tasks['1B'].costUsd = '0.5';
+    });
+    for (const args of [['status'], ['status', '--json'], ['--resume'], ['clean']]) {
+      const r = await runCli(args, { cwd: repo.root, env: repo.env });
+      expect(r.exitCode, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('.orchestrator/run-state.json');
+      expect(r.stderr).toContain('the run state file is unreadable: tasks.1A.stage: expected');
+      expect(r.stderr).toContain('tasks.1B.costUsd');
+      expect(r.stderr).toMatch(/move it aside/);
+      expect(r.stderr + r.stdout).not.toMatch(/internal error|TypeError/);
+    }
+  });
+
+  it('a lock that is a directory is refused with what to remove, by a run and by clean', async () => {
+    const repo = makeEngineRepo(PLAN, SCRIPT);
+    cleanup = repo.cleanup;
+    const lock = path.join(repo.root, '.orchestrator', 'lock');
+    mkdirSync(lock, { recursive: true });
+    for (const args of [[], ['clean']]) {
+      const r = await runCli(args, { cwd: repo.root, env: repo.env });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(4);
+      expect(r.stderr).toContain(`the run lock ${lock} is a directory`);
+      expect(r.stderr).not.toMatch(/internal error/);
+    }
+    const status = await runCli(['status'], { cwd: repo.root, env: repo.env });
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect(existsSync(stateFile(repo.root))).toBe(false); // nothing started
+  });
+});
