@@ -76,6 +76,13 @@ const git = z
       .boolean()
       .default(true)
       .describe('A task whose agent changed nothing is not done.'),
+    hooks: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Run the repository's pre-commit and commit-msg hooks when committing an agent's work; a hook that fails is " +
+          'treated like a failed check (its output goes back to the agent). false skips them (the run says so once).',
+      ),
   })
   .prefault({})
   .describe('Git behaviour.');

@@ -1,15 +1,78 @@
-import { gitQuery, gitRaw } from './client.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { gitEnv, gitQuery, gitRaw } from './client.js';
+
+/** The hooks a commit made on an agent's behalf runs (the ones `git commit --no-verify` would skip). */
+export type CommitHook = 'pre-commit' | 'commit-msg';
+
+export type CommitResult =
+  | { kind: 'committed'; sha: string }
+  | { kind: 'nothing' }
+  /** The repository's own hook refused the commit: the changes stay staged in the worktree, nothing is committed. */
+  | { kind: 'hook_failed'; hook: CommitHook; exitCode: number | undefined; output: string };
 
 /**
- * Commits everything left uncommitted in a worktree. Returns the new commit, or undefined when there was
- * nothing to commit. Uses a fallback identity only when the repository has none, so users' own identity wins.
+ * Commits everything left uncommitted in a worktree. Uses a fallback identity only when the repository has none,
+ * so users' own identity wins.
+ *
+ * With `hooks` (the default), the repository's `pre-commit` and `commit-msg` hooks run first, wherever git finds
+ * them (`core.hooksPath` included), each through `git hook run` so a failure names its hook; the commit itself
+ * then passes `--no-verify` so they do not run twice (prepare-commit-msg and post-commit still run, as in any
+ * commit). A hook that exits non-zero gives `hook_failed` with its output (stdout and stderr, in order).
+ * Without `hooks` nothing is checked: the caller said so.
  */
-export async function commitAll(cwd: string, message: string): Promise<string | undefined> {
+export async function commitAll(cwd: string, message: string, opts: { hooks?: boolean } = {}): Promise<CommitResult> {
   await gitRaw(cwd, ['add', '-A']);
-  const staged = await gitQuery(cwd, ['diff', '--cached', '--quiet']);
-  if (staged !== undefined) return undefined; // exit 0: nothing staged
-  await gitRaw(cwd, [...(await identityArgs(cwd)), 'commit', '--no-verify', '-q', '-m', message]);
-  return gitRaw(cwd, ['rev-parse', 'HEAD']);
+  if (!(await hasStaged(cwd))) return { kind: 'nothing' };
+  const dir = await mkdtemp(path.join(tmpdir(), 'mo-commit-'));
+  try {
+    const messageFile = path.join(dir, 'COMMIT_EDITMSG');
+    await writeFile(messageFile, message.endsWith('\n') ? message : `${message}\n`);
+    if (opts.hooks ?? true) {
+      const pre = await runHook(cwd, 'pre-commit', []);
+      if (pre) return pre;
+      // A pre-commit hook may restage (lint-staged) or unstage what it fixed: commit what is staged now.
+      if (!(await hasStaged(cwd))) return { kind: 'nothing' };
+      const msg = await runHook(cwd, 'commit-msg', [messageFile]);
+      if (msg) return msg;
+    }
+    await gitRaw(cwd, [...(await identityArgs(cwd)), 'commit', '--no-verify', '-q', '-F', messageFile]);
+    return { kind: 'committed', sha: await gitRaw(cwd, ['rev-parse', 'HEAD']) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether the index differs from HEAD. */
+async function hasStaged(cwd: string): Promise<boolean> {
+  return (await gitQuery(cwd, ['diff', '--cached', '--quiet'])) === undefined; // exit 1: there are staged changes
+}
+
+/**
+ * `git hook run --ignore-missing <hook>` (git >= 2.36): runs the hook git would run, or nothing when there is none.
+ * Output is interleaved (`all`) so the agent reads it as a terminal would show it.
+ */
+async function runHook(cwd: string, hook: CommitHook, args: string[]): Promise<CommitResult | undefined> {
+  const result = await execa('git', ['hook', 'run', '--ignore-missing', hook, ...(args.length > 0 ? ['--', ...args] : [])], {
+    cwd,
+    env: gitEnv(),
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+  });
+  if (result.exitCode === 0) return undefined;
+  const output = String(result.all ?? '').trim();
+  if (/^(usage: git hook|git: 'hook' is not a git command)/m.test(output)) {
+    throw new Error(`this git (${await gitVersion(cwd)}) cannot run hooks for the orchestrator's commits (git hook run needs git 2.36 or newer); upgrade git or set git.hooks: false`);
+  }
+  return { kind: 'hook_failed', hook, exitCode: result.exitCode, output };
+}
+
+async function gitVersion(cwd: string): Promise<string> {
+  return (await gitQuery(cwd, ['--version'])) ?? 'unknown version';
 }
 
 /**

@@ -42,7 +42,7 @@ export async function mergeInWorktree(opts: {
       merged.push(branch); // already in (a same-stage dependent carried it, or a resumed run merged it)
       continue;
     }
-    const result = await gitQuery(wt, [...who, 'merge', '--no-ff', '--no-edit', '-m', message, branch]);
+    const result = await gitQuery(wt, [...who, 'merge', '--no-ff', '--no-edit', '--no-verify', '-m', message, branch]);
     if (result === undefined) {
       const files = await conflictedFiles(wt);
       const fixed = opts.resolve ? await opts.resolve({ branch, files, worktree: wt, mergedSoFar: [...merged] }).catch(() => false) : false;

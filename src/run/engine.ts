@@ -91,6 +91,7 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
   if (!target || !targetSha) {
     return { kind: 'refused', message: `target branch ${target ?? '(none: HEAD is detached)'} does not exist; check out a branch or set git.target_branch` };
   }
+  if (!req.config.git.hooks) req.logger.warn("git.hooks is false: commits made for agents skip the repository's pre-commit and commit-msg hooks");
   const state = req.previous ?? newState(req, runId, paths, target, targetSha);
   if (resuming) {
     rebindToConfig(state, req, paths);

@@ -6,14 +6,23 @@ import { callAgent, optional, workerSettings } from './agent-call.js';
 import { runCommand } from './commands.js';
 import type { RunContext } from './context.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
-import { commitLeftovers, setPhase, type TaskOutcome } from './steps.js';
+import { commitLeftovers, setPhase, type HookFailure, type TaskOutcome } from './steps.js';
 
 /**
  * "Done" means checks pass and a reviewer approves. Each failed round sends the findings back to the worker's own
  * session, at most review.max_rounds times; a task still not approved then needs attention and is not merged.
  */
-export async function runQualityGate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal): Promise<TaskOutcome> {
+export async function runQualityGate(
+  ctx: RunContext,
+  m: Milestone,
+  rec: TaskRecord,
+  worktree: string,
+  signal: AbortSignal,
+  /** A commit hook that refused the worker's commit: the first round fails on it. */
+  firstHookFailure?: HookFailure,
+): Promise<TaskOutcome> {
   rec.rounds ??= [];
+  let hookFailure = firstHookFailure;
   const maxRemediations = ctx.config.review.max_rounds;
   for (let remediations = 0; ; remediations++) {
     if (signal.aborted) return { status: 'failed', reason: 'interrupted' };
@@ -21,7 +30,8 @@ export async function runQualityGate(ctx: RunContext, m: Milestone, rec: TaskRec
     rec.rounds.push(round);
 
     setPhase(ctx, rec, 'checks');
-    round.checks = await runChecks(ctx, m, worktree, signal);
+    // A refused commit is a failed check; the configured checks still run, so the agent gets all feedback at once.
+    round.checks = [...(hookFailure ? [hookCheck(hookFailure)] : []), ...(await runChecks(ctx, m, worktree, signal))];
     const failedChecks = round.checks.filter((c) => !c.ok);
     let verdict: Verdict | undefined;
     if (failedChecks.length === 0 && reviewEnabled(ctx, m)) {
@@ -39,14 +49,25 @@ export async function runQualityGate(ctx: RunContext, m: Milestone, rec: TaskRec
     ctx.logger.info(`[${m.id}] round ${round.round}: ${describeRound(round)}`);
     if (failedChecks.length === 0 && (verdict === undefined || verdict.verdict === 'approve')) return { status: 'done' };
     if (remediations >= maxRemediations) {
-      return { status: 'needs_attention', reason: `not approved after ${round.round} round(s): ${describeRound(round)}` };
+      const hookNote = hookFailure ? `; the ${hookFailure.hook} hook says: ${lastLines(hookFailure.output)}` : '';
+      return { status: 'needs_attention', reason: `not approved after ${round.round} round(s): ${describeRound(round)}${hookNote}` };
     }
 
     setPhase(ctx, rec, 'agent');
-    const problem = await remediate(ctx, m, rec, worktree, signal, feedback(failedChecks, verdict));
+    const problem = await remediate(ctx, m, rec, worktree, signal, feedback(failedChecks, verdict, hookFailure));
     if (problem) return { status: 'failed', reason: problem };
-    await commitLeftovers(ctx, m, rec, worktree);
+    hookFailure = await commitLeftovers(ctx, m, rec, worktree);
   }
+}
+
+/** Recorded as a check named after the hook, so TASKS.md, status and the feedback show it like any check. */
+function hookCheck(hook: HookFailure): CheckRecord {
+  return { command: `${hook.hook} hook`, ok: false, exitCode: hook.exitCode ?? null, timedOut: false, durationMs: 0, outputTail: hook.output.slice(-2000) };
+}
+
+function lastLines(output: string): string {
+  const lines = output.trim().split('\n').filter((l) => l.trim() !== '');
+  return lines.slice(-3).join(' / ').slice(-300) || '(no output)';
 }
 
 function reviewEnabled(ctx: RunContext, m: Milestone): boolean {
@@ -107,11 +128,15 @@ async function remediate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktre
   return result.ok ? undefined : `remediation failed: ${result.failure?.kind}: ${result.failure?.message ?? ''}`;
 }
 
-function feedback(failedChecks: readonly CheckRecord[], verdict: Verdict | undefined): string {
+function feedback(failedChecks: readonly CheckRecord[], verdict: Verdict | undefined, hook: HookFailure | undefined): string {
   const parts: string[] = [];
   if (failedChecks.length > 0) {
     parts.push('These checks failed:');
     for (const c of failedChecks) {
+      if (hook && c.command === hookCheck(hook).command) {
+        parts.push(`- the repository's ${hook.hook} hook refused the commit (exit ${c.exitCode ?? '?'}); your changes are staged but not committed:\n\`\`\`\n${(c.outputTail ?? '').trim()}\n\`\`\``);
+        continue;
+      }
       parts.push(`- \`${c.command}\` ${c.timedOut ? 'timed out' : `exited with ${c.exitCode}`}:\n\`\`\`\n${(c.outputTail ?? '').trim()}\n\`\`\``);
     }
   }

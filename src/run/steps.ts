@@ -1,4 +1,4 @@
-import { commitAll } from '../git/commit.js';
+import { commitAll, type CommitResult } from '../git/commit.js';
 import { commitsBetween } from '../git/repo.js';
 import { worktreeHead } from '../git/worktree.js';
 import type { Milestone } from '../milestones/types.js';
@@ -17,13 +17,22 @@ export function setPhase(ctx: RunContext, rec: TaskRecord, phase: TaskPhase): vo
   void ctx.persist();
 }
 
-/** Commits what the agent left uncommitted, naming the milestone, and records the branch head. */
-export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string): Promise<void> {
+/** A commit hook that refused the agent's work: treated like a failed check (fed back, remediated). */
+export type HookFailure = Extract<CommitResult, { kind: 'hook_failed' }>;
+
+/**
+ * Commits what the agent left uncommitted, naming the milestone, and records the branch head. The repository's
+ * pre-commit and commit-msg hooks run unless git.hooks is false; a hook that refuses leaves the work uncommitted
+ * and is returned for the quality gate to send back to the agent.
+ */
+export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string): Promise<HookFailure | undefined> {
   setPhase(ctx, rec, 'commit');
   crashPoint('before committing leftovers');
-  const committed = await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`);
+  const committed = await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`, { hooks: ctx.config.git.hooks });
   crashPoint('committed, head not recorded yet');
-  rec.headSha = committed ?? (await worktreeHead(worktree));
+  rec.headSha = committed.kind === 'committed' ? committed.sha : await worktreeHead(worktree);
   rec.commits = rec.headSha && rec.baseSha ? await commitsBetween(worktree, rec.baseSha, rec.headSha) : 0;
+  if (committed.kind !== 'hook_failed') return undefined;
+  ctx.logger.warn(`[${m.id}] the ${committed.hook} hook refused the commit (exit ${committed.exitCode ?? '?'})`);
+  return committed;
 }
-

@@ -62,11 +62,12 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
   const agentProblem = await runWorker(ctx, m, rec, worktree, signal);
   if (agentProblem) return { status: 'failed', reason: agentProblem };
 
-  await commitLeftovers(ctx, m, rec, worktree);
-  if (rec.commits === 0 && ctx.config.git.require_changes) {
+  const hookFailure = await commitLeftovers(ctx, m, rec, worktree);
+  // A refused commit still left changes: the quality gate sends the hook's output back to the agent.
+  if (!hookFailure && rec.commits === 0 && ctx.config.git.require_changes) {
     return { status: 'failed', reason: 'the agent finished without changing anything (set git.require_changes: false to allow this)' };
   }
-  const outcome = await runQualityGate(ctx, m, rec, worktree, signal);
+  const outcome = await runQualityGate(ctx, m, rec, worktree, signal, hookFailure);
   await warnAboutWritesThroughLinks(ctx, m, worktree, provisioned);
   return outcome;
 }
@@ -91,7 +92,7 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
   const who = await identityArgs(worktree);
   for (const dep of sameStageDeps) {
     const branch = branchFor(ctx.config, dep);
-    const merged = await gitQuery(worktree, [...who, 'merge', '--no-ff', '--no-edit', '-m', `Merge ${dep} into ${m.id} (same-stage dependency)`, branch]);
+    const merged = await gitQuery(worktree, [...who, 'merge', '--no-ff', '--no-edit', '--no-verify', '-m', `Merge ${dep} into ${m.id} (same-stage dependency)`, branch]);
     if (merged === undefined) {
       await gitQuery(worktree, ['merge', '--abort']);
       return { problem: `could not bring in the work of its dependency ${dep} (merge conflict on ${branch})` };

@@ -15,8 +15,8 @@ async function taskBranch(r: TempRepo, id: string, base: string, file: string, c
   const out = await prepareTaskWorktree({ repoRoot: r.root, worktreePath: wt, branch: `milestone/${id}`, baseSha: base, reuse: false });
   expect(out.kind).toBe('created');
   writeFileSync(path.join(wt, file), content);
-  const sha = await commitAll(wt, `${id}: work`);
-  expect(sha).toMatch(/^[0-9a-f]{40}$/);
+  const committed = await commitAll(wt, `${id}: work`);
+  expect(committed).toMatchObject({ kind: 'committed', sha: expect.stringMatching(/^[0-9a-f]{40}$/) });
   return wt;
 }
 
