@@ -19,7 +19,7 @@
   current directory, passed as --cwd, unless you give --cwd yourself. Flags pass through to orchestrate.
 
   Environment: ORCHESTRATOR_RESUME_WAIT (seconds 'run' waits when a pause has no known end, default 300),
-  ORCHESTRATE_JS (the orchestrate entry point to use, default <project>\dist\cli\main.js).
+  ORCHESTRATE_JS (the orchestrate entry point to use, default <project>\dist\cli\bin.js).
 #>
 
 # No param() block on purpose: every argument after the command reaches orchestrate untouched, --flags included.
@@ -34,7 +34,7 @@ $ExitEnvironment = 3
 $ExitPaused = 75
 
 $ProjectDir = Split-Path -Parent $PSScriptRoot
-$Cli = if ($env:ORCHESTRATE_JS) { $env:ORCHESTRATE_JS } else { [IO.Path]::Combine($ProjectDir, 'dist', 'cli', 'main.js') }
+$Cli = if ($env:ORCHESTRATE_JS) { $env:ORCHESTRATE_JS } else { [IO.Path]::Combine($ProjectDir, 'dist', 'cli', 'bin.js') }
 
 function Show-Usage {
   @'

@@ -32,7 +32,7 @@ The repository is the current directory unless --cwd <dir> is given.
 
 Environment:
   ORCHESTRATOR_RESUME_WAIT  seconds 'run' waits before resuming when the pause has no known end (default 300)
-  ORCHESTRATE_JS            the orchestrate entry point to use (default: <project>/dist/cli/main.js)
+  ORCHESTRATE_JS            the orchestrate entry point to use (default: <project>/dist/cli/bin.js)
 EOF
 }
 
@@ -54,7 +54,7 @@ locate_project() {
 }
 
 PROJECT_DIR=$(locate_project) || { say "error: cannot find the orchestrator's folder from $0"; exit "$EXIT_ENVIRONMENT"; }
-CLI=${ORCHESTRATE_JS:-$PROJECT_DIR/dist/cli/main.js}
+CLI=${ORCHESTRATE_JS:-$PROJECT_DIR/dist/cli/bin.js}
 
 # --- the flags that name the repository and the configuration, kept for status and resume calls ---
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { milestoneMarkdown, type TaskSpec } from './plan-gen.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-export const CLI = path.join(ROOT, 'dist/cli/main.js');
+export const CLI = path.join(ROOT, 'dist/cli/bin.js');
 export const FAKE_AGENT = path.join(ROOT, 'tests/support/fake-agent.mjs');
 
 const GIT_ENV = { GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };

@@ -137,7 +137,7 @@ export const endToEnd: Scenario<EndToEndResult> = {
       `Reproduce: \`${command('e2e')}\``,
       '',
       `A generated ${r.tasks}-task plan (${r.stages} stages, seed ${r.seed}, the same generator as above), \`max_parallel_tasks: ${r.parallel}\`,`,
-      'review and the resource gate off, run by the built CLI (`node dist/cli/main.js`) in a fresh repository. Each fake',
+      'review and the resource gate off, run by the built CLI (`node dist/cli/bin.js`) in a fresh repository. Each fake',
       "agent sleeps its task's fixed duration, writes one file and exits; the",
       'orchestrator creates the worktree, commits, and merges each stage. Times come from `run-state.json` (run and',
       "task start/end) and the fake agent's log (agent process start/end).",

@@ -94,7 +94,7 @@ export const validate: Scenario<ValidateResult> = {
     return [
       `Reproduce: \`${command('validate')}\``,
       '',
-      `\`node dist/cli/main.js --validate-only\` in a folder of ${r.milestones} generated milestones (8 stages x 25, with dependencies and`,
+      `\`node dist/cli/bin.js --validate-only\` in a folder of ${r.milestones} generated milestones (8 stages x 25, with dependencies and`,
       `estimates), against \`node -e 0\`; ${r.reps} runs each, interleaved, medians. \`--version\` is the CLI's start-up (its entry module`,
       'and what that imports eagerly); "validation modules only" is a bare Node importing just what validation uses',
       `(${VALIDATION_MODULES.join(', ')}); 10 milestones gives the fixed cost of validating a small plan.`,

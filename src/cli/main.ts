@@ -1,23 +1,17 @@
 #!/usr/bin/env node
-import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hasErrors, type Diagnostic } from '../diagnostics.js';
-import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { inspectRepo, type RepoInfo } from '../git/repo.js';
-import { loadMilestones } from '../milestones/load.js';
-import type { Milestone, MilestoneId } from '../milestones/types.js';
-import { buildPlan, formatPlan, selectTasks } from '../plan/index.js';
-import type { Plan } from '../plan/types.js';
-import { loadRunState, stateFilePath, type RunState } from '../state/run-state.js';
-import { parseArgs, type RunOptions } from './args.js';
+import { parseArgs } from './args.js';
 import { packageVersion, type Io } from './package.js';
-import { EXIT } from './exit-codes.js';
-import { fail, printDiagnostics } from './print.js';
+import { runAsProcess } from './process-entry.js';
 
 export type { Io } from './package.js';
 
+/**
+ * The command line: `argv` without node and the script, `io` for the streams, environment and working directory.
+ * Returns the exit code (exit-codes.ts). Each command loads only when chosen, so `--version`, `--help` and a usage
+ * error answer without loading the engine, the config loader or the markdown parser.
+ */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const version = packageVersion();
   const args = parseArgs(argv, version, io.cwd);
@@ -29,7 +23,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const options = args.options;
   switch (options.command) {
     case 'run':
-      return runCommand(options, io);
+      return (await import('./commands/run.js')).runCommand(options, io);
     case 'status':
       return (await import('./commands/status.js')).statusCommand(options, io);
     case 'clean':
@@ -41,114 +35,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-async function runCommand(opts: RunOptions, io: Io): Promise<number> {
-  const dir = path.resolve(io.cwd, opts.cwd);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    io.stderr(fail(`--cwd ${opts.cwd}: ${existsSync(dir) ? 'is not a directory' : 'no such directory'}`, 'name the folder of the repository to work on'));
-    return EXIT.usage;
-  }
-  const inspected = await inspectRepo(dir);
-  if (!inspected.repo && !opts.validateOnly) {
-    io.stderr(fail(describeRepoProblem(inspected.problem!), 'run orchestrate inside a git repository with at least one commit, or pass --cwd <repo>'));
-    return EXIT.environment;
-  }
-  // Validation needs no git: a plain folder of milestones can be checked too.
-  const root = inspected.repo?.root ?? dir;
+// `node dist/cli/main.js …` (older scripts and tests) still runs; the installed command is bin.ts. Both paths are
+// resolved through symlinks, so a linked copy of this file counts as itself.
+if (process.argv[1] !== undefined && isSameFile(process.argv[1], fileURLToPath(import.meta.url))) runAsProcess();
 
-  const loaded = await loadInputs(root, opts, io.env);
-  const selection = selectTasks(loaded.plan ?? emptyPlan(), { stages: opts.stages, milestones: opts.milestones }, loaded.done);
-  const diagnostics = [...loaded.diagnostics, ...(loaded.plan ? selection.diagnostics : [])];
-  printDiagnostics(diagnostics, io.stderr);
-  if (hasErrors(diagnostics) || !loaded.config || !loaded.plan) return EXIT.usage;
-
-  if (opts.validateOnly) {
-    const selective = opts.stages.length > 0 || opts.milestones.length > 0;
-    io.stdout(formatPlan(loaded.plan, selective ? { only: new Set(selection.selected) } : {}));
-    io.stdout('\n');
-    return EXIT.ok;
+function isSameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
   }
-  // The engine, the agent adapter and the terminal view load only when a run starts: --validate-only stays quick.
-  const { startRun } = await import('./start-run.js');
-  return startRun({ opts, io, repo: inspected.repo!, config: loaded.config, milestones: loaded.milestones, plan: loaded.plan, selected: selection.selected, previous: loaded.previous, done: loaded.done });
-}
-
-interface Loaded {
-  config?: Config;
-  milestones: Milestone[];
-  plan?: Plan;
-  diagnostics: Diagnostic[];
-  previous?: RunState;
-  done: Set<MilestoneId>;
-}
-
-async function loadInputs(root: string, opts: RunOptions, env: NodeJS.ProcessEnv): Promise<Loaded> {
-  const configResult = await loadConfig({ repoRoot: root, ...(opts.config ? { explicitPath: opts.config } : {}), env });
-  const diagnostics: Diagnostic[] = [...configResult.diagnostics];
-  // A config error elsewhere (LOG_LEVEL=loud) must not hide the milestones' own errors: report both at once.
-  if (hasErrors(configResult.diagnostics) && !configResult.milestonesDirTrusted) return { milestones: [], diagnostics, done: new Set() };
-  const config = configResult.config;
-  const { milestones, diagnostics: found } = await loadMilestones({ repoRoot: root, milestonesDir: config.milestones_dir });
-  diagnostics.push(...found);
-  if (hasErrors(diagnostics)) return { milestones, diagnostics, done: new Set() };
-  const plan = buildPlan(milestones);
-  // Read-only, also for --validate-only: what is done decides what --stage 2 or --resume would run.
-  const previousState = await loadRunState(stateFilePath(root, config.state_dir));
-  if (previousState.kind === 'corrupt') {
-    diagnostics.push({
-      severity: 'error',
-      code: 'corrupt-state',
-      file: path.relative(root, stateFilePath(root, config.state_dir)),
-      message: `the run state file is unreadable: ${previousState.problem}`,
-      hint: 'move it aside to start a fresh run (branches and worktrees from that run are kept)',
-    });
-  }
-  const previous = previousState.kind === 'ok' ? previousState.state : undefined;
-  if (opts.resume && !previous && previousState.kind !== 'corrupt') {
-    diagnostics.push({ severity: 'error', code: 'nothing-to-resume', message: 'there is no earlier run to resume', hint: 'start a run without --resume' });
-  }
-  // A resumed run keeps everything its tasks finished (merged or not: the engine merges what is left); a new run
-  // builds on merged work only.
-  const done = new Set(previous ? Object.values(previous.tasks).filter((t) => t.status === 'done' && (opts.resume || t.merged)).map((t) => t.id) : []);
-  return { config, milestones, plan, diagnostics, ...(previous ? { previous } : {}), done };
-}
-
-function emptyPlan(): Plan {
-  return { stages: [], criticalPathMinutes: 0, totalWorkMinutes: 0 };
-}
-
-function describeRepoProblem(problem: { kind: string; dir: string }): string {
-  switch (problem.kind) {
-    case 'no_commits':
-      return `${problem.dir} is a git repository without commits; worktrees need a first commit`;
-    case 'bare':
-      return `${problem.dir} is a bare repository; run orchestrate in a working tree`;
-    default:
-      return `${problem.dir} is not inside a git repository`;
-  }
-}
-
-const isEntry = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isEntry) {
-  // Output piped into `head` and closed early is not an error of ours.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw err;
-    });
-  }
-  main(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    env: process.env,
-    cwd: process.cwd(),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      // Only a bug reaches here: say so plainly, with the stack for the report.
-      process.stderr.write(`internal error (please report): ${(err as Error).stack ?? String(err)}\n`);
-      process.exitCode = 70;
-    },
-  );
 }

@@ -17,7 +17,7 @@ import type { RecordedRequest } from '../scripted-api/types.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = path.join(PACKAGE_ROOT, 'examples', 'demo');
-const CLI = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
+const CLI = path.join(PACKAGE_ROOT, 'dist', 'cli', 'bin.js');
 /** The CLI version the scenario was written against: pinned, so a different `claude` on PATH cannot break the demo. */
 const CLAUDE = path.join(PACKAGE_ROOT, 'node_modules', '.bin', 'claude');
 
