@@ -36,13 +36,22 @@ export interface CleanOptions {
   cwd: string;
 }
 
-export type CommandOptions = RunOptions | StatusOptions | CleanOptions;
+/** `orchestrate accept <id>` / `orchestrate retry <id>`: act on a task of the last run that needs attention or failed. */
+export interface TaskActionOptions {
+  command: 'accept' | 'retry';
+  /** As typed; matched case-insensitively against the run's task ids. */
+  id: string;
+  config?: string;
+  cwd: string;
+}
+
+export type CommandOptions = RunOptions | StatusOptions | CleanOptions | TaskActionOptions;
 
 export type ParsedArgs =
   | { kind: 'options'; options: CommandOptions }
   | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
 
-const SUBCOMMANDS = ['status', 'clean'] as const;
+const SUBCOMMANDS = ['status', 'clean', 'accept', 'retry'] as const;
 
 /** The flags that only make sense for a run: given before a subcommand they would be silently ignored. */
 const RUN_ONLY_FLAGS: ReadonlyArray<[attribute: string, flag: string]> = [
@@ -95,6 +104,8 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
   // Subcommands copy the settings above when created, so they come before the run's own options and action.
   addStatus(program, done, cwd);
   addClean(program, done, cwd);
+  addTaskAction(program, done, cwd, 'accept');
+  addTaskAction(program, done, cwd, 'retry');
   // Commander offers `help <command>` by itself only when the program has no action of its own; the run is one.
   program.helpCommand('help [command]', 'show help for a command');
   program
@@ -128,7 +139,7 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
   program.addHelpText(
     'after',
     '\nWith no command, orchestrate runs the milestones (the options above). ' +
-      "See 'orchestrate status --help' and 'orchestrate clean --help'." +
+      "See 'orchestrate status --help', 'orchestrate clean --help', 'orchestrate accept --help' and 'orchestrate retry --help'." +
       '\n\nExit codes: 0 ok, 1 tasks failed, 2 usage or input error, 3 environment not ready, 4 locked, 75 paused on a usage limit, 130 interrupted.',
   );
   return program;
@@ -178,6 +189,42 @@ function addClean(program: Command, done: (o: CommandOptions) => void, cwd: stri
       rejectRunFlags(program, cmd);
       const opts = cmd.optsWithGlobals<{ all?: boolean; force: boolean; config?: string; cwd?: string }>();
       done({ command: 'clean', mode: opts.all ? 'all' : 'merged', force: opts.force, ...(opts.config ? { config: opts.config } : {}), cwd: opts.cwd ?? cwd });
+    });
+}
+
+const TASK_ACTIONS = {
+  accept: {
+    description: 'merge a task that needs attention after you fixed it by hand in its worktree and its checks pass',
+    help:
+      '\nCommits what you left uncommitted in the task\'s worktree, runs the task\'s checks there and, when they pass, ' +
+      'marks it done and merges it as orchestrate --resume merges a finished task (no agent runs). Its worktree and ' +
+      'the continue command are in orchestrate status.\n\nExit codes: 0 accepted and merged, 1 a check failed (nothing ' +
+      'recorded; your commit stays on the task branch) or the merge failed, 2 unknown task or not one that needs ' +
+      'attention or failed, 3 not a git repository, 4 a run holds the lock.',
+  },
+  retry: {
+    description: "run a task that needs attention or failed again, telling the agent the last round's findings",
+    help:
+      '\nContinues the task\'s agent session in its worktree with the last review findings and failed checks, then ' +
+      'checks, review and remediation rounds as in a run; merged when approved. Only this task runs; continue the ' +
+      'rest of the run with orchestrate --resume.\n\nExit codes: as a run (0 approved and merged, 1 not), 2 unknown ' +
+      'task or not one that needs attention or failed, 4 a run holds the lock.',
+  },
+} as const;
+
+function addTaskAction(program: Command, done: (o: CommandOptions) => void, cwd: string, name: 'accept' | 'retry'): void {
+  program
+    .command(name)
+    .description(TASK_ACTIONS[name].description)
+    .argument('<id>', 'the milestone id, e.g. 1B')
+    .option('--config <file>', 'configuration file (default: orchestrator.config.json or another usual place)')
+    .option('--cwd <dir>', 'repository (default: the current directory)')
+    .allowExcessArguments(false)
+    .addHelpText('after', TASK_ACTIONS[name].help)
+    .action((id: string, _opts: unknown, cmd: Command) => {
+      rejectRunFlags(program, cmd);
+      const opts = cmd.optsWithGlobals<{ config?: string; cwd?: string }>();
+      done({ command: name, id: id.trim(), ...(opts.config ? { config: opts.config } : {}), cwd: opts.cwd ?? cwd });
     });
 }
 

@@ -28,6 +28,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return (await import('./commands/status.js')).statusCommand(options, io);
     case 'clean':
       return (await import('./commands/clean.js')).cleanCommand(options, io);
+    case 'accept':
+      return (await import('./commands/accept.js')).acceptCommand(options, io);
+    case 'retry':
+      return (await import('./commands/retry.js')).retryCommand(options, io);
     default: {
       const never: never = options;
       return never;

@@ -30,7 +30,7 @@ import { runTotals, type RunState } from '../state/run-state.js';
  * | `task_phase` | `id`, `phase` (`setup` `agent` `commit` `checks` `review` `merge`), `round?` (quality-gate round, 1-based, with `checks` and `review`) | a task moves to another step |
  * | `agent_progress` | `id`, `purpose` (`agent` `review` `resolve`), `turns`, `lastTool?`, `costUsd?`, `outputTokens?` (running figures of the agent call in flight) | the agent's stream reports progress |
  * | `task_cost` | `id`, `costUsd`, `usage`, `turns` (the task's totals so far) | an agent call of the task ended |
- * | `task_finished` | `id`, `status` (`done` `failed` `needs_attention` `skipped`), `reason?`, `costUsd`, `usage`, `turns`, `durationMs` | a task settles; skipped tasks get this without a `task_started` |
+ * | `task_finished` | `id`, `status` (`done` `failed` `needs_attention` `skipped`), `reason?`, `costUsd`, `usage`, `turns`, `durationMs`, `attention?` (failed and needs_attention only: `{ worktree, branch, sessionId, transcript, continueCommand, rounds: [{ round, verdict, summary, findings: [{ severity, file?, line?, message }], failedChecks: [{ command, exitCode, timedOut, outputTail }] }] }`, see `src/report/attention.ts`) | a task settles; skipped tasks get this without a `task_started` |
  * | `stage_merged` | `stage`, `sha`, `branch` (where the merged result is), `merged` (ids) | a stage's approved branches are merged |
  * | `resource_wait` | `id`, `reasons` (strings) | the resource gate holds a task (repeated while it waits) |
  * | `paused` | `until` (ISO time), `reason` | a usage or rate limit pauses the run |

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { RunState, TaskRecord } from '../state/run-state.js';
 import { runTotals } from '../state/run-state.js';
 import { writeFileAtomic } from '../state/atomic.js';
+import { attentionOf, describeFailedCheck, findingPlace, needsAction } from './attention.js';
 
 /** Found by this prefix, so a block written with another wording of the comment is still replaced. */
 const BEGIN_PREFIX = '<!-- milestone-orchestrator:begin';
@@ -10,7 +12,7 @@ export const BEGIN_MARKER = `${BEGIN_PREFIX} (generated; edits inside this block
 export const END_MARKER = '<!-- milestone-orchestrator:end -->';
 
 /** The generated block, markers included. Pure. */
-export function renderTasksBlock(state: RunState): string {
+export function renderTasksBlock(state: RunState, repoRoot = '.'): string {
   const lines: string[] = [BEGIN_MARKER, '', `## Progress — run ${state.runId}`, ''];
   const totals = runTotals(state);
   const all = Object.values(state.tasks);
@@ -26,10 +28,12 @@ export function renderTasksBlock(state: RunState): string {
   if (state.message) lines.push(`> ${state.message.replace(/\n/g, ' ')}`, '');
   for (const stage of state.stages) {
     const tasks = all.filter((t) => t.stage === stage.stage).sort((a, b) => a.id.localeCompare(b.id));
-    lines.push(`### Stage ${stage.stage} — ${stage.status}${stage.note ? ` (${stage.note})` : ''}`, '');
-    lines.push('| Task | Title | Status | Rounds | Checks | Cost | Tokens (in/out) | Turns | Duration | Branch | Commit |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push(`### Stage ${stage.stage} — ${stage.status}${stage.note ? ` (${cell(stage.note)})` : ''}`, '');
+    lines.push('| Task | Title | Status | Rounds | Cost | Time |');
+    lines.push('|---|---|---|---|---|---|');
     for (const t of tasks) lines.push(taskRow(t));
+    const notes = tasks.flatMap((t) => taskNotes(t, repoRoot));
+    if (notes.length > 0) lines.push('', ...notes);
     lines.push('');
   }
   const gantt = renderGantt(state);
@@ -38,24 +42,52 @@ export function renderTasksBlock(state: RunState): string {
   return lines.join('\n');
 }
 
-/** A Mermaid Gantt chart of the run (GitHub renders it): one bar per task that has started, per stage. */
+/** Minutes a task is drawn with in the chart before it starts, when its record has no estimate (the planner's default). */
+const DEFAULT_ESTIMATE_MINUTES = 60;
+
+/**
+ * A Mermaid Gantt chart of the run (GitHub renders it): per stage, one bar per task, from its real start to its
+ * end (or to the last update while it runs). Tasks not started yet are drawn where they are expected to run: from
+ * the end of the stage before (or now), as long as their estimate. Times are Unix milliseconds (`dateFormat x`):
+ * Mermaid reads `X` as seconds but parses its value like a millisecond count, which put every bar in January 1970.
+ */
 export function renderGantt(state: RunState): string | undefined {
-  const started = Object.values(state.tasks).filter((t) => t.startedAt);
-  if (started.length === 0) return undefined;
-  const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-  const lines = ['```mermaid', 'gantt', `  title Run ${state.runId}`, '  dateFormat X', '  axisFormat %H:%M:%S'];
+  const tasks = Object.values(state.tasks);
+  if (!tasks.some((t) => t.startedAt)) return undefined;
+  const updated = Date.parse(state.updatedAt);
+  const lines = ['```mermaid', 'gantt', `  title Run ${state.runId}`, '  dateFormat x', '  axisFormat %H:%M'];
+  let stageEnd = Date.parse(state.startedAt);
   for (const stage of state.stages) {
-    const tasks = started.filter((t) => t.stage === stage.stage).sort((a, b) => a.id.localeCompare(b.id));
-    if (tasks.length === 0) continue;
-    lines.push(`  section Stage ${stage.stage}`);
-    for (const t of tasks) {
-      const start = seconds(t.startedAt!);
-      const end = Math.max(start + 1, seconds(t.status === 'running' ? state.updatedAt : (t.finishedAt ?? state.updatedAt)));
-      lines.push(`  ${ganttLabel(`${t.id} ${t.title}`)} :${ganttTag(t)}t${t.id}, ${start}, ${end}`);
+    const inStage = tasks.filter((t) => t.stage === stage.stage && (t.startedAt || waiting(t))).sort((a, b) => a.id.localeCompare(b.id));
+    if (inStage.length === 0) continue;
+    const plannedStart = Math.max(stageEnd, updated);
+    lines.push(`  section Stage ${stage.stage}${stage.status === 'pending' ? ' (pending)' : ''}`);
+    let end = stageEnd;
+    for (const t of inStage) {
+      const bar = ganttBar(t, plannedStart, updated);
+      end = Math.max(end, bar.end);
+      lines.push(`  ${ganttLabel(`${t.id} ${t.title}`)} :${ganttTag(t)}t${t.id}, ${bar.start}, ${bar.end}`);
     }
+    stageEnd = end;
   }
   lines.push('```');
   return lines.join('\n');
+}
+
+/** Not started yet, and still to run (a failed or skipped task that never started gets no bar). */
+function waiting(t: TaskRecord): boolean {
+  return t.status === 'pending' || t.status === 'blocked';
+}
+
+/** Start and end in epoch ms; at least a second long so Mermaid draws it. */
+function ganttBar(t: TaskRecord, plannedStart: number, updated: number): { start: number; end: number } {
+  if (!t.startedAt) {
+    const minutes = t.estimateMinutes ?? DEFAULT_ESTIMATE_MINUTES;
+    return { start: plannedStart, end: plannedStart + minutes * 60_000 };
+  }
+  const start = Date.parse(t.startedAt);
+  const finished = t.status === 'running' || !t.finishedAt ? updated : Date.parse(t.finishedAt);
+  return { start, end: Math.max(start + 1000, finished) };
 }
 
 function ganttTag(t: TaskRecord): string {
@@ -83,23 +115,53 @@ function ganttLabel(text: string): string {
   return text.replace(/[:#;]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 60);
 }
 
+const EMPTY = '—';
+
 function roundsCell(t: TaskRecord): string {
-  const rounds = t.rounds ?? [];
+  const rounds = Array.isArray(t.rounds) ? t.rounds : [];
   const last = rounds.at(-1);
-  if (!last) return '—';
-  return `${rounds.length}${last.verdict ? ` (${last.verdict})` : ''}`;
+  if (!last) return EMPTY;
+  return `${rounds.length}${last.verdict ? ` (${last.verdict})` : last.checks.some((c) => !c.ok) ? ' (checks failed)' : ''}`;
 }
 
-function checksCell(t: TaskRecord): string {
-  const last = t.rounds?.at(-1);
-  if (!last || last.checks.length === 0) return '—';
-  const passed = last.checks.filter((c) => c.ok).length;
-  return `${passed}/${last.checks.length} ${passed === last.checks.length ? 'passed' : 'passed, failing: ' + last.checks.filter((c) => !c.ok).map((c) => `\`${c.command}\``).join(', ')}`;
+/** A task that never ran an agent has no cost to show, not a cost of zero. */
+function costCell(t: TaskRecord): string {
+  return t.attempts > 0 || t.costUsd > 0 ? `$${t.costUsd.toFixed(4)}` : EMPTY;
 }
 
 function taskRow(t: TaskRecord): string {
-  const status = `${statusIcon(t)} ${t.status}${t.phase && t.status === 'running' ? ` (${t.phase})` : ''}${t.reason && t.status !== 'done' ? `: ${t.reason}` : ''}`;
-  return `| ${t.id} | ${cell(t.title)} | ${cell(status)} | ${roundsCell(t)} | ${cell(checksCell(t))} | $${t.costUsd.toFixed(4)} | ${t.usage.inputTokens}/${t.usage.outputTokens} | ${t.turns} | ${formatDuration(t.durationMs)} | \`${t.branch}\` | ${t.headSha ? `\`${t.headSha.slice(0, 7)}\`` : '—'} |`;
+  const phase = t.phase && t.status === 'running' ? ` (${t.phase})` : '';
+  const accepted = t.accepted && t.status === 'done' ? ' (accepted by hand)' : '';
+  const status = `${statusIcon(t)} ${t.status.replace('_', ' ')}${phase}${accepted}`;
+  return `| ${t.id} | ${cell(t.title)} | ${status} | ${roundsCell(t)} | ${costCell(t)} | ${formatDuration(t.durationMs)} |`;
+}
+
+/**
+ * The list under a stage's table: why a task is not done, what each review round asked for, which checks failed,
+ * and how to go on. Markdown list items, so long text wraps instead of widening the table.
+ */
+function taskNotes(t: TaskRecord, repoRoot: string): string[] {
+  if (t.status === 'done' || t.status === 'running' || (t.status === 'pending' && !t.reason)) return [];
+  const lines = [`- **${t.id}** ${statusIcon(t)} ${t.status.replace('_', ' ')}${t.reason ? `: ${inline(t.reason)}` : ''}`];
+  if (!needsAction(t)) return lines;
+  const a = attentionOf(t, repoRoot);
+  for (const r of a.rounds) {
+    const verdict = r.verdict ? `review ${r.verdict}${r.summary ? ` — ${inline(r.summary)}` : ''}` : r.failedChecks.length > 0 ? 'checks failed' : 'no review';
+    lines.push(`  - round ${r.round}: ${verdict}`);
+    for (const f of r.findings) {
+      const place = findingPlace(f);
+      lines.push(`    - ${f.severity}${place ? ` \`${place}\`` : ''}: ${inline(f.message)}`);
+    }
+    for (const c of r.failedChecks) lines.push(`    - check ${describeFailedCheck(c)}`);
+  }
+  lines.push(`  - worktree \`${a.worktree}\` (branch \`${a.branch}\`)${a.transcript ? `, transcript \`${a.transcript}\`` : ''}`);
+  if (a.continueCommand) lines.push(`  - continue the agent's session by hand: \`${a.continueCommand}\``);
+  lines.push(`  - then \`orchestrate accept ${t.id}\` (merge your fix once its checks pass) or \`orchestrate retry ${t.id}\` (run the agent again with these findings)`);
+  return lines;
+}
+
+function inline(text: string): string {
+  return text.replace(/\s*\r?\n\s*/g, ' ').trim();
 }
 
 function statusIcon(t: TaskRecord): string {
@@ -129,7 +191,7 @@ function cell(text: string): string {
 }
 
 export function formatDuration(ms: number): string {
-  if (ms <= 0) return '—';
+  if (ms <= 0) return EMPTY;
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -152,9 +214,12 @@ export function spliceBlock(document: string, block: string): string {
   return `${document}${sep}${body}${eol}`;
 }
 
-/** `tmpDir` keeps the temporary file out of the user's working tree (the state folder). */
-export async function writeTasksMd(file: string, state: RunState, tmpDir?: string): Promise<void> {
+/**
+ * `tmpDir` keeps the temporary file out of the user's working tree (the state folder); `repoRoot` makes the
+ * worktree paths in the notes absolute (default: the folder of `file`).
+ */
+export async function writeTasksMd(file: string, state: RunState, tmpDir?: string, repoRoot = path.dirname(file)): Promise<void> {
   const current = existsSync(file) ? await readFile(file, 'utf8') : '';
-  const next = spliceBlock(current, renderTasksBlock(state));
+  const next = spliceBlock(current, renderTasksBlock(state, repoRoot));
   if (next !== current) await writeFileAtomic(file, next, tmpDir ? { tmpDir } : {});
 }

@@ -11,6 +11,7 @@ import type { Plan } from '../plan/types.js';
 import type { Logger } from '../report/logger.js';
 import { timestampForFile } from '../report/logger.js';
 import { writeTasksMd } from '../report/tasks-md.js';
+import { attentionOf, needsAction } from '../report/attention.js';
 import { writeMetrics } from '../report/metrics.js';
 import { createMetricsRecorder, type ResourceMetrics } from '../monitor/index.js';
 import { createResourceGate } from './resource-gate.js';
@@ -229,7 +230,9 @@ function emitTransitions(ctx: RunContext, state: RunState, s: SchedulerState): v
     if (!rec || rec.status === t.status) continue;
     if (t.status === 'running') ctx.emit({ type: 'task_started', id: t.id, stage: t.stage, title: rec.title });
     else if (t.status === 'done' || t.status === 'failed' || t.status === 'needs_attention' || t.status === 'skipped') {
-      ctx.emit({ type: 'task_finished', id: t.id, status: t.status, ...(t.reason ? { reason: t.reason } : {}), costUsd: rec.costUsd, usage: rec.usage, turns: rec.turns, durationMs: rec.durationMs });
+      // A task a person must act on carries what to act on (findings, failed checks, how to continue).
+      const attention = needsAction(t) ? { attention: attentionOf(rec, ctx.repo.root) } : {};
+      ctx.emit({ type: 'task_finished', id: t.id, status: t.status, ...(t.reason ? { reason: t.reason } : {}), costUsd: rec.costUsd, usage: rec.usage, turns: rec.turns, durationMs: rec.durationMs, ...attention });
     }
   }
 }
@@ -304,6 +307,7 @@ function newTaskRecord(config: Config, m: Milestone, status: TaskRecord['status'
     status,
     branch: branchFor(config, m.id),
     worktree: rel(root, `${paths.worktreeDir}/${m.id}`),
+    ...(m.estimateMinutes ? { estimateMinutes: m.estimateMinutes } : {}),
     attempts: 0,
     turns: 0,
     costUsd: 0,

@@ -1,4 +1,5 @@
 import type { MilestoneId } from '../milestones/types.js';
+import type { Attention } from '../report/attention.js';
 import type { TaskStatus } from '../scheduler/types.js';
 import type { RunStatus, TaskPhase, TaskUsage } from '../state/run-state.js';
 
@@ -12,7 +13,7 @@ export type RunEvent =
   | { type: 'task_phase'; at: string; id: MilestoneId; phase: TaskPhase; round?: number }
   | { type: 'agent_progress'; at: string; id: MilestoneId; purpose: string; turns: number; lastTool?: string; costUsd?: number; outputTokens?: number }
   | { type: 'task_cost'; at: string; id: MilestoneId; costUsd: number; usage: TaskUsage; turns: number }
-  | { type: 'task_finished'; at: string; id: MilestoneId; status: TaskStatus; reason?: string; costUsd: number; usage: TaskUsage; turns: number; durationMs: number }
+  | { type: 'task_finished'; at: string; id: MilestoneId; status: TaskStatus; reason?: string; costUsd: number; usage: TaskUsage; turns: number; durationMs: number; attention?: Attention }
   | { type: 'stage_merged'; at: string; stage: number; sha: string; branch: string; merged: MilestoneId[] }
   | { type: 'resource_wait'; at: string; id: MilestoneId; reasons: string[] }
   | { type: 'paused'; at: string; until: string; reason: string }

@@ -24,6 +24,15 @@ function resumePrompt(m: Milestone): string {
   );
 }
 
+/**
+ * `orchestrate retry`: the last round's findings for the worker; a session that cannot be continued also gets the
+ * whole milestone (`fresh`).
+ */
+function retryPrompt(m: Milestone, feedback: string, fresh: string | undefined): string {
+  const ask = `The work on milestone ${m.id}: ${m.title} was not accepted and is being retried.\n\n${feedback}\n\nFix all of this in this worktree and commit your changes.`;
+  return fresh ? `${fresh}\n\n---\n\n${ask}` : ask;
+}
+
 /** Runs one milestone from worktree to an approved, committed branch. Never throws for the task's own failures. */
 export async function runTask(ctx: RunContext, milestone: Milestone, signal: AbortSignal): Promise<TaskOutcome> {
   const rec = ctx.state.tasks[milestone.id];
@@ -133,13 +142,16 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
 /** The first run of the worker, or the continuation of its interrupted session on --resume. */
 async function runWorker(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal): Promise<string | undefined> {
   const interrupted = ctx.resuming && rec.sessionId && rec.attempts > 0 ? rec.sessionId : undefined;
-  const prompt = interrupted ? resumePrompt(m) : renderTemplate(ctx.templates.task, milestoneVars(m, rec.branch));
+  const feedback = rec.retryFeedback;
+  const fresh = renderTemplate(ctx.templates.task, milestoneVars(m, rec.branch));
+  const prompt = feedback ? retryPrompt(m, feedback, interrupted ? undefined : fresh) : interrupted ? resumePrompt(m) : fresh;
   let result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', cwd: worktree, prompt, ...(interrupted ? { resumeSessionId: interrupted } : {}), ...workerSettings(ctx, m) });
+  // Told once: a later resume of this call is an ordinary continuation.
+  delete rec.retryFeedback;
   if (!result.ok && result.failure?.kind === 'resume_failed') {
     ctx.logger.warn(`[${m.id}] session ${interrupted} could not be resumed; starting over in a clean worktree`);
     await restartClean(ctx, rec, worktree);
-    const fresh = renderTemplate(ctx.templates.task, milestoneVars(m, rec.branch));
-    result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', cwd: worktree, prompt: fresh, ...workerSettings(ctx, m) });
+    result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', cwd: worktree, prompt: feedback ? retryPrompt(m, feedback, fresh) : fresh, ...workerSettings(ctx, m) });
   }
   if (result.ok) return undefined;
   const failure = result.failure ?? { kind: 'crashed', message: 'the agent failed' };

@@ -80,6 +80,15 @@ export interface TaskRecord {
   transcripts: string[];
   /** Quality-gate rounds, in order. */
   rounds?: RoundRecord[];
+  /** The milestone's estimate, for drawing the task in TASKS.md's chart before it starts. */
+  estimateMinutes?: number;
+  /** Set by `orchestrate accept`: the user fixed the task by hand and its checks passed then. */
+  accepted?: { at: string; checks: CheckRecord[] };
+  /**
+   * Set by `orchestrate retry`: what the next worker call is told (the last round's findings and failed checks);
+   * removed once that call has been made.
+   */
+  retryFeedback?: string;
 }
 
 export type StageStatus = 'pending' | 'running' | 'merging' | 'merged' | 'failed';

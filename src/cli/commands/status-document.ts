@@ -3,6 +3,7 @@ import type { TaskStatus } from '../../scheduler/types.js';
 import { readLock } from '../../state/lock.js';
 import { isPidAlive } from '../../util/process.js';
 import { runTotals, type RunState, type TaskRecord, type TaskUsage } from '../../state/run-state.js';
+import { attentionOf, needsAction, type Attention } from '../../report/attention.js';
 import type { WorktreeInfo } from './worktrees.js';
 import { relPath, type Workspace } from './workspace.js';
 
@@ -93,6 +94,13 @@ export interface TaskView {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number;
+  /**
+   * For a task that needs attention or failed: each round's verdict and findings, the failed checks with their
+   * output, the transcript and the command that continues the agent's session; null otherwise.
+   */
+  attention: Attention | null;
+  /** When the user accepted the task by hand (`orchestrate accept`); null otherwise. */
+  acceptedAt: string | null;
 }
 
 export interface TotalsView {
@@ -116,7 +124,7 @@ export async function buildStatusDocument(ws: Workspace, state: RunState | undef
     pause: state?.pause ? { until: state.pause.until, reason: state.pause.reason } : null,
     target: target ?? null,
     stages: state ? state.stages.map((s) => ({ stage: s.stage, status: s.status, note: s.note ?? null, mergedSha: s.mergedSha ?? null })) : [],
-    tasks: state ? Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id)).map(taskView) : [],
+    tasks: state ? Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id)).map((t) => taskView(t, ws.repo.root)) : [],
     totals: state ? totalsView(state) : null,
     worktreeDir: relPath(ws.repo.root, ws.worktreeDir),
     worktrees: worktrees.map(({ absPath: _abs, ...view }) => view),
@@ -144,7 +152,7 @@ async function lockView(file: string): Promise<LockView | null> {
   return { ...holder, alive: holder.host === hostname() ? isPidAlive(holder.pid) : null };
 }
 
-function taskView(t: TaskRecord): TaskView {
+function taskView(t: TaskRecord, root: string): TaskView {
   const rounds = Array.isArray(t.rounds) ? t.rounds : undefined;
   return {
     id: t.id,
@@ -168,6 +176,8 @@ function taskView(t: TaskRecord): TaskView {
     startedAt: t.startedAt ?? null,
     finishedAt: t.finishedAt ?? null,
     durationMs: t.durationMs,
+    attention: needsAction(t) ? attentionOf(t, root) : null,
+    acceptedAt: t.accepted?.at ?? null,
   };
 }
 

@@ -1,3 +1,4 @@
+import { describeFailedCheck, describeFinding, type Attention } from '../../report/attention.js';
 import { formatDuration } from '../../report/tasks-md.js';
 import type { LockView, StatusDocument, TaskView, TotalsView, WorktreeView } from './status-document.js';
 
@@ -42,7 +43,36 @@ function taskLines(t: TaskView): string[] {
   ];
   const lines = [head, `      ${facts.join(' · ')}`];
   if (t.reason && t.status !== 'done') lines.push(`      reason: ${indent(t.reason, '        ')}`);
+  if (t.acceptedAt) lines.push(`      accepted by hand ${t.acceptedAt}`);
+  if (t.attention) lines.push(...attentionLines(t.id, t.attention));
   return lines;
+}
+
+/** Most lines of a failed check's output shown here; the whole tail is in `status --json` and the state file. */
+const OUTPUT_LINES = 12;
+
+/** What the reviewer and the checks said, round by round, and how to go on: the lines a person acts on. */
+function attentionLines(id: string, a: Attention): string[] {
+  const lines: string[] = [];
+  for (const r of a.rounds) {
+    const verdict = r.verdict ? `review: ${r.verdict}${r.summary ? ` — ${oneLine(r.summary)}` : ''}` : r.failedChecks.length > 0 ? 'checks failed (no review)' : 'no review';
+    lines.push(`      round ${r.round}: ${verdict}`);
+    for (const f of r.findings) lines.push(`        ${describeFinding(f)}`);
+    for (const c of r.failedChecks) {
+      lines.push(`        check ${describeFailedCheck(c)}`);
+      const tail = c.outputTail.trimEnd().split('\n').slice(-OUTPUT_LINES);
+      if (tail.length > 0 && tail.some((l) => l.trim() !== '')) lines.push(...tail.map((l) => `          | ${l}`));
+    }
+  }
+  lines.push(`      worktree:   ${a.worktree} (branch ${a.branch})`);
+  if (a.transcript) lines.push(`      transcript: ${a.transcript}`);
+  if (a.continueCommand) lines.push(`      continue the agent's session by hand: ${a.continueCommand}`);
+  lines.push(`      then: orchestrate accept ${id} (merge your fix once its checks pass) or orchestrate retry ${id} (run the agent again with these findings)`);
+  return lines;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 function taskState(t: TaskView): string {

@@ -14,8 +14,10 @@ import { fail, printDiagnostics } from '../print.js';
 export interface Workspace {
   repo: RepoInfo;
   config: Config;
+  stateDir: string;
   stateFile: string;
   lockFile: string;
+  tasksMd: string;
   worktreeDir: string;
   mergeWorktree: string;
 }
@@ -46,8 +48,10 @@ export async function openWorkspace(opts: { cwd: string; config?: string }, io: 
     workspace: {
       repo,
       config: loaded.config,
+      stateDir: paths.stateDir,
       stateFile: paths.stateFile,
       lockFile: paths.lockFile,
+      tasksMd: paths.tasksMd,
       worktreeDir: paths.worktreeDir,
       mergeWorktree: paths.mergeWorktree,
     },

@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { commitAll } from '../../git/commit.js';
+import { commitsBetween } from '../../git/repo.js';
+import { listWorktrees, samePath, worktreeHead } from '../../git/worktree.js';
+import { runCommand } from '../../run/commands.js';
+import type { CheckRecord, RunState, TaskRecord } from '../../state/run-state.js';
+import type { TaskActionOptions } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import type { Io } from '../main.js';
+import { fail } from '../print.js';
+import { takeLock } from './clean-lock.js';
+import { loadTaskAction, resumeRun, saveState, type TaskActionInputs } from './task-action.js';
+
+/**
+ * `orchestrate accept <id>`: the user fixed a task that needs attention (or failed) by hand in its worktree.
+ * Under the run lock: whatever is left uncommitted there is committed (`<id>: accepted by hand`), the task's checks
+ * run in the worktree, and when they pass the task is recorded as done (with the checks and the time of the
+ * acceptance). Then the run continues as `orchestrate --resume` does, with nothing to run: the finished-but-unmerged
+ * task is merged like any other, through the same stage merge. Failing checks leave the task as it was (exit 1).
+ */
+export async function acceptCommand(opts: TaskActionOptions, io: Io): Promise<number> {
+  const loaded = await loadTaskAction(opts, io);
+  if (!loaded.ok) return loaded.code;
+  const inputs = loaded.inputs;
+  const { ws, task } = inputs;
+  const lock = await takeLock(ws.lockFile, `orchestrate accept ${task.id}`);
+  if (!lock.held) {
+    io.stderr(fail(lock.reason, 'wait for the run to finish (or stop it), then accept'));
+    return EXIT.locked;
+  }
+  let accepted: boolean;
+  try {
+    accepted = await acceptLocked(inputs, io);
+  } finally {
+    await lock.release();
+  }
+  if (!accepted) return EXIT.runFailed;
+  io.stdout(`${task.id} accepted; merging it now (as orchestrate --resume would).\n`);
+  return resumeRun(inputs, [], io, opts.cwd);
+}
+
+async function acceptLocked(inputs: TaskActionInputs, io: Io): Promise<boolean> {
+  const { ws, state, task, milestone } = inputs;
+  const worktree = path.resolve(ws.repo.root, task.worktree);
+  const problem = await worktreeProblem(ws.repo.root, worktree, task);
+  if (problem) {
+    io.stderr(fail(problem, `run the task again instead: orchestrate retry ${task.id}`));
+    return false;
+  }
+  const committed = await commitAll(worktree, `${task.id}: ${task.title}\n\nFixed by hand and accepted with orchestrate accept ${task.id}.`);
+  if (committed) io.stdout(`committed your uncommitted changes in ${worktree} as ${committed.slice(0, 7)}\n`);
+  const commands = milestone.settings.checks ?? ws.config.checks.commands;
+  const checks: CheckRecord[] = [];
+  for (const command of commands) {
+    io.stdout(`check \`${command}\` … `);
+    const r = await runCommand(command, { cwd: worktree, timeoutMs: ws.config.checks.timeout * 1000 });
+    checks.push({ command, ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, ...(r.ok ? {} : { outputTail: r.outputTail.slice(-2000) }) });
+    io.stdout(r.ok ? 'passed\n' : `${r.timedOut ? 'timed out' : `failed (exit ${r.exitCode})`}\n${indent(r.outputTail.trimEnd())}\n`);
+  }
+  if (commands.length === 0) io.stdout(`${task.id} has no checks (checks.commands or front matter checks); accepted on your word\n`);
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    io.stderr(
+      fail(
+        `${task.id} not accepted: ${failed.map((c) => `\`${c.command}\``).join(', ')} failed in ${worktree}`,
+        `fix it there and run orchestrate accept ${task.id} again, or let the agent try: orchestrate retry ${task.id}`,
+      ),
+    );
+    return false;
+  }
+  await markAccepted(state, task, worktree, checks);
+  await saveState(ws, state);
+  return true;
+}
+
+/** The task's worktree must still be there, on the task's branch: that is what gets merged. */
+async function worktreeProblem(root: string, worktree: string, task: TaskRecord): Promise<string | undefined> {
+  if (!existsSync(worktree)) return `${task.id}'s worktree ${worktree} does not exist any more`;
+  const entry = (await listWorktrees(root)).find((w) => samePath(w.path, worktree));
+  if (!entry) return `${worktree} is not a git worktree of this repository`;
+  if (entry.branch !== task.branch) return `${worktree} is on ${entry.branch ?? 'a detached HEAD'}, not on ${task.branch}; check out ${task.branch} there first`;
+  return undefined;
+}
+
+async function markAccepted(state: RunState, task: TaskRecord, worktree: string, checks: CheckRecord[]): Promise<void> {
+  task.status = 'done';
+  delete task.reason;
+  delete task.phase;
+  task.accepted = { at: new Date().toISOString(), checks };
+  task.headSha = (await worktreeHead(worktree)) ?? task.headSha;
+  if (task.headSha && task.baseSha) task.commits = await commitsBetween(worktree, task.baseSha, task.headSha);
+  // A later stage may have been merged already (on_failure: "continue"): this stage's merge then builds on that.
+  const stage = state.stages.find((s) => s.stage === task.stage);
+  const newest = state.stages.filter((s) => s.stage > task.stage && s.mergedSha).at(-1)?.mergedSha;
+  if (stage && newest) stage.mergedSha = newest;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .slice(-20)
+    .map((l) => `    | ${l}`)
+    .join('\n');
+}
