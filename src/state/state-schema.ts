@@ -83,6 +83,9 @@ const task = z.looseObject({
   conflictResolved: z.boolean().optional(),
   transcripts: z.array(text),
   rounds: z.array(round).optional(),
+  estimateMinutes: amount.optional(),
+  accepted: z.looseObject({ at: text, checks: z.array(check) }).optional(),
+  retryFeedback: text.optional(),
 });
 
 const stage = z.looseObject({

@@ -4,6 +4,7 @@ import { commitAll } from '../../git/commit.js';
 import { commitsBetween } from '../../git/repo.js';
 import { listWorktrees, samePath, worktreeHead } from '../../git/worktree.js';
 import { runCommand } from '../../run/commands.js';
+import { branchFor } from '../../run/context.js';
 import type { CheckRecord, RunState, TaskRecord } from '../../state/run-state.js';
 import type { TaskActionOptions } from '../args.js';
 import { EXIT } from '../exit-codes.js';
@@ -42,14 +43,20 @@ export async function acceptCommand(opts: TaskActionOptions, io: Io): Promise<nu
 
 async function acceptLocked(inputs: TaskActionInputs, io: Io): Promise<boolean> {
   const { ws, state, task, milestone } = inputs;
-  const worktree = path.resolve(ws.repo.root, task.worktree);
-  const problem = await worktreeProblem(ws.repo.root, worktree, task);
+  // Derived from the configuration, as a resume does: the state file's paths are only for display.
+  const worktree = path.join(ws.worktreeDir, task.id);
+  const problem = await worktreeProblem(ws.repo.root, worktree, { ...task, branch: branchFor(ws.config, task.id) });
   if (problem) {
     io.stderr(fail(problem, `run the task again instead: orchestrate retry ${task.id}`));
     return false;
   }
-  const committed = await commitAll(worktree, `${task.id}: ${task.title}\n\nFixed by hand and accepted with orchestrate accept ${task.id}.`);
-  if (committed) io.stdout(`committed your uncommitted changes in ${worktree} as ${committed.slice(0, 7)}\n`);
+  // The user's own commit, so their hooks apply as to any commit of theirs (git.hooks: false skips them).
+  const committed = await commitAll(worktree, `${task.id}: ${task.title}\n\nFixed by hand and accepted with orchestrate accept ${task.id}.`, { hooks: ws.config.git.hooks });
+  if (committed.kind === 'hook_failed') {
+    io.stderr(fail(`${task.id} not accepted: the ${committed.hook} hook refused to commit your changes in ${worktree}:\n${indent(committed.output)}`, `fix what it says, or commit there yourself, then run orchestrate accept ${task.id} again`));
+    return false;
+  }
+  if (committed.kind === 'committed') io.stdout(`committed your uncommitted changes in ${worktree} as ${committed.sha.slice(0, 7)}\n`);
   const commands = milestone.settings.checks ?? ws.config.checks.commands;
   const checks: CheckRecord[] = [];
   for (const command of commands) {
