@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gitQuery, gitRaw } from '../git/client.js';
 import { identityArgs } from '../git/commit.js';
+import { initSubmodules } from '../git/submodules.js';
 import { prepareTaskWorktree, worktreeHead } from '../git/worktree.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskRecord } from '../state/run-state.js';
@@ -107,6 +108,13 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
       return { problem: `could not bring in the work of its dependency ${dep} (merge conflict on ${branch})` };
     }
   }
+  // After the same-stage merges: they may have moved a submodule's recorded commit.
+  const submodules = await initSubmodules(worktree, ctx.repo.root);
+  if (submodules.problem) {
+    const { name, path: at, message } = submodules.problem;
+    return { problem: `set-up: submodule ${name} (${at}) could not be initialised: ${message}` };
+  }
+  if (submodules.fetched.length > 0) ctx.logger.info(`[${m.id}] submodules fetched from their URL (not in the main checkout): ${submodules.fetched.join(', ')}`);
   for (const file of ctx.config.worktrees.copy_files) {
     const from = path.resolve(ctx.repo.root, file);
     if (!existsSync(from)) {
