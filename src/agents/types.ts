@@ -68,6 +68,7 @@ export type AgentFailureKind =
   | 'timeout'
   | 'idle_timeout'
   | 'aborted' // our signal
+  | 'cannot_start' // the CLI could not be started at all (missing, not executable, command line too long): never retried
   | 'crashed' // non-zero exit / killed without a result line
   | 'bad_output' // no parsable result
   | 'structured_output_missing'

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT, parseDurationSeconds } from '../util/duration.js';
+import { refNameProblem } from '../util/ref-name.js';
 
 /**
  * Building blocks for the config schema. Each one carries a single "expected ..." phrase for all of its
@@ -112,13 +113,41 @@ export function commandLine() {
 }
 
 /**
- * A branch-name prefix such as `milestone/`. Only the characters git always refuses in a ref are
- * rejected here; git itself has the final word when the branch is created.
+ * A branch-name prefix such as `milestone/`. The branches made from it (`<prefix>1A`, `<prefix>integration`)
+ * must be names git accepts (`git check-ref-format --branch` rules, checked without git: see util/ref-name.ts),
+ * so a prefix git cannot take is refused here, with its line and column, instead of failing inside git later.
  */
 export function branchPrefix() {
-  const e = expecting('expected a branch name prefix without spaces, "..", or any of ~^:?*[\\');
+  const e = expecting('expected a non-empty branch name prefix');
   return z
     .string(e)
     .min(1, e)
-    .refine((s) => !/[\s~^:?*[\\]|\.\./.test(s), e);
+    .superRefine((prefix, ctx) => {
+      const problem = refNameProblem(`${prefix}1A`) ?? refNameProblem(`${prefix}integration`);
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `git cannot take branches named with this prefix: "${prefix}1A" ${problem}; use letters, digits, "-", "_", "." and "/" (e.g. "milestone/")`,
+          input: prefix,
+        });
+      }
+    });
+}
+
+/**
+ * A value handed to the agent CLI as an option's value (a model, a tool name). One starting with "-" is refused: on
+ * a command line it reads as an option of its own, and no model or tool is named that way.
+ */
+export function cliValue(what: string) {
+  const e = expecting(`expected ${what}: a non-empty string not starting with "-"`);
+  return z.string(e).min(1, e).refine((text) => !text.startsWith('-'), e);
+}
+
+export function nullableCliValue(what: string) {
+  const e = expecting(`expected ${what} (a non-empty string not starting with "-") or null`);
+  return z.string(e).min(1, e).refine((text) => !text.startsWith('-'), e).nullable();
+}
+
+export function cliValueList(what: string) {
+  return z.array(cliValue(what), expecting('expected a list of strings'));
 }

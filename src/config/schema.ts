@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import {
   branchPrefix,
+  cliValueList,
   commandLine,
   duration,
   logLevel,
   nonEmptyString,
   nonNegativeNumber,
+  nullableCliValue,
   nullablePositiveNumber,
   nullableString,
   nullableWholeNumber,
@@ -100,13 +102,13 @@ const agent = z
       .enum(PERMISSION_MODES)
       .default('acceptEdits')
       .describe("Claude Code's --permission-mode for task agents."),
-    allowed_tools: stringList()
+    allowed_tools: cliValueList('a tool name')
       .default(() => [...DEFAULT_ALLOWED_TOOLS])
       .describe("Tools the agent may use without asking (Claude Code's --allowedTools)."),
-    disallowed_tools: stringList()
+    disallowed_tools: cliValueList('a tool name')
       .default(() => [])
       .describe("Tools the agent may not use (Claude Code's --disallowedTools)."),
-    model: nullableString().default(null).describe("Model for task agents; null uses the agent's default."),
+    model: nullableCliValue('a model name').default(null).describe("Model for task agents; null uses the agent's default."),
     max_turns: nullableWholeNumber(1).default(null).describe('Maximum agent turns per task; null means no limit.'),
     append_system_prompt: nullableString().default(null).describe("Text appended to the agent's system prompt."),
     prompt_template: nullableString()
@@ -142,7 +144,7 @@ const review = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Review each task with a second agent run.'),
     max_rounds: wholeNumber(0).default(3).describe('Maximum review-and-fix rounds per task.'),
-    model: nullableString().default(null).describe("Model for the reviewer; null uses the agent's default."),
+    model: nullableCliValue('a model name').default(null).describe("Model for the reviewer; null uses the agent's default."),
     prompt_template: nullableString()
       .default(null)
       .describe('Path to a review prompt template file, relative to the repository root; null uses the built-in one.'),

@@ -17,6 +17,16 @@ type SettingSpecs = { [K in keyof TaskSettings]-?: SettingSpec<NonNullable<TaskS
 
 const nonEmptyString = z.string().trim().min(1);
 
+/**
+ * A value handed to the agent CLI (a model, a tool name). One starting with "-" is refused: on a command line it
+ * reads as an option, and no model or tool is named that way. (The adapter also passes values as `--flag=value`,
+ * so this is the first of two walls.)
+ */
+const cliValue = (what: string) =>
+  nonEmptyString.refine((text) => !text.startsWith('-'), {
+    error: (issue) => `${what} cannot start with "-" (got ${JSON.stringify(issue.input)}): it would read as a command-line option`,
+  });
+
 /** A single value is shorthand for a list of one. */
 function listOf<T>(item: z.ZodType<T>, split: (text: string) => string[] = (text) => [text]) {
   return z.preprocess((value) => (typeof value === 'string' ? split(value) : value), z.array(item));
@@ -76,7 +86,7 @@ export const SETTING_SPECS: SettingSpecs = {
     expected: 'a positive number of seconds or a duration like "45m"',
     example: 'timeout: 45m',
   },
-  model: { schema: nonEmptyString, expected: 'a non-empty model name', example: 'model: sonnet' },
+  model: { schema: cliValue('a model name'), expected: 'a non-empty model name (not starting with "-")', example: 'model: sonnet' },
   max_turns: { schema: z.int().min(1), expected: 'a whole number >= 1', example: 'max_turns: 30' },
   max_budget_usd: {
     schema: z.number().positive().finite(),
@@ -84,8 +94,8 @@ export const SETTING_SPECS: SettingSpecs = {
     example: 'max_budget_usd: 2.5',
   },
   allowed_tools: {
-    schema: listOf(nonEmptyString, splitToolList),
-    expected: 'a list of tool names, or one comma-separated string',
+    schema: listOf(cliValue('a tool name'), splitToolList),
+    expected: 'a list of tool names (none starting with "-"), or one comma-separated string',
     example: 'allowed_tools: [Read, Edit, "Bash(npm test:*)"]',
   },
   setup: { schema: listOf(nonEmptyString), expected: COMMANDS, example: 'setup: npm ci' },

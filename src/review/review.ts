@@ -80,6 +80,7 @@ function isInfrastructureFailure(r: AgentRunResult): boolean {
     case 'timeout':
     case 'idle_timeout':
     case 'aborted':
+    case 'cannot_start':
     case 'crashed':
     case 'resume_failed':
       return true;

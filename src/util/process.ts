@@ -18,6 +18,8 @@ export interface ProcessGroupOptions {
   file: string;
   args: readonly string[];
   cwd: string;
+  /** Written to the child's standard input, which is then closed; without it stdin is /dev/null. */
+  input?: string;
   /** The complete environment (not merged with process.env here). */
   env: NodeJS.ProcessEnv;
   /** Whole-run limit. */
@@ -65,7 +67,7 @@ export async function runProcessGroup(opts: ProcessGroupOptions): Promise<Proces
     extendEnv: false,
     // detached => setsid(): the child leads a new session and process group, so -pid reaches the whole group.
     detached: true,
-    stdin: 'ignore',
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
     stdout: 'pipe',
     stderr: 'pipe',
     buffer: false,

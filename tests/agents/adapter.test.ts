@@ -40,7 +40,24 @@ describe('claude adapter with the fake agent: normal runs', () => {
     expect(progress.at(-1)).toMatchObject({ sessionId: result.sessionId, turns: 3, costUsd: 0.25 });
   });
 
-  it('passes the prompt as one argument even when it starts with a dash', async () => {
+  it('passes a prompt of any size on stdin: 400 KB, over the 128 KiB limit of one argument', async () => {
+    const prompt = `milestone 1A: ${'word '.repeat(80_000)}THE END`;
+    const result = await box.adapter().run(box.request({}, { prompt }));
+    expect(result.ok, result.failure?.message).toBe(true);
+    const start = box.log().find((r) => r.event === 'start')!;
+    expect(start.prompt).toBe(prompt);
+    expect((start as unknown as { argv: string[] }).argv.join(' ')).not.toContain('word word');
+  });
+
+  it('keeps a tool name or model starting with "-" a value: it never becomes a flag of its own', async () => {
+    const result = await box.adapter().run(box.request({}, { model: '--dangerously-skip-permissions', allowedTools: ['--dangerously-skip-permissions', '-p'] }));
+    const start = box.log().find((r) => r.event === 'start')! as unknown as { argv: string[]; options: object };
+    expect(start.argv).not.toContain('--dangerously-skip-permissions');
+    expect(start.options).toMatchObject({ model: '--dangerously-skip-permissions', allowedTools: ['--dangerously-skip-permissions', '-p'] });
+    expect(result.ok).toBe(true);
+  });
+
+  it('passes the prompt whole even when it starts with a dash', async () => {
     const prompt = '- [ ] 1A: do the thing\n--not-a-flag';
     const result = await box.adapter().run(box.request({}, { prompt, model: 'sonnet', allowedTools: ['Edit', 'Bash(git *)'] }));
     expect(result.ok).toBe(true);
@@ -239,8 +256,15 @@ describe('claude adapter with the fake agent: stopping runs', () => {
 describe('claude adapter: failures before the agent starts', () => {
   it('a missing executable resolves with install instructions', async () => {
     const result = await box.adapter({ command: [join(box.root, 'no-such-claude')] }).run(box.request({}));
-    expect(result).toMatchObject({ ok: false, exitCode: null, failure: { kind: 'crashed' } });
+    expect(result).toMatchObject({ ok: false, exitCode: null, failure: { kind: 'cannot_start' } });
     expect(result.failure?.message).toMatch(/not found.*npm i -g @anthropic-ai\/claude-code/);
+  });
+
+  it('a command line the system refuses (E2BIG) is named as such, not as a missing CLI', async () => {
+    const result = await box.adapter().run(box.request({}, { appendSystemPrompt: 'x'.repeat(200_000) }));
+    expect(result).toMatchObject({ ok: false, exitCode: null, failure: { kind: 'cannot_start' } });
+    expect(result.failure?.message).toMatch(/too large for the system \(E2BIG.*Shorten `agent.append_system_prompt`/);
+    expect(result.failure?.message).not.toMatch(/npm i -g|not found/);
   });
 
   it('a missing worktree resolves with a clear message', async () => {

@@ -5,16 +5,12 @@ import type { AgentRunRequest } from '../../src/agents/types.js';
 const base: AgentRunRequest = { cwd: '/w', prompt: 'Implement 1A', transcriptPath: '/t.jsonl' };
 
 describe('buildClaudeArgs', () => {
-  it('asks for stream-json with --verbose and puts the prompt last, after --', () => {
-    expect(buildClaudeArgs(base)).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--', 'Implement 1A']);
+  it('asks for stream-json with --verbose and keeps the prompt off the command line (it goes on stdin)', () => {
+    expect(buildClaudeArgs(base)).toEqual(['-p', '--output-format=stream-json', '--verbose']);
+    expect(buildClaudeArgs({ ...base, prompt: 'x'.repeat(400_000) }).join(' ')).not.toContain('xxx');
   });
 
-  it('keeps a prompt that looks like an option as one argument after --', () => {
-    const args = buildClaudeArgs({ ...base, prompt: '- item one\n--force' });
-    expect(args.slice(-2)).toEqual(['--', '- item one\n--force']);
-  });
-
-  it('maps every request field to its flag, tool lists as separate values, extraArgs before the prompt', () => {
+  it('maps every request field to its flag as --flag=value, one --allowedTools=<tool> per tool, extraArgs last', () => {
     const args = buildClaudeArgs({
       ...base,
       resumeSessionId: 'c0a38360-8a12-4baf-8c5f-2d69065414d9',
@@ -29,19 +25,36 @@ describe('buildClaudeArgs', () => {
       extraArgs: ['--add-dir', '/shared'],
     });
     expect(args).toEqual([
-      '-p', '--output-format', 'stream-json', '--verbose',
-      '--resume', 'c0a38360-8a12-4baf-8c5f-2d69065414d9',
-      '--model', 'sonnet',
-      '--permission-mode', 'acceptEdits',
-      '--allowedTools', 'Edit', 'Bash(git *)',
-      '--disallowedTools', 'WebFetch',
-      '--max-turns', '30',
-      '--max-budget-usd', '2.5',
-      '--append-system-prompt', 'Commit when done.',
-      '--json-schema', '{"type":"object","required":["verdict"]}',
+      '-p', '--output-format=stream-json', '--verbose',
+      '--resume=c0a38360-8a12-4baf-8c5f-2d69065414d9',
+      '--model=sonnet',
+      '--permission-mode=acceptEdits',
+      '--allowedTools=Edit', '--allowedTools=Bash(git *)',
+      '--disallowedTools=WebFetch',
+      '--max-turns=30',
+      '--max-budget-usd=2.5',
+      '--append-system-prompt=Commit when done.',
+      '--json-schema={"type":"object","required":["verdict"]}',
       '--add-dir', '/shared',
-      '--', 'Implement 1A',
     ]);
+  });
+
+  it('never lets a value become an argument of its own, whatever it contains', () => {
+    const hostile = ['--dangerously-skip-permissions', '-p', '--', 'a b', 'x=--y', '\n--settings=/tmp/x', ''];
+    for (const value of hostile) {
+      const args = buildClaudeArgs({
+        ...base,
+        model: value || 'm',
+        allowedTools: [value],
+        disallowedTools: [value],
+        appendSystemPrompt: value || 's',
+        resumeSessionId: value || 'r',
+        prompt: value,
+      });
+      // Exactly the fixed flags plus one --flag=value element per setting: nothing a value could split off.
+      expect(args.slice(3).every((a) => /^--(resume|model|allowedTools|disallowedTools|append-system-prompt)=/.test(a)), JSON.stringify(args)).toBe(true);
+      expect(args).toHaveLength(3 + 5);
+    }
   });
 
   it('omits empty tool lists', () => {

@@ -165,7 +165,7 @@ describe('outcome edge cases', () => {
 
   it('a spawn failure explains how to install the CLI', () => {
     const o = decideOutcome({ ...empty(), exitCode: null, spawnError: { code: 'ENOENT', message: 'spawn claude ENOENT' } });
-    expect(o.failure).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/not found.*npm i -g @anthropic-ai\/claude-code/) });
+    expect(o.failure).toMatchObject({ kind: 'cannot_start', message: expect.stringMatching(/not found.*npm i -g @anthropic-ai\/claude-code/) });
   });
 
   it('a rejected rate_limit_event does not fail a run that still succeeded', () => {

@@ -27,12 +27,12 @@ describe('invalid values', () => {
     ['agent', '{ "command": 5 }', 'agent.command: expected a command string, a non-empty list of strings, or null, got 5'],
     ['agent', '{ "command": [] }', 'agent.command: expected a command string, a non-empty list of strings, or null, got []'],
     ['agent', '{ "max_turns": 0 }', 'agent.max_turns: expected a whole number >= 1 or null, got 0'],
-    ['agent', '{ "model": 3 }', 'agent.model: expected a non-empty string or null, got 3'],
+    ['agent', '{ "model": 3 }', 'agent.model: expected a model name (a non-empty string not starting with "-") or null, got 3'],
     ['agent', '{ "extra_args": "--verbose" }', 'agent.extra_args: expected a list of strings, got "--verbose"'],
     ['budget', '{ "max_usd_total": 0 }', 'budget.max_usd_total: expected a number > 0 or null, got 0'],
     ['review', '{ "max_rounds": -1 }', 'review.max_rounds: expected a whole number >= 0, got -1'],
     ['resources', '{ "max_load_per_cpu": 0 }', 'resources.max_load_per_cpu: expected a number > 0, got 0'],
-    ['worktrees', '{ "branch_prefix": "my branch/" }', 'worktrees.branch_prefix: expected a branch name prefix without spaces, "..", or any of ~^:?*[\\, got "my branch/"'],
+    ['worktrees', '{ "branch_prefix": "my branch/" }', 'worktrees.branch_prefix: git cannot take branches named with this prefix: "my branch/1A" contains a space; use letters, digits, "-", "_", "." and "/" (e.g. "milestone/")'],
     ['git', '{ "target_branch": "" }', 'git.target_branch: expected a non-empty string or null, got ""'],
   ])('%s %s', async (section, body, message) => {
     // The nested key is on line 3, column 7.

@@ -9,7 +9,7 @@
  * stream-json shaped like the real transcripts in /work/shared/reference/claude-code-samples (system/init first, one
  * assistant event per content block, a `result` line whose keys do not start with "type"). `--version` prints
  * "2.1.330 (Claude Code)". It also reproduces the CLI's start-up refusals: stream-json without --verbose, a missing
- * prompt, bypassPermissions as root without IS_SANDBOX=1, an unknown --resume id (see FAKE_AGENT_LOG).
+ * prompt (neither an argument nor stdin), bypassPermissions as root without IS_SANDBOX=1, an unknown --resume id (see FAKE_AGENT_LOG).
  *
  * ENVIRONMENT
  *   FAKE_AGENT_SCRIPT       path to a JSON script (below)
@@ -95,8 +95,10 @@ function parseArgs(argv) {
       break;
     }
     if (a.startsWith('--') && a.includes('=')) {
+      // commander's --flag=value: everything after the first "="; variadic options accumulate.
       const [k, ...v] = a.split('=');
-      o.values[k] = v.join('=');
+      if (VARIADIC_OPTIONS.has(k)) (o.lists[k] ??= []).push(v.join('='));
+      else o.values[k] = v.join('=');
     } else if (VALUE_OPTIONS.has(a)) {
       o.values[a] = argv[++i];
     } else if (VARIADIC_OPTIONS.has(a)) {
@@ -186,9 +188,6 @@ function startupError() {
   const sandboxed = process.env.IS_SANDBOX === '1' || process.env.CLAUDE_CODE_BUBBLEWRAP === '1';
   if (bypass && process.getuid?.() === 0 && !sandboxed) {
     return '--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons';
-  }
-  if (!opts.positional[0]) {
-    return 'Error: Input must be provided either through stdin or as a prompt argument when using --print';
   }
   return undefined;
 }
@@ -513,7 +512,9 @@ async function main() {
   }
   const refusal = startupError();
   if (refusal) return failQuietly(refusal);
-  const prompt = opts.positional[0];
+  // Like the real CLI: the prompt argument, else all of standard input.
+  const prompt = opts.positional[0] ?? (await readStdin());
+  if (!prompt) return failQuietly('Error: Input must be provided either through stdin or as a prompt argument when using --print');
   const records = readLog();
   const script = loadScript();
   const { key, invocation, behaviour } = pickBehaviour(script, prompt, records);
@@ -532,6 +533,13 @@ async function main() {
   if (result) printResult(result);
   const failed = result?.is_error === true;
   finish(behaviour.exitCode ?? (failed ? 1 : 0));
+}
+
+async function readStdin() {
+  if (process.stdin.isTTY) return '';
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function summarizeOptions() {

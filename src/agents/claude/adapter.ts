@@ -97,6 +97,8 @@ async function runClaude(opts: ClaudeAdapterOptions, req: AgentRunRequest): Prom
     const proc = await runProcessGroup({
       file: cmd.file,
       args,
+      // The prompt goes on standard input, never on the command line (see buildClaudeArgs).
+      input: req.prompt,
       cwd: req.cwd,
       env,
       timeoutMs: req.timeoutMs,
@@ -138,7 +140,7 @@ type Prepared = { cmd: ResolvedCommand; args: string[]; transcript: TranscriptWr
 /** Everything that can fail before a process exists, as a failure rather than an exception. */
 function prepare(opts: ClaudeAdapterOptions, req: AgentRunRequest, env: NodeJS.ProcessEnv, redact: Redactor): Prepared {
   const cmd = resolveClaudeCommand(opts, env);
-  if (!cmd) return { failure: { kind: 'crashed', message: `Claude Code CLI not found (looked for ${describeSearch(opts)}). ${INSTALL_HINT}` } };
+  if (!cmd) return { failure: { kind: 'cannot_start', message: `Claude Code CLI not found (looked for ${describeSearch(opts)}). ${INSTALL_HINT}` } };
   if (!existsSync(req.cwd)) {
     return { failure: { kind: 'crashed', message: `The agent's working directory ${req.cwd} does not exist (was the worktree removed?).` } };
   }

@@ -3,25 +3,31 @@ import type { AgentRunRequest } from '../types.js';
 /**
  * The command line for one headless Claude Code run. Pure: no environment lookups, so it is easy to test.
  *
- * Layout: `-p --output-format stream-json --verbose [options…] [extraArgs…] -- <prompt>`.
- * - `-p` is a boolean flag; the prompt is the positional argument. It goes last, after `--`, because the CLI parses
- *   its argv with commander: a prompt starting with "-" (a markdown list, say) would otherwise be rejected as an
- *   unknown option, and `--allowedTools a b` is variadic and would swallow a prompt that followed it.
+ * Layout: `-p --output-format=stream-json --verbose [--option=value…] [extraArgs…]`; the prompt is not on the
+ * command line at all: the adapter writes it to the CLI's standard input (`-p` without a prompt argument reads
+ * stdin), so a prompt of any size starts (Linux caps one argument at 128 KiB: `spawn E2BIG`) and no prompt text can
+ * be read as an option.
+ * - Every value is attached to its flag (`--model=sonnet`, one `--allowedTools=<tool>` per tool). The CLI parses
+ *   argv with commander, which takes everything after the first "=" as the value, so a value from the
+ *   configuration or front matter that starts with "-" (`--dangerously-skip-permissions` as a tool name) stays a
+ *   value and can never become a flag of its own. `--allowedTools` is variadic: in the separated form it would also
+ *   swallow the next arguments; repeated `=` forms accumulate instead.
  * - stream-json needs `--verbose` with `-p`, or the CLI exits 1 at once.
+ * - `extraArgs` (config `agent.extra_args`) are the user's own flags, passed as written.
  */
 export function buildClaudeArgs(req: AgentRunRequest): string[] {
-  const args = ['-p', '--output-format', 'stream-json', '--verbose'];
-  if (req.resumeSessionId) args.push('--resume', req.resumeSessionId);
-  if (req.model) args.push('--model', req.model);
-  if (req.permissionMode) args.push('--permission-mode', req.permissionMode);
-  if (req.allowedTools?.length) args.push('--allowedTools', ...req.allowedTools);
-  if (req.disallowedTools?.length) args.push('--disallowedTools', ...req.disallowedTools);
-  if (req.maxTurns !== undefined) args.push('--max-turns', String(positiveInteger('maxTurns', req.maxTurns)));
-  if (req.maxBudgetUsd !== undefined) args.push('--max-budget-usd', String(positiveNumber('maxBudgetUsd', req.maxBudgetUsd)));
-  if (req.appendSystemPrompt) args.push('--append-system-prompt', req.appendSystemPrompt);
-  if (req.jsonSchema) args.push('--json-schema', JSON.stringify(req.jsonSchema));
+  const args = ['-p', '--output-format=stream-json', '--verbose'];
+  const option = (flag: string, value: string) => args.push(`${flag}=${value}`);
+  if (req.resumeSessionId) option('--resume', req.resumeSessionId);
+  if (req.model) option('--model', req.model);
+  if (req.permissionMode) option('--permission-mode', req.permissionMode);
+  for (const tool of req.allowedTools ?? []) option('--allowedTools', tool);
+  for (const tool of req.disallowedTools ?? []) option('--disallowedTools', tool);
+  if (req.maxTurns !== undefined) option('--max-turns', String(positiveInteger('maxTurns', req.maxTurns)));
+  if (req.maxBudgetUsd !== undefined) option('--max-budget-usd', String(positiveNumber('maxBudgetUsd', req.maxBudgetUsd)));
+  if (req.appendSystemPrompt) option('--append-system-prompt', req.appendSystemPrompt);
+  if (req.jsonSchema) option('--json-schema', JSON.stringify(req.jsonSchema));
   args.push(...(req.extraArgs ?? []));
-  args.push('--', req.prompt);
   return args;
 }
 

@@ -61,10 +61,21 @@ interface Verdict extends Failure {
 function spawnFailure(input: OutcomeInput): Verdict | undefined {
   const err = input.spawnError;
   if (!err) return undefined;
+  if (err.code === 'E2BIG') {
+    // The CLI exists; its arguments plus environment are over the kernel's limit (one argument: 128 KiB). The
+    // prompt is on stdin, so this is the configuration's doing: retrying or reinstalling would not help.
+    return {
+      kind: 'cannot_start',
+      message:
+        `Could not start the agent CLI \`${input.commandLabel}\`: its command line and environment are too large for ` +
+        'the system (E2BIG; Linux allows 128 KiB per argument). Shorten `agent.append_system_prompt`, ' +
+        '`agent.extra_args`, `agent.env` or the environment the orchestrator runs in.',
+    };
+  }
   const why =
     err.code === 'ENOENT' ? 'it was not found' : err.code === 'EACCES' ? 'it is not executable' : err.message;
   return {
-    kind: 'crashed',
+    kind: 'cannot_start',
     message:
       `Could not start the agent CLI \`${input.commandLabel}\`: ${why}. Install Claude Code with ` +
       '`npm i -g @anthropic-ai/claude-code`, or point `agent.command` in the config at a working executable.',
