@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
-import { changedPaths, gitQuery, gitRaw } from './client.js';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { git, gitEnv, GitCommandError, gitQuery, gitRaw } from './client.js';
 import { identityArgs } from './commit.js';
 import { isAncestor, branchSha } from './repo.js';
 import { listWorktrees, samePath, serializeWorktreeChange } from './worktree.js';
@@ -95,13 +98,36 @@ async function checkoutDetachedUnlocked(repoRoot: string, wt: string, sha: strin
 }
 
 export type AdvanceOutcome =
-  | { moved: true; how: 'update-ref' | 'fast-forward' }
-  | { moved: false; integrationBranch: string; reason: string };
+  | { moved: true; how: 'update-ref' | 'fast-forward'; /** Own files set aside and written again on the new content. */ setAside: string[] }
+  | {
+      moved: false;
+      integrationBranch: string;
+      reason: string;
+      /** The user's uncommitted files in the way (relative to `worktree`), when that is why. */
+      userFiles: string[];
+      /** A shell command that takes the result onto the target, tested to work in the situation it was made for. */
+      command: string;
+    };
+
+/**
+ * A file the orchestrator itself rewrites in the working tree where the target is checked out (TASKS.md's progress
+ * block). Its own edit never stops the target from advancing: it is set aside, the target is fast-forwarded, and
+ * the edit is made again on the file's new content.
+ */
+export interface OwnFile {
+  /** Absolute path. */
+  path: string;
+  /** True when the working-tree text differs from the committed one (undefined: not in HEAD) only by our edit. */
+  onlyOwnEdit: (current: string, committed: string | undefined) => boolean;
+  /** The file's new text after the advance: our edit made on `committed` (undefined: the new HEAD has no such file). */
+  reapply: (committed: string | undefined) => string;
+}
 
 /**
  * Moves the target branch to the merged result only when that cannot hurt the user's work: the branch is not
- * checked out anywhere (a ref update), or it is checked out in a clean working tree (a fast-forward that git
- * itself refuses if it would overwrite anything). Otherwise the result goes to the integration branch.
+ * checked out anywhere (a ref update), or it is checked out in a working tree whose only uncommitted changes are the
+ * orchestrator's own (a fast-forward that git itself refuses if it would overwrite anything). Otherwise the result
+ * goes to the integration branch, with the reason, the user's files in the way and a command that works.
  */
 export async function advanceTarget(opts: {
   repoRoot: string;
@@ -109,31 +135,131 @@ export async function advanceTarget(opts: {
   expectedOld: string;
   newSha: string;
   integrationBranch: string;
-  /** Files the orchestrator itself rewrites in the main worktree (TASKS.md): not the user's changes. */
-  ownFiles: readonly string[];
+  ownFiles: readonly OwnFile[];
 }): Promise<AdvanceOutcome> {
   const { repoRoot, target, expectedOld, newSha, integrationBranch } = opts;
   const current = await branchSha(repoRoot, target);
-  const fallback = async (reason: string): Promise<AdvanceOutcome> => {
+  const fallback = async (reason: string, command: string, userFiles: string[] = []): Promise<AdvanceOutcome> => {
     await gitRaw(repoRoot, ['branch', '-f', integrationBranch, newSha]);
-    return { moved: false, integrationBranch, reason };
+    return { moved: false, integrationBranch, reason, userFiles, command };
   };
-  if (current === newSha) return { moved: true, how: 'update-ref' };
-  if (current === undefined) return fallback(`branch ${target} no longer exists`);
+  if (current === newSha) return { moved: true, how: 'update-ref', setAside: [] };
+  if (current === undefined) return fallback(`branch ${target} no longer exists`, `git branch ${target} ${integrationBranch}`);
   if (current !== expectedOld && !(await isAncestor(repoRoot, current, newSha)))
-    return fallback(`${target} moved during the run (now ${current.slice(0, 7)})`);
+    return fallback(`${target} moved during the run (now ${current.slice(0, 7)})`, `git checkout ${target} && git merge ${integrationBranch}`);
   const checkedOut = (await listWorktrees(repoRoot)).find((w) => w.branch === target);
   if (!checkedOut) {
     await gitRaw(repoRoot, ['update-ref', `refs/heads/${target}`, newSha, current]);
-    return { moved: true, how: 'update-ref' };
+    return { moved: true, how: 'update-ref', setAside: [] };
   }
-  const dirty = await userChanges(checkedOut.path, opts.ownFiles);
-  if (dirty.length > 0) return fallback(`${target} is checked out with uncommitted changes (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? ', …' : ''})`);
-  const ff = await gitQuery(checkedOut.path, ['merge', '--ff-only', '-q', newSha]);
-  if (ff === undefined) return fallback(`${target} could not be fast-forwarded`);
-  return { moved: true, how: 'fast-forward' };
+  const wt = checkedOut.path;
+  const { user, own } = await classifyChanges(wt, opts.ownFiles);
+  if (user.length > 0) {
+    const incoming = await changedBetween(wt, current, newSha);
+    const command = takeCommand(wt, repoRoot, integrationBranch, user.filter((f) => incoming.has(f)), own.filter((o) => incoming.has(o.rel)).map((o) => o.rel));
+    const listed = `${user.slice(0, 5).join(', ')}${user.length > 5 ? `, … (${user.length} files)` : ''}`;
+    return fallback(`${target} is checked out in ${wt === repoRoot ? 'your working tree' : wt} with your uncommitted changes (${listed})`, command, user);
+  }
+  const aside = await setAside(wt, own);
+  const ff = await fastForward(wt, newSha);
+  if (!ff.ok) {
+    await putBack(aside);
+    return fallback(`${target} could not be fast-forwarded: ${ff.message}`, gitIn(wt, repoRoot, ['merge', '--ff-only', integrationBranch]));
+  }
+  for (const file of aside) {
+    const committed = existsSync(file.abs) ? await readFile(file.abs, 'utf8') : undefined;
+    await writeFile(file.abs, file.own.reapply(committed));
+  }
+  return { moved: true, how: 'fast-forward', setAside: aside.map((a) => a.rel) };
 }
 
-async function userChanges(worktree: string, ownFiles: readonly string[]): Promise<string[]> {
-  return (await changedPaths(worktree)).filter((file) => !ownFiles.includes(file));
+interface OwnChange {
+  own: OwnFile;
+  abs: string;
+  /** Relative to the worktree, forward slashes (as git names it). */
+  rel: string;
+  tracked: boolean;
+  /** The working-tree text, to put back if the advance fails. */
+  text: string;
+}
+
+/** The worktree's uncommitted paths, split into the user's and the orchestrator's own edits. */
+async function classifyChanges(wt: string, ownFiles: readonly OwnFile[]): Promise<{ user: string[]; own: OwnChange[] }> {
+  const status = await git(wt).status(['--untracked-files=normal']);
+  const user: string[] = [];
+  const own: OwnChange[] = [];
+  for (const file of status.files) {
+    const match = ownFiles.find((o) => samePath(o.path, path.join(wt, file.path)));
+    // Staged by someone: the user's. Deleted or renamed: not our edit either.
+    const untracked = file.index === '?';
+    const ours = match && (untracked || (file.index === ' ' && file.working_dir === 'M'));
+    if (!match || !ours) {
+      user.push(file.path);
+      continue;
+    }
+    const text = await readFile(match.path, 'utf8');
+    const committed = untracked ? undefined : await rawShow(wt, file.path);
+    if (match.onlyOwnEdit(text, committed)) own.push({ own: match, abs: match.path, rel: file.path, tracked: !untracked, text });
+    else user.push(file.path);
+  }
+  return { user, own };
+}
+
+/** `git show HEAD:<path>` without trimming (gitRaw trims, and a file's last newline matters here). */
+async function rawShow(wt: string, rel: string): Promise<string> {
+  const result = await execa('git', ['show', `HEAD:${rel}`], { cwd: wt, env: gitEnv(), extendEnv: false, stripFinalNewline: false, stdin: 'ignore' });
+  return String(result.stdout);
+}
+
+/** Back to the committed state: the tracked file from HEAD, an untracked one (ours entirely) removed. */
+async function setAside(wt: string, own: OwnChange[]): Promise<OwnChange[]> {
+  for (const file of own) {
+    if (file.tracked) await gitRaw(wt, ['checkout', '-q', '--', file.rel]);
+    else await rm(file.abs, { force: true });
+  }
+  return own;
+}
+
+async function putBack(aside: OwnChange[]): Promise<void> {
+  for (const file of aside) await writeFile(file.abs, file.text);
+}
+
+async function fastForward(wt: string, sha: string): Promise<{ ok: true } | { ok: false; message: string }> {
+  try {
+    await gitRaw(wt, ['merge', '--ff-only', '-q', sha]);
+    return { ok: true };
+  } catch (err) {
+    const stderr = err instanceof GitCommandError ? err.stderr : String(err);
+    return { ok: false, message: stderr.replace(/\s+/g, ' ').trim() || 'git refused' };
+  }
+}
+
+async function changedBetween(wt: string, from: string, to: string): Promise<Set<string>> {
+  const out = (await gitQuery(wt, ['diff', '--name-only', '--no-renames', from, to])) ?? '';
+  return new Set(out.split('\n').filter(Boolean));
+}
+
+/**
+ * What the user runs to take the result: a plain fast-forward when none of their changes is in the way (git keeps
+ * them), else their files in the way stashed around it (the stash is kept if popping conflicts) and our own edits
+ * dropped (the orchestrator writes its block again on the next run; `orchestrate status` shows the same).
+ */
+function takeCommand(wt: string, repoRoot: string, integrationBranch: string, userInWay: string[], ownInWay: string[]): string {
+  const g = (args: string[]) => gitIn(wt, repoRoot, args);
+  const parts: string[] = [];
+  if (ownInWay.length > 0) parts.push(g(['checkout', '--', ...ownInWay]));
+  if (userInWay.length > 0) parts.push(g(['stash', 'push', '-m', 'before taking the milestone-orchestrator result', '--', ...userInWay]));
+  parts.push(g(['merge', '--ff-only', integrationBranch]));
+  if (userInWay.length > 0) parts.push(g(['stash', 'pop']));
+  return parts.join(' && ');
+}
+
+/** A git command as typed at the repository root: `-C` when the target is checked out in another worktree. */
+function gitIn(wt: string, repoRoot: string, args: string[]): string {
+  return ['git', ...(samePath(wt, repoRoot) ? [] : ['-C', wt]), ...args].map(shellWord).join(' ');
+}
+
+/** Quotes a word for a POSIX shell only when it needs it. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

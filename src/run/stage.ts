@@ -1,4 +1,5 @@
 import { gitRaw } from '../git/client.js';
+import { tasksMdOwnFile } from '../report/tasks-md-own-file.js';
 import { advanceTarget, mergeInWorktree } from '../git/merge.js';
 import { branchSha, isAncestor } from '../git/repo.js';
 import type { StageOutcome, SettleResult } from '../scheduler/types.js';
@@ -41,7 +42,7 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
     expectedOld: ctx.state.targetStartSha,
     newSha: mergedSha,
     integrationBranch: integrationBranchFor(ctx.config),
-    ownFiles: ['TASKS.md'],
+    ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => ctx.state, ctx.repo.root)],
   });
   if (advanced.moved) {
     ctx.logger.info(done.length > 0 ? `stage ${stage.stage}: merged ${done.join(', ')} into ${ctx.state.targetBranch} (${mergedSha.slice(0, 7)})` : `stage ${stage.stage}: nothing to merge`);
@@ -49,7 +50,7 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
     ctx.state.integrationBranch = advanced.integrationBranch;
     ctx.logger.warn(
       `stage ${stage.stage}: merged result kept on ${advanced.integrationBranch}, not ${ctx.state.targetBranch}: ${advanced.reason}. ` +
-        `Take it with: git merge --ff-only ${advanced.integrationBranch}`,
+        `Take it with: ${advanced.command}`,
     );
   }
   crashPoint('target moved, state not saved yet');

@@ -49,8 +49,8 @@ describe('worktrees and merges', () => {
     });
     expect(merged.ok).toBe(true);
     expect(repo.git('rev-parse', 'main')).toBe(base); // untouched until advanced
-    const moved = await advanceTarget({ repoRoot: repo.root, target: 'main', expectedOld: base, newSha: merged.sha, integrationBranch: 'milestone/integration', ownFiles: ['TASKS.md'] });
-    expect(moved).toEqual({ moved: true, how: 'fast-forward' });
+    const moved = await advanceTarget({ repoRoot: repo.root, target: 'main', expectedOld: base, newSha: merged.sha, integrationBranch: 'milestone/integration', ownFiles: [] });
+    expect(moved).toEqual({ moved: true, how: 'fast-forward', setAside: [] });
     expect(repo.git('rev-parse', 'main')).toBe(merged.sha);
     expect(readFileSync(path.join(repo.root, 'b.txt'), 'utf8')).toBe('b\n');
     expect(repo.git('log', '--format=%s', '-2', 'main').split('\n')).toEqual(['Merge milestone 1B', 'Merge milestone 1A']);
@@ -78,7 +78,7 @@ describe('worktrees and merges', () => {
     await taskBranch(repo, '1A', base, 'a.txt', 'a\n');
     const merged = await mergeInWorktree({ repoRoot: repo.root, mergeWorktreePath: path.join(repo.root, '.worktree', '_merge'), baseSha: base, branches: [{ branch: 'milestone/1A', message: 'm' }] });
     const moved = await advanceTarget({ repoRoot: repo.root, target: 'release', expectedOld: base, newSha: merged.sha, integrationBranch: 'x/integration', ownFiles: [] });
-    expect(moved).toEqual({ moved: true, how: 'update-ref' });
+    expect(moved).toEqual({ moved: true, how: 'update-ref', setAside: [] });
     expect(repo.git('rev-parse', 'release')).toBe(merged.sha);
     expect(repo.git('rev-parse', 'main')).toBe(base);
   });

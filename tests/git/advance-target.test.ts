@@ -1,0 +1,174 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { advanceTarget, mergeInWorktree } from '../../src/git/merge.js';
+import { commitAll } from '../../src/git/commit.js';
+import { ensureExcluded, prepareTaskWorktree } from '../../src/git/worktree.js';
+import { inspectRepo } from '../../src/git/repo.js';
+import { tasksMdOwnFile } from '../../src/report/tasks-md-own-file.js';
+import { BEGIN_MARKER, END_MARKER, spliceBlock } from '../../src/report/tasks-md.js';
+import type { RunState } from '../../src/state/run-state.js';
+import { makeRepo, type TempRepo } from '../support/git-repo.js';
+
+let repo: TempRepo;
+afterEach(() => repo?.cleanup());
+
+/** A minimal state: enough for renderTasksBlock. */
+function state(runId: string): RunState {
+  return {
+    runId,
+    status: 'running',
+    targetBranch: 'main',
+    targetStartSha: '0'.repeat(40),
+    stages: [],
+    tasks: {},
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    logDir: 'logs/run-x',
+  } as unknown as RunState;
+}
+
+/** A task branch whose one commit writes `files`; merged into a result on top of `base`. */
+async function mergedResult(r: TempRepo, base: string, tasks: Record<string, Record<string, string>>): Promise<string> {
+  const info = (await inspectRepo(r.root)).repo!;
+  await ensureExcluded(info.commonDir, ['/.worktree/']);
+  for (const [id, files] of Object.entries(tasks)) {
+    const wt = path.join(r.root, '.worktree', id);
+    await prepareTaskWorktree({ repoRoot: r.root, worktreePath: wt, branch: `milestone/${id}`, baseSha: base, reuse: false });
+    for (const [file, content] of Object.entries(files)) writeFileSync(path.join(wt, file), content);
+    expect((await commitAll(wt, `${id}: work`)).kind).toBe('committed');
+  }
+  const merged = await mergeInWorktree({
+    repoRoot: r.root,
+    mergeWorktreePath: path.join(r.root, '.worktree', '_merge'),
+    baseSha: base,
+    branches: Object.keys(tasks).map((id) => ({ branch: `milestone/${id}`, message: `Merge ${id}` })),
+  });
+  expect(merged.ok).toBe(true);
+  return merged.sha;
+}
+
+const TASKS_MD = '# Tasks\n\n- [ ] parser\n- [ ] printer\n';
+
+function withBlock(text: string, runId: string): string {
+  return spliceBlock(text, `${BEGIN_MARKER}\n\nprogress of ${runId}\n\n${END_MARKER}`);
+}
+
+function advance(r: TempRepo, base: string, newSha: string, runId = 'run-2') {
+  return advanceTarget({
+    repoRoot: r.root,
+    target: 'main',
+    expectedOld: base,
+    newSha,
+    integrationBranch: 'milestone/integration',
+    ownFiles: [tasksMdOwnFile(path.join(r.root, 'TASKS.md'), () => state(runId), r.root)],
+  });
+}
+
+function sh(cwd: string, command: string): void {
+  execFileSync('sh', ['-c', command], { cwd, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@x' } });
+}
+
+describe('advancing the target past the orchestrator\'s own TASKS.md block', () => {
+  it('a tracked TASKS.md a task edited: sets the block aside, fast-forwards, writes the block again on the new TASKS.md', async () => {
+    repo = makeRepo();
+    repo.write('TASKS.md', TASKS_MD);
+    const base = repo.commit('tasks');
+    repo.write('TASKS.md', withBlock(TASKS_MD, 'run-1')); // the orchestrator's uncommitted progress block
+    const edited = TASKS_MD.replace('- [ ] parser', '- [x] parser');
+    const sha = await mergedResult(repo, base, { '1A': { 'TASKS.md': edited, 'a.txt': 'a\n' } });
+
+    const moved = await advance(repo, base, sha);
+    expect(moved).toEqual({ moved: true, how: 'fast-forward', setAside: ['TASKS.md'] });
+    expect(repo.git('rev-parse', 'main')).toBe(sha);
+    const now = readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8');
+    expect(now.startsWith(edited)).toBe(true); // the task's edit is kept
+    expect(now).toContain('## Progress — run run-2'); // the block is written again, from the state
+    expect(repo.git('status', '--porcelain')).toBe('M TASKS.md');
+    // The only uncommitted difference is the block.
+    expect(spliceBlock(now, `${BEGIN_MARKER}\n${END_MARKER}`)).toBe(spliceBlock(edited, `${BEGIN_MARKER}\n${END_MARKER}`));
+  });
+
+  it('an untracked TASKS.md the orchestrator created, and a task that adds one: the task\'s file wins, the block goes on top', async () => {
+    repo = makeRepo();
+    const base = repo.git('rev-parse', 'HEAD');
+    repo.write('TASKS.md', withBlock('', 'run-1'));
+    const sha = await mergedResult(repo, base, { '1A': { 'TASKS.md': TASKS_MD } });
+    const moved = await advance(repo, base, sha);
+    expect(moved).toMatchObject({ moved: true, setAside: ['TASKS.md'] });
+    const now = readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8');
+    expect(now.startsWith(TASKS_MD)).toBe(true);
+    expect(now).toContain('## Progress — run run-2');
+  });
+
+  it('TASKS.md edited by two tasks of one stage: both edits and the block end up in the working tree', async () => {
+    repo = makeRepo();
+    repo.write('TASKS.md', `${TASKS_MD}\n## Notes\n\nnone\n`);
+    const base = repo.commit('tasks');
+    repo.write('TASKS.md', withBlock(`${TASKS_MD}\n## Notes\n\nnone\n`, 'run-1'));
+    const sha = await mergedResult(repo, base, {
+      '1A': { 'TASKS.md': `${TASKS_MD.replace('- [ ] parser', '- [x] parser')}\n## Notes\n\nnone\n` },
+      '1B': { 'TASKS.md': `${TASKS_MD}\n## Notes\n\nprinter done\n` },
+    });
+    const moved = await advance(repo, base, sha);
+    expect(moved.moved).toBe(true);
+    const now = readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8');
+    expect(now).toContain('- [x] parser');
+    expect(now).toContain('printer done');
+    expect(now).toContain('## Progress — run run-2');
+  });
+
+  it('an edit of yours to TASKS.md outside the block is yours: named, never set aside', async () => {
+    repo = makeRepo();
+    repo.write('TASKS.md', TASKS_MD);
+    const base = repo.commit('tasks');
+    repo.write('TASKS.md', withBlock(`${TASKS_MD}- [ ] my own line\n`, 'run-1'));
+    const sha = await mergedResult(repo, base, { '1A': { 'a.txt': 'a\n' } });
+    const moved = await advance(repo, base, sha);
+    expect(moved).toMatchObject({ moved: false, userFiles: ['TASKS.md'] });
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('my own line');
+    expect(repo.git('rev-parse', 'main')).toBe(base);
+  });
+});
+
+describe('the target held back by your own changes', () => {
+  it('names your files and prints a command that works: your overlapping change stashed around the fast-forward and kept', async () => {
+    repo = makeRepo();
+    const lines = (first: string, last: string) => `${first}\n2\n3\n4\n5\n6\n${last}\n`;
+    repo.write('src.txt', lines('1', '7'));
+    repo.write('TASKS.md', TASKS_MD);
+    const base = repo.commit('base');
+    repo.write('src.txt', lines('1', 'my line 7')); // yours, in a file the task also changed
+    repo.write('notes.txt', 'mine\n'); // yours, untouched by the task
+    repo.write('TASKS.md', withBlock(TASKS_MD, 'run-1'));
+    const sha = await mergedResult(repo, base, { '1A': { 'src.txt': lines('task line 1', '7'), 'TASKS.md': `${TASKS_MD}- [ ] more\n` } });
+
+    const moved = await advance(repo, base, sha);
+    expect(moved.moved).toBe(false);
+    if (moved.moved) return;
+    expect(moved.userFiles.sort()).toEqual(['notes.txt', 'src.txt']);
+    expect(moved.reason).toContain('src.txt');
+    expect(moved.reason).toContain('notes.txt');
+    expect(repo.git('rev-parse', 'main')).toBe(base);
+    // Plain `git merge --ff-only` would fail here (src.txt and TASKS.md are in the way); the printed command works.
+    sh(repo.root, moved.command);
+    expect(repo.git('rev-parse', 'main')).toBe(sha);
+    expect(readFileSync(path.join(repo.root, 'src.txt'), 'utf8')).toBe(lines('task line 1', 'my line 7'));
+    expect(readFileSync(path.join(repo.root, 'notes.txt'), 'utf8')).toBe('mine\n');
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toBe(`${TASKS_MD}- [ ] more\n`);
+  });
+
+  it('changes of yours that the result does not touch: the plain fast-forward command, which works', async () => {
+    repo = makeRepo();
+    const base = repo.git('rev-parse', 'HEAD');
+    repo.write('notes.txt', 'mine\n');
+    const sha = await mergedResult(repo, base, { '1A': { 'a.txt': 'a\n' } });
+    const moved = await advance(repo, base, sha);
+    expect(moved).toMatchObject({ moved: false, userFiles: ['notes.txt'], command: 'git merge --ff-only milestone/integration' });
+    if (moved.moved) return;
+    sh(repo.root, moved.command);
+    expect(repo.git('rev-parse', 'main')).toBe(sha);
+    expect(existsSync(path.join(repo.root, 'notes.txt'))).toBe(true);
+  });
+});
