@@ -10,7 +10,10 @@ export interface RunOptions {
   milestones: string[];
   resume: boolean;
   validateOnly: boolean;
-  /** NDJSON events on stdout instead of the live view or log lines (see ndjson.ts). */
+  /**
+   * A run: NDJSON events on stdout instead of the live view or log lines (see ndjson.ts). With `validateOnly`: the
+   * plan as one JSON document (plan/plan-document.ts).
+   */
   json: boolean;
   config?: string;
   cwd: string;
@@ -45,13 +48,20 @@ export interface TaskActionOptions {
   cwd: string;
 }
 
-export type CommandOptions = RunOptions | StatusOptions | CleanOptions | TaskActionOptions;
+/** `orchestrate init`: writes a configuration and an example milestone; never replaces a file unless `force`. */
+export interface InitOptions {
+  command: 'init';
+  force: boolean;
+  cwd: string;
+}
+
+export type CommandOptions = RunOptions | StatusOptions | CleanOptions | TaskActionOptions | InitOptions;
 
 export type ParsedArgs =
   | { kind: 'options'; options: CommandOptions }
   | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
 
-const SUBCOMMANDS = ['status', 'clean', 'accept', 'retry'] as const;
+const SUBCOMMANDS = ['init', 'status', 'clean', 'accept', 'retry'] as const;
 
 /** The flags that only make sense for a run: given before a subcommand they would be silently ignored. */
 const RUN_ONLY_FLAGS: ReadonlyArray<[attribute: string, flag: string]> = [
@@ -102,6 +112,7 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
       outputError: (s) => (out.stderr += s),
     });
   // Subcommands copy the settings above when created, so they come before the run's own options and action.
+  addInit(program, done, cwd);
   addStatus(program, done, cwd);
   addClean(program, done, cwd);
   addTaskAction(program, done, cwd, 'accept');
@@ -113,11 +124,7 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
     .addOption(new Option('--milestone <id>', 'run only this milestone, e.g. 1A (repeatable)').argParser(collectMilestone).default([]))
     .option('--resume', 'continue the last run where it stopped', false)
     .option('--validate-only', 'check milestones and configuration, print the plan, change nothing', false)
-    .addOption(
-      new Option('--json', 'print the run as NDJSON events on stdout, one per line (log lines and the summary go to stderr)')
-        .default(false)
-        .conflicts('validateOnly'),
-    )
+    .option('--json', 'print the run as NDJSON events on stdout, one per line (log lines and the summary go to stderr); with --validate-only, the plan as one JSON document', false)
     .option('--config <file>', 'configuration file (default: orchestrator.config.json or another usual place)')
     .option('--cwd <dir>', 'repository to work on (default: the current directory)')
     // Stray words reach the action so a mistyped subcommand gets "unknown command" and a suggestion.
@@ -136,13 +143,61 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
         cwd: opts.cwd ?? cwd,
       });
     });
-  program.addHelpText(
-    'after',
-    '\nWith no command, orchestrate runs the milestones (the options above). ' +
-      "See 'orchestrate status --help', 'orchestrate clean --help', 'orchestrate accept --help' and 'orchestrate retry --help'." +
-      '\n\nExit codes: 0 ok, 1 tasks failed, 2 usage or input error, 3 environment not ready, 4 locked, 75 paused on a usage limit, 130 interrupted.',
-  );
+  program.addHelpText('after', RUN_HELP);
   return program;
+}
+
+/** After the options: what people look for next. Every example works as written inside a repository. */
+const RUN_HELP = `
+With no command, orchestrate runs the milestones (the options above).
+
+Examples:
+  orchestrate init                          write orchestrator.config.json and an example milestones/1A.md
+  orchestrate --validate-only               check milestones/*.md and the configuration, print the plan
+  orchestrate --validate-only --json        the plan as one JSON document, for tools
+  orchestrate                               run every stage
+  orchestrate --stage 1 --milestone 2A      run only stage 1 and milestone 2A
+  orchestrate --resume                      continue after a stop, a crash or Ctrl-C
+  orchestrate --json > events.ndjson        the run as NDJSON events, one per line
+  orchestrate status                        what the last run did; worktrees on disk
+  orchestrate accept 1B                     merge task 1B after you fixed it by hand
+  orchestrate retry 1B                      run task 1B again
+  orchestrate clean --merged                remove worktrees whose branch is merged
+
+Environment:
+  ORCHESTRATOR_CONFIG   configuration file, like --config (which wins)
+  LOG_LEVEL             debug, info, warn or error: overrides logging.level
+  AUTO_RESUME           true/false: overrides auto_resume (wait out a usage limit, or save and exit 75)
+  CI                    set (not 0/false): plain timestamped lines instead of the live view
+  TERM                  dumb: plain lines instead of the live view
+  ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_USE_BEDROCK,
+  CLAUDE_CODE_USE_VERTEX, CLAUDE_CODE_USE_FOUNDRY, CLAUDE_CONFIG_DIR
+                        the agent's credentials (checked before a run starts; the agent inherits the environment)
+  PATH                  where claude is looked for (agent.command names another)
+
+See 'orchestrate <command> --help' for init, status, clean, accept and retry.
+
+Exit codes: 0 ok, 1 tasks failed, 2 usage or input error, 3 environment not ready, 4 locked, 75 paused on a usage limit, 130 interrupted.`;
+
+function addInit(program: Command, done: (o: CommandOptions) => void, cwd: string): void {
+  program
+    .command('init')
+    .description('write orchestrator.config.json and an example milestone (never replaces a file without --force)')
+    .option('--force', 'replace orchestrator.config.json and milestones/1A.md if they exist', false)
+    .option('--cwd <dir>', 'repository to set up (default: the current directory)')
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      '\nWrites, at the repository root: orchestrator.config.json (with a $schema your editor checks it with, and the ' +
+        "project's test command as the checks when package.json, Cargo.toml or go.mod names one), milestones/1A.md (an " +
+        'example that validates), and, unless the package is installed in node_modules, the schema under .orchestrator/.\n' +
+        'Refuses (exit 2, nothing written) when one of them or another configuration file exists.',
+    )
+    .action((_opts: unknown, cmd: Command) => {
+      rejectRunFlags(program, cmd);
+      const opts = cmd.optsWithGlobals<{ force: boolean; cwd?: string }>();
+      done({ command: 'init', force: opts.force, cwd: opts.cwd ?? cwd });
+    });
 }
 
 function addStatus(program: Command, done: (o: CommandOptions) => void, cwd: string): void {

@@ -32,6 +32,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return (await import('./commands/accept.js')).acceptCommand(options, io);
     case 'retry':
       return (await import('./commands/retry.js')).retryCommand(options, io);
+    case 'init':
+      return (await import('./commands/init.js')).initCommand(options, io);
     default: {
       const never: never = options;
       return never;

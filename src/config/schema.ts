@@ -24,7 +24,7 @@ import {
  * map defaults are factories so no two configs share (and mutate) one array.
  */
 
-const DEFAULT_ALLOWED_TOOLS = [
+export const DEFAULT_ALLOWED_TOOLS = [
   'Bash(git add:*)',
   'Bash(git commit:*)',
   'Bash(git status:*)',

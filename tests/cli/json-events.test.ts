@@ -162,10 +162,11 @@ describe('orchestrate --json', () => {
     expect(invalid.stdout).toBe('');
     expect(invalid.stderr).toMatch(/1B/);
 
+    // With --validate-only, --json is the plan document (tests/cli/plan-json.test.ts): invalid, and still JSON.
     const withValidate = await runCli(['--json', '--validate-only'], { cwd: repo.root, env: repo.env });
     expect(withValidate.exitCode).toBe(2);
-    expect(withValidate.stdout).toBe('');
-    expect(withValidate.stderr).toMatch(/--json.*--validate-only|--validate-only.*--json/);
+    expect(JSON.parse(withValidate.stdout)).toMatchObject({ valid: false });
+    expect(withValidate.stderr).toMatch(/1B/);
 
     const misplaced = await runCli(['--json', 'status'], { cwd: repo.root, env: repo.env });
     expect(misplaced.exitCode).toBe(2);

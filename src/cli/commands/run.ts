@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
+import { defaultConfig, type Config } from '../../config/schema.js';
 import { inspectRepo } from '../../git/repo.js';
 import { loadMilestones } from '../../milestones/load.js';
 import type { Milestone, MilestoneId } from '../../milestones/types.js';
@@ -12,6 +12,7 @@ import { loadRunState, stateFilePath, type RunState } from '../../state/run-stat
 import type { RunOptions } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../package.js';
+import { planDocument } from '../plan-json.js';
 import { fail, printDiagnostics } from '../print.js';
 
 /**
@@ -36,6 +37,22 @@ export async function runCommand(opts: RunOptions, io: Io): Promise<number> {
   const selection = selectTasks(loaded.plan ?? emptyPlan(), { stages: opts.stages, milestones: opts.milestones }, loaded.done);
   const diagnostics = [...loaded.diagnostics, ...(loaded.plan ? selection.diagnostics : [])];
   printDiagnostics(diagnostics, io.stderr);
+  if (opts.validateOnly && opts.json) {
+    const selective = opts.stages.length > 0 || opts.milestones.length > 0;
+    const doc = planDocument({
+      repo: root,
+      config: loaded.configSource,
+      milestonesDir: loaded.config?.milestones_dir ?? defaultMilestonesDir(),
+      ...(loaded.plan ? { plan: loaded.plan } : {}),
+      milestones: loaded.milestones,
+      selected: loaded.plan ? selection.selected : [],
+      selection: selective ? { stages: opts.stages, milestones: opts.milestones } : null,
+      done: loaded.done,
+      diagnostics,
+    });
+    io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+    return doc.valid ? EXIT.ok : EXIT.usage;
+  }
   if (hasErrors(diagnostics) || !loaded.config || !loaded.plan) return EXIT.usage;
 
   if (opts.validateOnly) {
@@ -51,6 +68,8 @@ export async function runCommand(opts: RunOptions, io: Io): Promise<number> {
 
 interface Loaded {
   config?: Config;
+  /** The configuration file, relative to the root; null when the defaults were used. */
+  configSource: string | null;
   milestones: Milestone[];
   plan?: Plan;
   diagnostics: Diagnostic[];
@@ -62,11 +81,12 @@ async function loadInputs(root: string, opts: RunOptions, env: NodeJS.ProcessEnv
   const configResult = await loadConfig({ repoRoot: root, ...(opts.config ? { explicitPath: opts.config } : {}), env });
   const diagnostics: Diagnostic[] = [...configResult.diagnostics];
   // A config error elsewhere (LOG_LEVEL=loud) must not hide the milestones' own errors: report both at once.
-  if (hasErrors(configResult.diagnostics) && !configResult.milestonesDirTrusted) return { milestones: [], diagnostics, done: new Set() };
+  const configSource = configResult.source;
+  if (hasErrors(configResult.diagnostics) && !configResult.milestonesDirTrusted) return { configSource, milestones: [], diagnostics, done: new Set() };
   const config = configResult.config;
   const { milestones, diagnostics: found } = await loadMilestones({ repoRoot: root, milestonesDir: config.milestones_dir });
   diagnostics.push(...found);
-  if (hasErrors(diagnostics)) return { milestones, diagnostics, done: new Set() };
+  if (hasErrors(diagnostics)) return { config, configSource, milestones, diagnostics, done: new Set() };
   const plan = buildPlan(milestones);
   // Read-only, also for --validate-only: what is done decides what --stage 2 or --resume would run.
   const previousState = await loadRunState(stateFilePath(root, config.state_dir));
@@ -86,7 +106,11 @@ async function loadInputs(root: string, opts: RunOptions, env: NodeJS.ProcessEnv
   // A resumed run keeps everything its tasks finished (merged or not: the engine merges what is left); a new run
   // builds on merged work only.
   const done = new Set(previous ? Object.values(previous.tasks).filter((t) => t.status === 'done' && (opts.resume || t.merged)).map((t) => t.id) : []);
-  return { config, milestones, plan, diagnostics, ...(previous ? { previous } : {}), done };
+  return { config, configSource, milestones, plan, diagnostics, ...(previous ? { previous } : {}), done };
+}
+
+function defaultMilestonesDir(): string {
+  return defaultConfig().milestones_dir;
 }
 
 function emptyPlan(): Plan {

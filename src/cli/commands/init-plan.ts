@@ -1,0 +1,131 @@
+import { DEFAULT_ALLOWED_TOOLS } from '../../config/schema.js';
+
+/**
+ * `orchestrate init`, the deciding half: from what is on disk, which files to write, or why to refuse. Pure; the
+ * writing is in init.ts.
+ */
+
+/** Where the editor's schema comes from (see `schemaReference`). */
+export type SchemaSource =
+  /** The package is installed in the repository's node_modules: point into it, it stays in step with upgrades. */
+  | { kind: 'installed'; ref: string }
+  /** Otherwise a copy goes into the state folder, which a .gitignore of its own keeps out of git. */
+  | { kind: 'copy'; ref: string; path: string };
+
+export interface InitFacts {
+  /** Files the plan writes that already exist, relative to the repository root, forward slashes. */
+  existing: ReadonlySet<string>;
+  /** Other configuration files the orchestrator would read instead of (or besides) ours, e.g. `.orchestratorrc`. */
+  otherConfigs: readonly string[];
+  /** Whether `node_modules/milestone-orchestrator/schema/…` exists in the repository. */
+  installedSchema: boolean;
+  /** The test command of the project, when one is plain to see (see `detectTestCommand`); null otherwise. */
+  testCommand: string | null;
+  /** The example milestone (templates/example-milestone.md). */
+  exampleMilestone: string;
+  /** The JSON Schema text (schema/orchestrator.config.schema.json). */
+  schema: string;
+  force: boolean;
+}
+
+export interface InitFile {
+  /** Relative to the repository root, forward slashes. */
+  path: string;
+  content: string;
+  /** True when it replaces an existing file (only with --force, or the schema copy, which is ours). */
+  replaces: boolean;
+}
+
+export type InitPlan =
+  | { kind: 'write'; files: InitFile[]; schema: SchemaSource }
+  | { kind: 'refuse'; message: string; hint: string };
+
+export const CONFIG_FILE = 'orchestrator.config.json';
+export const EXAMPLE_MILESTONE = 'milestones/1A.md';
+const STATE_DIR = '.orchestrator';
+const SCHEMA_NAME = 'orchestrator.config.schema.json';
+export const INSTALLED_SCHEMA = `node_modules/milestone-orchestrator/schema/${SCHEMA_NAME}`;
+export const SCHEMA_COPY = `${STATE_DIR}/${SCHEMA_NAME}`;
+/**
+ * Keeps the state folder out of git before any run has added it to .git/info/exclude, also in a folder that is not
+ * a repository yet (a later `git add -A` must not pick up the schema copy).
+ */
+export const STATE_GITIGNORE = `${STATE_DIR}/.gitignore`;
+
+/** Claude Code's permission rule that lets the agent run `command` (and it with more arguments). */
+function allowRule(command: string): string {
+  return `Bash(${command}:*)`;
+}
+
+
+export function planInit(facts: InitFacts): InitPlan {
+  if (facts.otherConfigs.length > 0) {
+    return {
+      kind: 'refuse',
+      message: `this repository already has a configuration: ${facts.otherConfigs.join(', ')}`,
+      hint: `edit it (the keys are in the README's Configuration section), or remove it and run orchestrate init again`,
+    };
+  }
+  const clashes = [CONFIG_FILE, EXAMPLE_MILESTONE].filter((f) => facts.existing.has(f));
+  if (clashes.length > 0 && !facts.force) {
+    return {
+      kind: 'refuse',
+      message: `${clashes.join(' and ')} already ${clashes.length === 1 ? 'exists' : 'exist'}; nothing was written`,
+      hint: 'orchestrate init --force replaces them (and only them)',
+    };
+  }
+  const schema: SchemaSource = facts.installedSchema ? { kind: 'installed', ref: `./${INSTALLED_SCHEMA}` } : { kind: 'copy', ref: `./${SCHEMA_COPY}`, path: SCHEMA_COPY };
+  const files: InitFile[] = [
+    { path: CONFIG_FILE, content: configText(schema.ref, facts.testCommand), replaces: facts.existing.has(CONFIG_FILE) },
+    { path: EXAMPLE_MILESTONE, content: facts.exampleMilestone, replaces: facts.existing.has(EXAMPLE_MILESTONE) },
+  ];
+  if (schema.kind === 'copy') {
+    // The copy is ours, not the user's: refreshing it to this version's schema is always right.
+    files.push({ path: schema.path, content: facts.schema, replaces: facts.existing.has(schema.path) });
+    if (!facts.existing.has(STATE_GITIGNORE)) files.push({ path: STATE_GITIGNORE, content: '# written by orchestrate init: the state folder stays out of git\n*\n', replaces: false });
+  }
+  return { kind: 'write', files, schema };
+}
+
+/** The configuration init writes: the keys a new user edits first, every other key at its default. */
+export function configText(schemaRef: string, testCommand: string | null): string {
+  const config = {
+    $schema: schemaRef,
+    milestones_dir: 'milestones',
+    max_parallel_tasks: 2,
+    checks: { commands: testCommand ? [testCommand] : [] },
+    agent: { allowed_tools: testCommand ? [...DEFAULT_ALLOWED_TOOLS, allowRule(testCommand)] : [...DEFAULT_ALLOWED_TOOLS] },
+    review: { enabled: true, max_rounds: 3 },
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** What a project's own files say about how it is tested. */
+export interface ProjectFiles {
+  /** package.json's `scripts.test`, if any. */
+  npmTestScript?: string;
+  /** Which lockfiles exist: pnpm-lock.yaml, yarn.lock … */
+  lockfiles: readonly string[];
+  hasCargoToml: boolean;
+  hasGoMod: boolean;
+}
+
+/** npm's placeholder `test` script, which only fails. */
+const NPM_PLACEHOLDER = /no test specified/;
+
+/**
+ * The command that runs the project's tests when the project's own files name it plainly: an npm `test` script (run
+ * with the package manager its lockfile shows), Cargo or Go modules. Null when there is none to see, rather than a
+ * guess that would fail every task's checks.
+ */
+export function detectTestCommand(project: ProjectFiles): string | null {
+  if (project.npmTestScript && !NPM_PLACEHOLDER.test(project.npmTestScript)) {
+    if (project.lockfiles.includes('pnpm-lock.yaml')) return 'pnpm test';
+    if (project.lockfiles.includes('yarn.lock')) return 'yarn test';
+    if (project.lockfiles.includes('bun.lockb') || project.lockfiles.includes('bun.lock')) return 'bun run test';
+    return 'npm test';
+  }
+  if (project.hasCargoToml) return 'cargo test';
+  if (project.hasGoMod) return 'go test ./...';
+  return null;
+}

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { SEARCH_PLACES } from '../../config/find.js';
+import { inspectRepo } from '../../git/repo.js';
+import { writeFileAtomic } from '../../state/atomic.js';
+import type { InitOptions } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import { PACKAGE_ROOT, type Io } from '../package.js';
+import { fail } from '../print.js';
+import { CONFIG_FILE, EXAMPLE_MILESTONE, INSTALLED_SCHEMA, SCHEMA_COPY, STATE_GITIGNORE, detectTestCommand, planInit, type InitFacts, type InitPlan } from './init-plan.js';
+
+/**
+ * `orchestrate init`: writes orchestrator.config.json, an example milestone and (when the package is not installed
+ * in the repository) a copy of the JSON Schema, at the repository's root. Decides first (init-plan.ts), then writes;
+ * a refusal writes nothing. Exit 0 written, 2 refused (files exist, another configuration), 3 unusable folder.
+ */
+export async function initCommand(opts: InitOptions, io: Io): Promise<number> {
+  const dir = path.resolve(io.cwd, opts.cwd);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    io.stderr(fail(`--cwd ${opts.cwd}: ${existsSync(dir) ? 'is not a directory' : 'no such directory'}`, 'name the folder of the repository to set up'));
+    return EXIT.usage;
+  }
+  const inspected = await inspectRepo(dir);
+  if (inspected.problem?.kind === 'bare') {
+    io.stderr(fail(`${dir} is a bare repository`, 'run orchestrate init in a working tree (a clone with checked-out files)'));
+    return EXIT.environment;
+  }
+  // A subfolder of a repository means its root: that is where the orchestrator looks for its configuration.
+  const root = inspected.repo?.root ?? inspected.problem?.dir ?? dir;
+  const plan = planInit(gatherFacts(root, opts.force));
+  if (plan.kind === 'refuse') {
+    io.stderr(fail(plan.message, plan.hint));
+    return EXIT.usage;
+  }
+  try {
+    await writeAll(root, plan);
+  } catch (err) {
+    io.stderr(fail(`could not write in ${root}: ${(err as Error).message}`, 'check that the folder is writable, then run orchestrate init again'));
+    return EXIT.environment;
+  }
+  io.stdout(report(root, dir, plan, inspected.problem?.kind));
+  return EXIT.ok;
+}
+
+function gatherFacts(root: string, force: boolean): InitFacts {
+  const at = (rel: string) => path.join(root, rel);
+  const existing = new Set([CONFIG_FILE, EXAMPLE_MILESTONE, SCHEMA_COPY, STATE_GITIGNORE].filter((f) => existsSync(at(f))));
+  const packageJson = readJson(at('package.json'));
+  const otherConfigs = SEARCH_PLACES.filter((place) => place !== CONFIG_FILE && existsSync(at(place))).filter(
+    // package.json is a configuration only when it has an "orchestrator" key.
+    (place) => place !== 'package.json' || (packageJson !== undefined && 'orchestrator' in packageJson),
+  );
+  const scripts = packageJson?.scripts as Record<string, unknown> | undefined;
+  const npmTestScript = typeof scripts?.test === 'string' ? scripts.test : undefined;
+  return {
+    existing,
+    otherConfigs,
+    installedSchema: existsSync(at(INSTALLED_SCHEMA)),
+    testCommand: detectTestCommand({
+      ...(npmTestScript !== undefined ? { npmTestScript } : {}),
+      lockfiles: ['pnpm-lock.yaml', 'yarn.lock', 'bun.lockb', 'bun.lock', 'package-lock.json'].filter((f) => existsSync(at(f))),
+      hasCargoToml: existsSync(at('Cargo.toml')),
+      hasGoMod: existsSync(at('go.mod')),
+    }),
+    exampleMilestone: readFileSync(path.join(PACKAGE_ROOT, 'templates', 'example-milestone.md'), 'utf8'),
+    schema: readFileSync(path.join(PACKAGE_ROOT, 'schema', 'orchestrator.config.schema.json'), 'utf8'),
+    force,
+  };
+}
+
+/** A package.json that cannot be read or parsed says nothing about tests or configuration here. */
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeAll(root: string, plan: Extract<InitPlan, { kind: 'write' }>): Promise<void> {
+  for (const file of plan.files) await writeFileAtomic(path.join(root, file.path), file.content);
+}
+
+const PURPOSE: Record<string, string> = {
+  [CONFIG_FILE]: 'the configuration; every key is optional',
+  [EXAMPLE_MILESTONE]: 'an example milestone: replace it with your first task',
+  [SCHEMA_COPY]: 'the JSON Schema your editor checks the configuration with',
+  [STATE_GITIGNORE]: "keeps the orchestrator's state folder out of git",
+};
+
+function report(root: string, cwd: string, plan: Extract<InitPlan, { kind: 'write' }>, problem: string | undefined): string {
+  const lines = root === cwd ? [] : [`In ${root}:`];
+  for (const file of plan.files) lines.push(`${file.replaces ? 'Replaced' : 'Wrote'} ${file.path}  (${PURPOSE[file.path] ?? ''})`);
+  lines.push('', 'Next:');
+  if (problem === 'not_a_repo') lines.push('  git init && git add -A && git commit -m "Initial commit"   task worktrees start from a commit');
+  if (problem === 'no_commits') lines.push('  git add -A && git commit -m "Initial commit"   task worktrees start from a commit');
+  lines.push('  orchestrate --validate-only   check the milestones and print the plan (changes nothing)');
+  lines.push('  orchestrate                   run them');
+  return `${lines.join('\n')}\n`;
+}

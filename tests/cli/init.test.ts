@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as z from 'zod';
+import { detectTestCommand, planInit, type InitFacts } from '../../src/cli/commands/init-plan.js';
+import { runCli } from '../support/cli.js';
+import { makeRepo, type TempRepo } from '../support/git-repo.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SCHEMA = readFileSync(path.join(ROOT, 'schema', 'orchestrator.config.schema.json'), 'utf8');
+
+let repo: TempRepo | undefined;
+let plain: string | undefined;
+afterEach(() => {
+  repo?.cleanup();
+  repo = undefined;
+  if (plain) rmSync(plain, { recursive: true, force: true });
+  plain = undefined;
+});
+
+const read = (root: string, file: string) => readFileSync(path.join(root, file), 'utf8');
+
+/** The config's $schema resolved as an editor does: relative to the config file. */
+function schemaOf(root: string): { ref: string; file: string } {
+  const config = JSON.parse(read(root, 'orchestrator.config.json')) as { $schema: string };
+  return { ref: config.$schema, file: path.resolve(root, config.$schema) };
+}
+
+describe('orchestrate init', () => {
+  it('writes a configuration that validates against its own $schema and an example milestone that validates cleanly', async () => {
+    repo = makeRepo();
+    repo.write('package.json', JSON.stringify({ name: 'x', scripts: { test: 'node --test' } }));
+    repo.commit('package');
+    const result = await runCli(['init'], { cwd: repo.root });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/Wrote orchestrator\.config\.json/);
+    expect(result.stdout).toMatch(/Wrote milestones\/1A\.md/);
+    expect(result.stdout).toMatch(/orchestrate --validate-only/);
+
+    const { ref, file } = schemaOf(repo.root);
+    expect(ref).toBe('./.orchestrator/orchestrator.config.schema.json');
+    expect(readFileSync(file, 'utf8')).toBe(SCHEMA);
+    // The editor's view: the schema file itself accepts the configuration (and is strict enough to refuse a typo).
+    const validator = z.fromJSONSchema(JSON.parse(readFileSync(file, 'utf8')) as z.core.JSONSchema.JSONSchema);
+    const config: unknown = JSON.parse(read(repo.root, 'orchestrator.config.json'));
+    expect(validator.safeParse(config).success).toBe(true);
+    expect(validator.safeParse({ ...(config as object), max_paralel_tasks: 2 }).success).toBe(false);
+    expect(config).toMatchObject({ checks: { commands: ['npm test'] }, agent: { allowed_tools: expect.arrayContaining(['Bash(npm test:*)', 'Bash(git commit:*)']) } });
+
+    // The tool's view: no error, no warning, one task.
+    const validate = await runCli(['--validate-only'], { cwd: repo.root });
+    expect(validate.stderr).toBe('');
+    expect(validate.exitCode).toBe(0);
+    expect(validate.stdout).toMatch(/Stage 1 · 1 task/);
+    // The schema copy stays out of git; what the user edits does not.
+    expect(repo.git('status', '--porcelain', '--untracked-files=all').split('\n').sort()).toEqual(['?? milestones/1A.md', '?? orchestrator.config.json']);
+  });
+
+  it('refuses to replace anything without --force, writing nothing; --force replaces only its own two files', async () => {
+    repo = makeRepo();
+    repo.write('orchestrator.config.json', '{ "max_parallel_tasks": 1 }\n');
+    repo.write('milestones/2A.md', '# mine\n');
+    const refused = await runCli(['init'], { cwd: repo.root });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/orchestrator\.config\.json already exists; nothing was written/);
+    expect(refused.stderr).toMatch(/hint: orchestrate init --force/);
+    expect(read(repo.root, 'orchestrator.config.json')).toBe('{ "max_parallel_tasks": 1 }\n');
+    expect(existsSync(path.join(repo.root, 'milestones', '1A.md'))).toBe(false);
+    expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
+
+    const forced = await runCli(['init', '--force'], { cwd: repo.root });
+    expect(forced.exitCode).toBe(0);
+    expect(forced.stdout).toMatch(/Replaced orchestrator\.config\.json/);
+    expect(forced.stdout).toMatch(/Wrote milestones\/1A\.md/);
+    expect(JSON.parse(read(repo.root, 'orchestrator.config.json'))).toMatchObject({ max_parallel_tasks: 2 });
+    expect(read(repo.root, 'milestones/2A.md')).toBe('# mine\n');
+  });
+
+  it('refuses when another configuration file exists, even with --force', async () => {
+    repo = makeRepo();
+    repo.write('package.json', JSON.stringify({ name: 'x', orchestrator: { max_parallel_tasks: 1 } }));
+    const result = await runCli(['init', '--force'], { cwd: repo.root });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/already has a configuration: package\.json/);
+    expect(existsSync(path.join(repo.root, 'orchestrator.config.json'))).toBe(false);
+  });
+
+  it('sets up the repository root from a subfolder, and points $schema into a local install when there is one', async () => {
+    repo = makeRepo();
+    const installed = path.join(repo.root, 'node_modules', 'milestone-orchestrator', 'schema');
+    mkdirSync(installed, { recursive: true });
+    cpSync(path.join(ROOT, 'schema', 'orchestrator.config.schema.json'), path.join(installed, 'orchestrator.config.schema.json'));
+    mkdirSync(path.join(repo.root, 'src', 'deep'), { recursive: true });
+    const result = await runCli(['init'], { cwd: path.join(repo.root, 'src', 'deep') });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`In ${repo.root}:`);
+    const { ref, file } = schemaOf(repo.root);
+    expect(ref).toBe('./node_modules/milestone-orchestrator/schema/orchestrator.config.schema.json');
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
+    expect(JSON.parse(read(repo.root, 'orchestrator.config.json'))).toMatchObject({ checks: { commands: [] } });
+  });
+
+  it('in a folder that is not a repository yet: says to commit first, and its hint keeps the state folder out', async () => {
+    plain = realpathSync(mkdtempSync(path.join(tmpdir(), 'mo-init-')));
+    const result = await runCli(['init'], { cwd: plain });
+    expect(result.exitCode).toBe(0);
+    const hint = /\n {2}(git init && git add -A && git commit -m "Initial commit")/.exec(result.stdout);
+    expect(hint).not.toBeNull();
+    const git = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e' };
+    execFileSync('sh', ['-c', hint![1]!], { cwd: plain, env: { ...process.env, ...git }, stdio: 'pipe' });
+    const tracked = execFileSync('git', ['ls-files'], { cwd: plain, encoding: 'utf8' }).trim().split('\n').sort();
+    expect(tracked).toEqual(['milestones/1A.md', 'orchestrator.config.json']);
+    const validate = await runCli(['--validate-only'], { cwd: plain });
+    expect(validate).toMatchObject({ exitCode: 0, stderr: '' });
+  });
+
+  it('refuses a missing --cwd folder as a usage error', async () => {
+    const result = await runCli(['init', '--cwd', '/nonexistent/folder'], { cwd: tmpdir() });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/--cwd \/nonexistent\/folder: no such directory/);
+  });
+});
+
+describe('planInit', () => {
+  const facts = (over: Partial<InitFacts> = {}): InitFacts => ({ existing: new Set(), otherConfigs: [], installedSchema: false, testCommand: null, exampleMilestone: '# M\n', schema: '{}', force: false, ...over });
+
+  it('writes the config, the milestone, the schema copy and its ignore file into an empty repository', () => {
+    const plan = planInit(facts());
+    expect(plan.kind === 'write' && plan.files.map((f) => f.path)).toEqual(['orchestrator.config.json', 'milestones/1A.md', '.orchestrator/orchestrator.config.schema.json', '.orchestrator/.gitignore']);
+  });
+
+  it('keeps an existing .gitignore in the state folder and refreshes the schema copy, which is its own', () => {
+    const plan = planInit(facts({ existing: new Set(['.orchestrator/.gitignore', '.orchestrator/orchestrator.config.schema.json']) }));
+    expect(plan.kind).toBe('write');
+    if (plan.kind !== 'write') return;
+    expect(plan.files.map((f) => [f.path, f.replaces])).toEqual([
+      ['orchestrator.config.json', false],
+      ['milestones/1A.md', false],
+      ['.orchestrator/orchestrator.config.schema.json', true],
+    ]);
+  });
+
+  it('names both clashes at once', () => {
+    const plan = planInit(facts({ existing: new Set(['orchestrator.config.json', 'milestones/1A.md']) }));
+    expect(plan).toMatchObject({ kind: 'refuse', message: 'orchestrator.config.json and milestones/1A.md already exist; nothing was written' });
+  });
+});
+
+describe('detectTestCommand', () => {
+  const none = { lockfiles: [], hasCargoToml: false, hasGoMod: false };
+  it.each([
+    [{ ...none, npmTestScript: 'vitest run' }, 'npm test'],
+    [{ ...none, npmTestScript: 'vitest run', lockfiles: ['pnpm-lock.yaml'] }, 'pnpm test'],
+    [{ ...none, npmTestScript: 'jest', lockfiles: ['yarn.lock'] }, 'yarn test'],
+    [{ ...none, npmTestScript: 'echo "Error: no test specified" && exit 1' }, null],
+    [{ ...none, hasCargoToml: true }, 'cargo test'],
+    [{ ...none, hasGoMod: true }, 'go test ./...'],
+    [none, null],
+  ])('%o -> %s', (project, expected) => {
+    expect(detectTestCommand(project)).toBe(expected);
+  });
+});
