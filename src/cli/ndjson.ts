@@ -1,3 +1,4 @@
+import { redactStrings } from '../agents/redact.js';
 import type { RunEvent } from '../run/events.js';
 import { runTotals, type RunState } from '../state/run-state.js';
 
@@ -87,12 +88,5 @@ export function runFinishedFrom(state: RunState): Extract<RunEvent, { type: 'run
   };
 }
 
-/** A copy with `redact` applied to every string, so a replacement can never break the JSON around it. */
-export function redactStrings<T>(value: T, redact: (text: string) => string): T {
-  if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => redactStrings(v, redact)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactStrings(v, redact)])) as T;
-  }
-  return value;
-}
+/** Moved to agents/redact.ts (every JSON writer uses it); re-exported for existing importers. */
+export { redactStrings };

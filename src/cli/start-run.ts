@@ -1,3 +1,4 @@
+import { addSecretValues } from '../agents/redact.js';
 import path from 'node:path';
 import { createClaudeAdapter } from '../agents/claude/adapter.js';
 import type { Config } from '../config/schema.js';
@@ -18,6 +19,8 @@ import { summarizeRun } from './summary.js';
 /** A run, from the agent preflight to the exit code: loaded only when one starts. */
 export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; config: Config; milestones: Milestone[]; plan: Plan; selected: MilestoneId[]; previous: RunState | undefined; done: Set<MilestoneId> }): Promise<number> {
   const { io, config } = p;
+  // agent.env values are secret whatever their names: every writer of this process redacts them from here on.
+  addSecretValues(config.agent.env, 'agent.env');
   const adapter = createClaudeAdapter({ ...(config.agent.command ? { command: toArgv(config.agent.command) } : {}), projectRoot: PACKAGE_ROOT });
   const availability = await adapter.preflight(io.env);
   if (!availability.ok) {

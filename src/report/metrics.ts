@@ -1,3 +1,4 @@
+import { createRedactor, redactStrings } from '../agents/redact.js';
 import type { ResourceMetrics } from '../monitor/index.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { runTotals, type RunState } from '../state/run-state.js';
@@ -33,7 +34,7 @@ export function renderMetrics(state: RunState, resources: ResourceMetrics | unde
       })),
     resources: resources ?? null,
   };
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return `${JSON.stringify(redactStrings(doc, createRedactor(process.env)), null, 2)}\n`;
 }
 
 export async function writeMetrics(file: string, state: RunState, resources: ResourceMetrics | undefined): Promise<void> {

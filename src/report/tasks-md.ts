@@ -1,3 +1,4 @@
+import { createRedactor } from '../agents/redact.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -220,6 +221,7 @@ export function spliceBlock(document: string, block: string): string {
  */
 export async function writeTasksMd(file: string, state: RunState, tmpDir?: string, repoRoot = path.dirname(file)): Promise<void> {
   const current = existsSync(file) ? await readFile(file, 'utf8') : '';
-  const next = spliceBlock(current, renderTasksBlock(state, repoRoot));
+  // Only the generated block is redacted: everything outside the markers stays byte for byte.
+  const next = spliceBlock(current, createRedactor(process.env)(renderTasksBlock(state, repoRoot)));
   if (next !== current) await writeFileAtomic(file, next, tmpDir ? { tmpDir } : {});
 }

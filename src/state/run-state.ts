@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { MilestoneId } from '../milestones/types.js';
 import type { ReviewFinding } from '../review/verdict.js';
 import type { TaskStatus } from '../scheduler/types.js';
+import { createRedactor, redactStrings } from '../agents/redact.js';
 import { AtomicWriter } from './atomic.js';
 import { parseRunState } from './state-schema.js';
 
@@ -169,7 +170,8 @@ export class RunStateStore {
 
   save(state: RunState): Promise<void> {
     state.updatedAt = new Date().toISOString();
-    return this.writer.write(`${JSON.stringify(state, null, 2)}\n`);
+    // Failure reasons, check output and findings quote what agents and commands printed: no secret is saved.
+    return this.writer.write(`${JSON.stringify(redactStrings(state, createRedactor(process.env)), null, 2)}\n`);
   }
 
   flush(): Promise<void> {
