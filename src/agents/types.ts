@@ -120,4 +120,9 @@ export interface AgentAdapter {
   /** Cheap check before a run creates anything: is the CLI there, does it start, are there credentials. */
   preflight(env: NodeJS.ProcessEnv): Promise<AgentAvailability>;
   run(request: AgentRunRequest): Promise<AgentRunResult>;
+  /**
+   * The successful result an earlier run left in its transcript (the orchestrator died before recording it), or
+   * undefined when the transcript holds none. Optional: without it an interrupted call is always continued.
+   */
+  recover?(transcriptPath: string, opts: { expectStructuredOutput: boolean }): AgentRunResult | undefined;
 }

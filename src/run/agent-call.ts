@@ -6,6 +6,14 @@ import { rel, type RunContext } from './context.js';
 import { abortableSleep } from '../util/sleep.js';
 import { limitKind } from './limits.js';
 import { processStartTime } from './orphans.js';
+import { crashPoint } from './crash-points.js';
+import { TaskJournal, type CallLog } from './journal.js';
+import type { NewJournalEntry } from '../state/journal.js';
+
+/** `review-2` → `review`: what kind of step a journal key names (crash points and logs group by it). */
+export function stepKind(step: string): string {
+  return step.replace(/-\d+$/, '');
+}
 
 export type AgentPurpose = 'agent' | 'review' | 'resolve';
 
@@ -13,6 +21,13 @@ export type AgentPurpose = 'agent' | 'review' | 'resolve';
 export type CallRequest = Omit<AgentRunRequest, 'cwd' | 'transcriptPath' | 'signal' | 'timeoutMs' | 'idleTimeoutMs' | 'env' | 'extraArgs'> & {
   cwd: string;
   purpose: AgentPurpose;
+  /** The journal step this call belongs to (`worker`, `review-2`, …): its processes are recorded under it. */
+  step: string;
+  /**
+   * The call an earlier run of this step was cut off in: when its transcript already holds a successful result,
+   * that result is booked and returned and no agent runs.
+   */
+  continues?: CallLog;
 };
 
 /**
@@ -20,6 +35,9 @@ export type CallRequest = Omit<AgentRunRequest, 'cwd' | 'transcriptPath' | 'sign
  * crash-resume), and its cost, tokens and turns added to the task's totals, whatever the purpose.
  */
 export async function callAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
+  const journal = new TaskJournal(ctx.journal, m.id);
+  const recovered = call.continues ? await recover(ctx, m, rec, journal, call, call.continues) : undefined;
+  if (recovered) return recovered;
   let request = call;
   let limitRetries = 0;
   let faultRetries = 0;
@@ -73,16 +91,54 @@ function continuation(original: CallRequest, current: CallRequest, result: Agent
   return session ? { ...original, resumeSessionId: session, prompt } : current;
 }
 
+/**
+ * The agent of an interrupted call may have finished before the orchestrator died: its transcript then ends in the
+ * result, which is booked (once, through the journal) and used instead of running anything.
+ */
+async function recover(ctx: RunContext, m: Milestone, rec: TaskRecord, journal: TaskJournal, call: CallRequest, cut: CallLog): Promise<AgentRunResult | undefined> {
+  const result = ctx.adapter.recover?.(path.resolve(ctx.repo.root, cut.transcript), { expectStructuredOutput: call.jsonSchema !== undefined });
+  if (!result) return undefined;
+  ctx.logger.info(`[${m.id}] ${call.purpose} (attempt ${cut.n}) had finished before the interruption: its result is taken from ${cut.transcript}`);
+  await journal.append(callEnd(call.step, cut.n, result));
+  book(rec, result);
+  if (call.purpose === 'agent' && result.sessionId) rec.sessionId = result.sessionId;
+  ctx.emit({ type: 'task_cost', id: m.id, costUsd: rec.costUsd, usage: { ...rec.usage }, turns: rec.turns });
+  return result;
+}
+
+function callEnd(step: string, n: number, r: AgentRunResult): DistributiveOmit<NewJournalEntry, 'task'> {
+  return {
+    t: 'call_end',
+    step,
+    n,
+    ok: r.ok,
+    ...(r.sessionId ? { sessionId: r.sessionId } : {}),
+    costUsd: r.costUsd,
+    usage: { ...r.usage },
+    turns: r.numTurns,
+    ...(r.failure ? { failure: `${r.failure.kind}: ${r.failure.message}` } : {}),
+  };
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
-  const { purpose, ...request } = call;
+  const { purpose, step, continues: _continues, ...request } = call;
+  const journal = new TaskJournal(ctx.journal, m.id);
   // A pause on a usage limit holds every new agent process, not only new tasks: reviews and fix rounds wait too.
   await ctx.pauses.waitUntilClear(signal);
-  rec.attempts += 1;
+  // The journal knows every process ever started for the task, even ones the state file missed in a crash.
+  rec.attempts = Math.max(rec.attempts, journal.callCount()) + 1;
   const transcript = path.join(ctx.paths.runLogDir, `${m.id}.${purpose}-${rec.attempts}.jsonl`);
-  rec.transcripts.push(rel(ctx.repo.root, transcript));
+  const transcriptRel = rel(ctx.repo.root, transcript);
+  rec.transcripts.push(transcriptRel);
+  // Recorded before the process exists: a crash from here on finds this call cut off, never forgotten.
+  await journal.append({ t: 'call', step, n: rec.attempts, transcript: transcriptRel, ...(request.resumeSessionId ? { resumeSessionId: request.resumeSessionId } : {}) });
+  const n = rec.attempts;
   void ctx.persist();
   ctx.logger.info(`[${m.id}] ${purpose} ${request.resumeSessionId ? `resuming session ${request.resumeSessionId}` : 'started'} (attempt ${rec.attempts})`);
   const agent = ctx.config.agent;
+  let sessionSeen: string | undefined;
   const timeoutSeconds = m.settings.timeout ?? agent.timeout;
   const result = await ctx.adapter.run({
     ...request,
@@ -101,15 +157,21 @@ async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: 
     onProgress: (p) => {
       call.onProgress?.(p);
       ctx.emit({ type: 'agent_progress', id: m.id, purpose, turns: p.turns, ...(p.lastTool ? { lastTool: p.lastTool } : {}), ...(p.costUsd !== undefined ? { costUsd: p.costUsd } : {}), ...(p.outputTokens !== undefined ? { outputTokens: p.outputTokens } : {}) });
-      if (purpose === 'agent' && p.sessionId && p.sessionId !== rec.sessionId) {
-        // Known as soon as the agent starts, so a crash from here on can resume this session.
-        rec.sessionId = p.sessionId;
-        void ctx.persist();
+      if (p.sessionId && p.sessionId !== sessionSeen) {
+        // Known as soon as the agent starts, so a crash from here on can continue this session.
+        sessionSeen = p.sessionId;
+        journal.append({ t: 'session', step, sessionId: p.sessionId }).catch(() => undefined);
+        if (purpose === 'agent') {
+          rec.sessionId = p.sessionId;
+          void ctx.persist();
+        }
       }
     },
   });
   delete rec.agentPid;
   delete rec.agentStart;
+  crashPoint(`${stepKind(step)} agent finished, result not recorded`);
+  await journal.append(callEnd(step, n, result));
   book(rec, result);
   ctx.emit({ type: 'task_cost', id: m.id, costUsd: rec.costUsd, usage: { ...rec.usage }, turns: rec.turns });
   if (purpose === 'agent' && result.sessionId) rec.sessionId = result.sessionId;

@@ -2,6 +2,9 @@ import type { ConflictResolver } from '../git/merge.js';
 import type { Milestone } from '../milestones/types.js';
 import { callAgent, workerSettings } from './agent-call.js';
 import { runCommand } from './commands.js';
+import { crashPoint } from './crash-points.js';
+import { lastSession, TaskJournal } from './journal.js';
+import { restoreTree, snapshotTree } from '../git/tree.js';
 import type { RunContext } from './context.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 
@@ -10,27 +13,53 @@ type Conflict = Parameters<ConflictResolver>[0];
 /**
  * A merge conflict goes to an agent in the merge worktree, with both sides' milestones as context. Its work only
  * counts when the checks of every milestone involved pass on the merged files; otherwise the merge is aborted.
+ * A journal step of the incoming task (`resolve-<stage>`): a merge redone after a crash takes the recorded
+ * resolution (its tree) instead of asking again, and a resolution cut off continues the same agent session.
  */
-export async function resolveConflict(ctx: RunContext, conflict: Conflict): Promise<boolean> {
+export async function resolveConflict(ctx: RunContext, stage: number, conflict: Conflict): Promise<boolean> {
   const incoming = milestoneOfBranch(ctx, conflict.branch);
   const rec = incoming ? ctx.state.tasks[incoming.id] : undefined;
   if (!incoming || !rec) return false;
+  const journal = new TaskJournal(ctx.journal, incoming.id);
+  const key = `resolve-${stage}`;
+  const recorded = journal.step(key);
+  if (recorded?.status === 'done') {
+    const { tree } = recorded.output as { tree: string };
+    ctx.logger.info(`[${incoming.id}] merge conflict in ${conflict.files.join(', ')}: taking the resolution recorded before the interruption`);
+    await restoreTree(conflict.worktree, tree);
+    return true;
+  }
   const mergedBefore = conflict.mergedSoFar.map((b) => milestoneOfBranch(ctx, b)).filter((m): m is Milestone => m !== undefined);
   ctx.logger.warn(`[${incoming.id}] merge conflict in ${conflict.files.join(', ')}; asking an agent to resolve it`);
   rec.phase = 'merge';
-  const prompt = renderTemplate(ctx.templates.conflict, {
-    ...milestoneVars(incoming, conflict.branch),
-    files: conflict.files.join(', '),
-    merged: mergedBefore.map((m) => `${m.id} (${m.title})`).join(', ') || 'none (the stage base)',
-    mergedBodies: mergedBefore.map((m) => `### ${m.id}: ${m.title}\n\n${m.body.trim()}`).join('\n\n') || '(none)',
+  const end = await journal.run<{ tree: string } | null>(key, undefined, async (prior) => {
+    const prompt = renderTemplate(ctx.templates.conflict, {
+      ...milestoneVars(incoming, conflict.branch),
+      files: conflict.files.join(', '),
+      merged: mergedBefore.map((m) => `${m.id} (${m.title})`).join(', ') || 'none (the stage base)',
+      mergedBodies: mergedBefore.map((m) => `### ${m.id}: ${m.title}\n\n${m.body.trim()}`).join('\n\n') || '(none)',
+    });
+    // Cut off before: the merge was started over, so the files are conflicted again; the same session redoes it.
+    const session = lastSession(prior);
+    const result = await callAgent(ctx, incoming, rec, ctx.signal, {
+      purpose: 'resolve',
+      step: key,
+      cwd: conflict.worktree,
+      prompt: session ? `You were interrupted, and the merge was started over: the files are conflicted again. Resolve them once more.\n\n${prompt}` : prompt,
+      ...(session ? { resumeSessionId: session } : {}),
+      ...workerSettings(ctx, incoming),
+    });
+    if (!result.ok) {
+      ctx.logger.warn(`[${incoming.id}] conflict resolution failed: ${result.failure?.kind}: ${result.failure?.message}`);
+      return { value: null, failure: `conflict resolution failed: ${result.failure?.kind}` };
+    }
+    if (!(await checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree))) return { value: null, failure: 'checks failed on the resolved merge' };
+    const tree = await snapshotTree(conflict.worktree).catch(() => undefined);
+    crashPoint('conflict resolved, merge not committed');
+    return tree ? { value: { tree } } : { value: null, failure: 'the resolution left files unmerged' };
   });
-  const result = await callAgent(ctx, incoming, rec, ctx.signal, { purpose: 'resolve', cwd: conflict.worktree, prompt, ...workerSettings(ctx, incoming) });
   delete rec.phase;
-  if (!result.ok) {
-    ctx.logger.warn(`[${incoming.id}] conflict resolution failed: ${result.failure?.kind}: ${result.failure?.message}`);
-    return false;
-  }
-  return checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree);
+  return end.failure === undefined;
 }
 
 function milestoneOfBranch(ctx: RunContext, branch: string): Milestone | undefined {

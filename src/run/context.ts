@@ -5,6 +5,7 @@ import type { RepoInfo } from '../git/repo.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
 import type { Plan } from '../plan/types.js';
 import type { Logger } from '../report/logger.js';
+import type { JournalWriter } from '../state/journal.js';
 import type { RunState } from '../state/run-state.js';
 import type { RunEvent } from './events.js';
 import type { PauseController } from './limits.js';
@@ -59,6 +60,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** The run-wide pause for usage and rate limits. */
   pauses: PauseController;
+  /** The run journal: every step with its outcome, durable before the next step starts (see state/journal.ts). */
+  journal: JournalWriter;
   /** Progress for the live view and --json. A sink that throws is the sink's problem, never the run's. */
   emit: (event: WithoutAtEvent) => void;
 }

@@ -17,10 +17,12 @@ import { createMetricsRecorder, type ResourceMetrics } from '../monitor/index.js
 import { createResourceGate } from './resource-gate.js';
 import { runSchedule } from '../scheduler/index.js';
 import type { SchedulerState } from '../scheduler/types.js';
+import { JournalWriter, type JournalEntry } from '../state/journal.js';
 import { acquireLock } from '../state/lock.js';
 import { emptyUsage, runTotals, RunStateStore, type RunState, type RunStatus, type StageRecord, type TaskRecord } from '../state/run-state.js';
 import { branchFor, rel, runPaths, type RunContext, type RunPaths } from './context.js';
 import { stopOrphanedAgent } from './orphans.js';
+import { stepKind } from './agent-call.js';
 import { stamp, type EventSink } from './events.js';
 import { PauseController } from './limits.js';
 import { crashPoint } from './crash-points.js';
@@ -102,6 +104,18 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
   state.status = 'running';
   delete state.finishedAt;
 
+  const journal = await JournalWriter.open(paths.stateDir, runId, resuming, journalCrashPoints).catch((err: Error) => err);
+  if (journal instanceof Error) return { kind: 'refused', message: `cannot open the run journal in ${rel(req.repo.root, paths.stateDir)}: ${journal.message}` };
+  if (resuming) takeBookingsFromJournal(state, journal);
+  try {
+    return await runJournaled(req, runId, paths, templates, state, journal);
+  } finally {
+    await journal.close().catch(() => undefined);
+  }
+}
+
+async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, templates: RunContext['templates'], state: RunState, journal: JournalWriter): Promise<RunEnd> {
+  const resuming = req.previous !== undefined;
   const store = new RunStateStore(paths.stateFile);
   const metrics = createMetricsRecorder();
   // Stopping for a usage limit (auto_resume off) ends the run like Ctrl-C does, but as "paused".
@@ -135,6 +149,7 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
     signal,
     pauses,
     emit,
+    journal,
   };
   const pendingPause = ctx.pauses.until();
   if (pendingPause !== undefined && pendingPause > Date.now() && !req.config.auto_resume) {
@@ -315,6 +330,27 @@ function newTaskRecord(config: Config, m: Milestone, status: TaskRecord['status'
     durationMs: 0,
     transcripts: [],
   };
+}
+
+/** Test crash points at every durable journal write: after each step, and inside each agent call once it runs. */
+function journalCrashPoints(e: JournalEntry): void {
+  if (e.t === 'session') crashPoint(`inside a ${stepKind(e.step)} agent call`);
+  else if (e.t === 'done') crashPoint(`${stepKind(e.step.replace(/^(merge|advance)-.*/, '$1'))} step recorded`);
+}
+
+/**
+ * The journal is the record of what each task's agents cost and how many processes they were: the state file,
+ * saved without waiting, can be a step behind it after a crash.
+ */
+function takeBookingsFromJournal(state: RunState, journal: JournalWriter): void {
+  for (const [id, log] of journal.view.tasks) {
+    const rec = state.tasks[id];
+    if (!rec || log.calls === 0) continue;
+    rec.attempts = Math.max(rec.attempts, log.calls);
+    rec.costUsd = log.costUsd;
+    rec.turns = log.turns;
+    rec.usage = { ...log.usage };
+  }
 }
 
 /**

@@ -5,12 +5,16 @@ import type { CheckRecord, RoundRecord, TaskRecord } from '../state/run-state.js
 import { callAgent, optional, workerSettings } from './agent-call.js';
 import { runCommand } from './commands.js';
 import type { RunContext } from './context.js';
+import { crashPoint } from './crash-points.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
-import { commitLeftovers, setPhase, type HookFailure, type TaskOutcome } from './steps.js';
+import { commitStep, setPhase, type HookFailure, type TaskOutcome } from './steps.js';
+import { lastSession, unfinishedCall, type CallLog, type StepLog, type TaskJournal } from './journal.js';
 
 /**
  * "Done" means checks pass and a reviewer approves. Each failed round sends the findings back to the worker's own
  * session, at most review.max_rounds times; a task still not approved then needs attention and is not merged.
+ * Every round's checks, review and remediation are journal steps: a resumed run replays the finished ones and
+ * continues the one it was cut off in.
  */
 export async function runQualityGate(
   ctx: RunContext,
@@ -18,29 +22,45 @@ export async function runQualityGate(
   rec: TaskRecord,
   worktree: string,
   signal: AbortSignal,
+  journal: TaskJournal,
   /** A commit hook that refused the worker's commit: the first round fails on it. */
   firstHookFailure?: HookFailure,
 ): Promise<TaskOutcome> {
-  rec.rounds ??= [];
   let hookFailure = firstHookFailure;
+  // Rebuilt from the journal as the rounds replay, so a crash between a round and the state save loses nothing.
+  rec.rounds = [];
   const maxRemediations = ctx.config.review.max_rounds;
-  for (let remediations = 0; ; remediations++) {
+  // An earlier attempt that ended (needs attention, failed) used its budget: a resume gives a fresh one.
+  const last = journal.lastEnd();
+  const spentBefore = last && last.status !== 'done' ? Math.max(0, last.rounds - 1) : 0;
+  for (let r = 1; ; r++) {
     if (signal.aborted) return { status: 'failed', reason: 'interrupted' };
-    const round: RoundRecord = { round: rec.rounds.length + 1, at: new Date().toISOString(), checks: [], findings: [], reviewCostUsd: 0 };
+    const round: RoundRecord = { round: r, at: new Date().toISOString(), checks: [], findings: [], reviewCostUsd: 0 };
     rec.rounds.push(round);
 
     setPhase(ctx, rec, 'checks');
+    const checks = await journal.run(`checks-${r}`, undefined, async () => {
+      const value = await runChecks(ctx, m, worktree, signal);
+      // A check killed by Ctrl-C says nothing about the work.
+      return signal.aborted ? { value, failure: 'interrupted' } : { value };
+    });
+    if (checks.failure) return { status: 'failed', reason: checks.failure };
     // A refused commit is a failed check; the configured checks still run, so the agent gets all feedback at once.
-    round.checks = [...(hookFailure ? [hookCheck(hookFailure)] : []), ...(await runChecks(ctx, m, worktree, signal))];
+    round.checks = [...(hookFailure ? [hookCheck(hookFailure)] : []), ...checks.value];
     const failedChecks = round.checks.filter((c) => !c.ok);
     let verdict: Verdict | undefined;
     if (failedChecks.length === 0 && reviewEnabled(ctx, m)) {
       setPhase(ctx, rec, 'review');
-      const costBefore = rec.costUsd;
-      const reviewed = await review(ctx, m, rec, worktree, signal);
-      round.reviewCostUsd = Math.round((rec.costUsd - costBefore) * 1e6) / 1e6; // no float noise in reports
-      if (reviewed.kind === 'error') return { status: 'failed', reason: reviewed.message };
-      verdict = reviewed.verdict;
+      const reviewed = await journal.run<{ verdict?: Verdict; costUsd: number }>(`review-${r}`, undefined, async (prior) => {
+        const costBefore = rec.costUsd;
+        const outcome = await review(ctx, m, rec, worktree, signal, `review-${r}`, unfinishedCall(prior));
+        const costUsd = Math.round((rec.costUsd - costBefore) * 1e6) / 1e6; // no float noise in reports
+        if (outcome.kind === 'error') return { value: { costUsd }, failure: outcome.message };
+        return { value: { verdict: outcome.verdict, costUsd } };
+      });
+      round.reviewCostUsd = reviewed.value.costUsd;
+      if (reviewed.failure || !reviewed.value.verdict) return { status: 'failed', reason: reviewed.failure ?? 'the review gave no verdict' };
+      verdict = reviewed.value.verdict;
       round.verdict = verdict.verdict;
       round.summary = verdict.summary;
       round.findings = verdict.findings;
@@ -48,15 +68,24 @@ export async function runQualityGate(
     void ctx.persist();
     ctx.logger.info(`[${m.id}] round ${round.round}: ${describeRound(round)}`);
     if (failedChecks.length === 0 && (verdict === undefined || verdict.verdict === 'approve')) return { status: 'done' };
-    if (remediations >= maxRemediations) {
+    if (r - 1 - spentBefore >= maxRemediations) {
       const hookNote = hookFailure ? `; the ${hookFailure.hook} hook says: ${lastLines(hookFailure.output)}` : '';
       return { status: 'needs_attention', reason: `not approved after ${round.round} round(s): ${describeRound(round)}${hookNote}` };
     }
 
     setPhase(ctx, rec, 'agent');
-    const problem = await remediate(ctx, m, rec, worktree, signal, feedback(failedChecks, verdict, hookFailure));
-    if (problem) return { status: 'failed', reason: problem };
-    hookFailure = await commitLeftovers(ctx, m, rec, worktree);
+    // `orchestrate retry` recorded what the next worker call is told; the finished worker's next call is this one.
+    const key = `remediation-${r}`;
+    const text = (!journal.isDone(key) && rec.retryFeedback) || feedback(failedChecks, verdict, hookFailure);
+    const remediation = await journal.run(key, { feedback: text }, async (prior) => {
+      delete rec.retryFeedback;
+      // Continued after a crash: the same findings and check output as when it started, from the journal.
+      const given = (prior?.input as { feedback?: string } | undefined)?.feedback ?? text;
+      const problem = await remediate(ctx, m, rec, worktree, signal, key, given, prior, journal);
+      return problem ? { value: null, failure: problem } : { value: null };
+    });
+    if (remediation.failure) return { status: 'failed', reason: remediation.failure };
+    hookFailure = await commitStep(ctx, m, rec, worktree, journal, r);
   }
 }
 
@@ -89,11 +118,14 @@ async function runChecks(ctx: RunContext, m: Milestone, cwd: string, signal: Abo
       ...(r.ok ? {} : { outputTail: r.outputTail.slice(-2000) }),
     });
     ctx.logger.info(`[${m.id}] check \`${command}\` ${r.ok ? 'passed' : r.timedOut ? 'timed out' : `failed (exit ${r.exitCode})`}`);
+    crashPoint('check ran, checks not recorded');
   }
   return results;
 }
 
-async function review(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal) {
+/** A review is never continued: an interrupted one is asked again from the start (unless its transcript holds the verdict). */
+async function review(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, step: string, cut: CallLog | undefined) {
+  let recoverable = cut;
   const head = rec.headSha ?? 'HEAD';
   const base = rec.baseSha ?? head;
   const prompt = renderTemplate(ctx.templates.review, {
@@ -104,25 +136,40 @@ async function review(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: 
   });
   return runReview({
     prompt,
-    invoke: (req) =>
-      callAgent(ctx, m, rec, signal, {
+    invoke: (req) => {
+      // Only the first question can be the one whose answer the transcript may already hold.
+      const continues = recoverable;
+      recoverable = undefined;
+      return callAgent(ctx, m, rec, signal, {
         purpose: 'review',
+        step,
         cwd: worktree,
         ...req,
         ...optional('model', ctx.config.review.model ?? undefined),
-      }),
+        ...(continues ? { continues } : {}),
+      });
+    },
   });
 }
 
-async function remediate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, text: string): Promise<string | undefined> {
-  const prompt = `The work on milestone ${m.id}: ${m.title} is not accepted yet.\n\n${text}\n\nFix all of this in this worktree and commit your changes.`;
-  const session = rec.sessionId;
+/**
+ * Sends the findings to the worker's own session. Cut off before: its transcript's result if it had finished,
+ * else the same session again, told it was interrupted and given the same findings once more.
+ */
+async function remediate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, step: string, text: string, prior: StepLog | undefined, journal: TaskJournal): Promise<string | undefined> {
+  const request = `The work on milestone ${m.id}: ${m.title} is not accepted yet.\n\n${text}\n\nFix all of this in this worktree and commit your changes.`;
+  const continued = lastSession(prior);
+  const prompt = continued ? `You were interrupted while fixing the findings below; check what you already changed, then finish.\n\n${request}` : request;
+  const session = continued ?? journal.workerSession() ?? rec.sessionId;
+  const cut = unfinishedCall(prior);
   const result = await callAgent(ctx, m, rec, signal, {
     purpose: 'agent',
+    step,
     cwd: worktree,
     // Without a session to continue, a fresh one gets the whole milestone as well.
     prompt: session ? prompt : `${renderTemplate(ctx.templates.task, milestoneVars(m, rec.branch))}\n\n---\n\n${prompt}`,
     ...(session ? { resumeSessionId: session } : {}),
+    ...(cut ? { continues: cut } : {}),
     ...workerSettings(ctx, m),
   });
   return result.ok ? undefined : `remediation failed: ${result.failure?.kind}: ${result.failure?.message ?? ''}`;

@@ -1,12 +1,13 @@
 import { gitRaw } from '../git/client.js';
 import { tasksMdOwnFile } from '../report/tasks-md-own-file.js';
-import { advanceTarget, mergeInWorktree } from '../git/merge.js';
+import { advanceTarget, mergeInWorktree, type AdvanceOutcome } from '../git/merge.js';
 import { branchSha, isAncestor } from '../git/repo.js';
 import type { StageOutcome, SettleResult } from '../scheduler/types.js';
 import type { StageRecord } from '../state/run-state.js';
 import { branchFor, integrationBranchFor, type RunContext } from './context.js';
 import { resolveConflict } from './conflict.js';
 import { crashPoint } from './crash-points.js';
+import { TaskJournal } from './journal.js';
 
 /**
  * When a stage has settled: merge its done task branches into the target in milestone order, outside the user's
@@ -29,21 +30,33 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
     // Derived, never read from the state file (which anyone can edit).
     return { branch: branchFor(ctx.config, id), message: `Merge milestone ${id}: ${rec.title}` };
   });
-  const mergedSha =
-    (await alreadyMerged(ctx, start, branches.map((b) => b.branch))) ?? (await merge(ctx, stage, start, branches));
-  if (typeof mergedSha !== 'string') return mergedSha;
+  // Journal steps of the stage, named by what they merge: a later settle of the same stage (a resume after a
+  // partial failure) merges other branches and so is a step of its own.
+  const journal = new TaskJournal(ctx.journal, `stage-${stage.stage}`);
+  const what = done.join(',') || 'none';
+  const merged = await journal.run<{ sha?: string }>(`merge-${what}`, { start }, async () => {
+    crashPoint('stage merge started');
+    const sha = (await alreadyMerged(ctx, start, branches.map((b) => b.branch))) ?? (await merge(ctx, stage, start, branches));
+    return typeof sha === 'string' ? { value: { sha } } : { value: {}, failure: sha.reason ?? `stage ${stage.stage} could not be merged` };
+  });
+  if (merged.failure !== undefined || !merged.value.sha) return { ok: false, reason: merged.failure ?? `stage ${stage.stage} could not be merged` };
+  const mergedSha = merged.value.sha;
 
   crashPoint('stage merged, target not moved yet');
   stage.mergedSha = mergedSha;
   for (const id of done) ctx.state.tasks[id]!.merged = true;
-  const advanced = await advanceTarget({
-    repoRoot: ctx.repo.root,
-    target: ctx.state.targetBranch,
-    expectedOld: ctx.state.targetStartSha,
-    newSha: mergedSha,
-    integrationBranch: integrationBranchFor(ctx.config),
-    ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => ctx.state, ctx.repo.root)],
-  });
+  const advanced = (
+    await journal.run<AdvanceOutcome>(`advance-${mergedSha}`, undefined, async () => ({
+      value: await advanceTarget({
+        repoRoot: ctx.repo.root,
+        target: ctx.state.targetBranch,
+        expectedOld: ctx.state.targetStartSha,
+        newSha: mergedSha,
+        integrationBranch: integrationBranchFor(ctx.config),
+        ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => ctx.state, ctx.repo.root)],
+      }),
+    }))
+  ).value;
   if (advanced.moved) {
     ctx.logger.info(done.length > 0 ? `stage ${stage.stage}: merged ${done.join(', ')} into ${ctx.state.targetBranch} (${mergedSha.slice(0, 7)})` : `stage ${stage.stage}: nothing to merge`);
   } else {
@@ -85,7 +98,7 @@ async function merge(ctx: RunContext, stage: StageRecord, start: string, branche
     mergeWorktreePath: ctx.paths.mergeWorktree,
     baseSha: start,
     branches,
-    resolve: (conflict) => resolveConflict(ctx, conflict),
+    resolve: (conflict) => resolveConflict(ctx, stage.stage, conflict),
   });
   for (const branch of result.resolved) {
     const rec = Object.values(ctx.state.tasks).find((t) => t.branch === branch);

@@ -6,6 +6,7 @@ import type { TaskPhase, TaskRecord } from '../state/run-state.js';
 import type { TaskResult } from '../scheduler/types.js';
 import type { RunContext } from './context.js';
 import { crashPoint } from './crash-points.js';
+import type { TaskJournal } from './journal.js';
 
 /** What a task run ends as: exactly what the scheduler records. */
 export type TaskOutcome = TaskResult;
@@ -19,6 +20,20 @@ export function setPhase(ctx: RunContext, rec: TaskRecord, phase: TaskPhase): vo
 
 /** A commit hook that refused the agent's work: treated like a failed check (fed back, remediated). */
 export type HookFailure = Extract<CommitResult, { kind: 'hook_failed' }>;
+
+/**
+ * The commit after the worker (`round` 0) or after remediation `round`, exactly once: a replay takes the recorded
+ * head (and the hook's refusal, if one refused) instead of committing again.
+ */
+export async function commitStep(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, journal: TaskJournal, round: number): Promise<HookFailure | undefined> {
+  const end = await journal.run<{ head?: string; commits: number; hook?: HookFailure }>(`commit-${round}`, undefined, async () => {
+    const hook = await commitLeftovers(ctx, m, rec, worktree);
+    return { value: { ...(rec.headSha ? { head: rec.headSha } : {}), commits: rec.commits ?? 0, ...(hook ? { hook } : {}) } };
+  });
+  if (end.value.head) rec.headSha = end.value.head;
+  rec.commits = end.value.commits;
+  return end.value.hook;
+}
 
 /**
  * Commits what the agent left uncommitted, naming the milestone, and records the branch head. The repository's
@@ -36,3 +51,4 @@ export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRe
   ctx.logger.warn(`[${m.id}] the ${committed.hook} hook refused the commit (exit ${committed.exitCode ?? '?'})`);
   return committed;
 }
+

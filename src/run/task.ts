@@ -12,7 +12,9 @@ import { runCommand } from './commands.js';
 import { branchFor, rel, type RunContext } from './context.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 import { runQualityGate } from './quality.js';
-import { commitLeftovers, setPhase, type TaskOutcome } from './steps.js';
+import { commitStep, setPhase, type TaskOutcome } from './steps.js';
+import { crashPoint } from './crash-points.js';
+import { lastSession, TaskJournal, unfinishedCall, type StepLog } from './journal.js';
 import { findWritesThroughLinks, isDependencyInstall, provisionDependencies, type ProvisionResult } from '../provision/index.js';
 
 export type { TaskOutcome } from './steps.js';
@@ -40,44 +42,67 @@ export async function runTask(ctx: RunContext, milestone: Milestone, signal: Abo
   if (!rec) return { status: 'failed', reason: `no record for ${milestone.id}` };
   rec.startedAt ??= new Date().toISOString();
   const started = Date.now();
+  const journal = new TaskJournal(ctx.journal, milestone.id);
+  let outcome: TaskOutcome = { status: 'failed', reason: 'interrupted' };
   try {
-    return await runPhases(ctx, milestone, rec, signal);
+    outcome = await runPhases(ctx, milestone, rec, signal, journal);
+    return outcome;
   } finally {
     rec.durationMs += Date.now() - started;
     rec.finishedAt = new Date().toISOString();
     delete rec.phase;
+    // An interruption is not an end: the next run continues the attempt where it stopped.
+    if (!signal.aborted) {
+      await journal
+        .append({ t: 'task_end', status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}), rounds: rec.rounds?.length ?? 0 })
+        .catch((err: Error) => ctx.logger.error(err.message));
+    }
   }
 }
 
-async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal): Promise<TaskOutcome> {
+async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, journal: TaskJournal): Promise<TaskOutcome> {
   const worktree = path.join(ctx.paths.worktreeDir, m.id);
   const stage = ctx.state.stages.find((s) => s.stage === m.stage);
   const baseSha = rec.baseSha ?? stage?.baseSha;
   if (!baseSha) return { status: 'failed', reason: `stage ${m.stage} has no base commit` };
 
   setPhase(ctx, rec, 'setup');
-  const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming });
+  const known = journal.step('worktree') !== undefined;
+  const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming || known });
   if (prepared.kind === 'leftover') return { status: 'failed', reason: `${prepared.message}; fix: ${prepared.fix}` };
   rec.baseSha = baseSha;
   rec.worktree = rel(ctx.repo.root, worktree);
+  await journal.run('worktree', undefined, async () => ({ value: { base: baseSha } }));
+  crashPoint('worktree ready');
+
   let provisioned: ProvisionResult | undefined;
-  if (prepared.kind === 'created') {
-    const setup = await setUpWorktree(ctx, m, worktree, signal);
-    if (setup.problem) return { status: 'failed', reason: setup.problem };
-    provisioned = setup.provisioned;
-  }
+  const setup = await journal.run('setup', undefined, async (prior) => {
+    if (prepared.kind === 'reused' && !prior && (await worktreeHead(worktree)) !== baseSha) {
+      // A worktree with work in it and no journal of its set-up (a run of an older version): never redo it.
+      return { value: null };
+    }
+    // Cut off mid-set-up: no agent has worked here yet, so starting the set-up over from the base loses nothing.
+    if (prior) await restartClean(ctx, rec, worktree);
+    const done = await setUpWorktree(ctx, m, worktree, signal);
+    provisioned = done.provisioned;
+    return done.problem ? { value: null, failure: done.problem } : signal.aborted ? { value: null, failure: 'interrupted' } : { value: null };
+  });
+  if (setup.failure) return { status: 'failed', reason: setup.failure };
   if (signal.aborted) return { status: 'failed', reason: 'interrupted' };
 
   setPhase(ctx, rec, 'agent');
-  const agentProblem = await runWorker(ctx, m, rec, worktree, signal);
-  if (agentProblem) return { status: 'failed', reason: agentProblem };
+  const worker = await journal.run('worker', undefined, async (prior) => {
+    const problem = await runWorker(ctx, m, rec, worktree, signal, prior);
+    return problem ? { value: null, failure: problem } : { value: null };
+  });
+  if (worker.failure) return { status: 'failed', reason: worker.failure };
 
-  const hookFailure = await commitLeftovers(ctx, m, rec, worktree);
+  const hookFailure = await commitStep(ctx, m, rec, worktree, journal, 0);
   // A refused commit still left changes: the quality gate sends the hook's output back to the agent.
   if (!hookFailure && rec.commits === 0 && ctx.config.git.require_changes) {
     return { status: 'failed', reason: 'the agent finished without changing anything (set git.require_changes: false to allow this)' };
   }
-  const outcome = await runQualityGate(ctx, m, rec, worktree, signal, hookFailure);
+  const outcome = await runQualityGate(ctx, m, rec, worktree, signal, journal, hookFailure);
   await warnAboutWritesThroughLinks(ctx, m, worktree, provisioned);
   return outcome;
 }
@@ -147,19 +172,24 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
   return provisioned ? { provisioned } : {};
 }
 
-/** The first run of the worker, or the continuation of its interrupted session on --resume. */
-async function runWorker(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal): Promise<string | undefined> {
-  const interrupted = ctx.resuming && rec.sessionId && rec.attempts > 0 ? rec.sessionId : undefined;
+/**
+ * The first run of the worker, or the continuation of a cut-off one: its session when it had one (else the
+ * transcript's result, when the agent had finished). `orchestrate retry` feedback goes with it. Returns the
+ * failure, if any.
+ */
+async function runWorker(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, prior: StepLog | undefined): Promise<string | undefined> {
+  const interrupted = lastSession(prior);
   const feedback = rec.retryFeedback;
   const fresh = renderTemplate(ctx.templates.task, milestoneVars(m, rec.branch));
   const prompt = feedback ? retryPrompt(m, feedback, interrupted ? undefined : fresh) : interrupted ? resumePrompt(m) : fresh;
-  let result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', cwd: worktree, prompt, ...(interrupted ? { resumeSessionId: interrupted } : {}), ...workerSettings(ctx, m) });
+  const cut = feedback ? undefined : unfinishedCall(prior);
+  let result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', step: 'worker', cwd: worktree, prompt, ...(interrupted ? { resumeSessionId: interrupted } : {}), ...(cut ? { continues: cut } : {}), ...workerSettings(ctx, m) });
   // Told once: a later resume of this call is an ordinary continuation.
   delete rec.retryFeedback;
   if (!result.ok && result.failure?.kind === 'resume_failed') {
     ctx.logger.warn(`[${m.id}] session ${interrupted} could not be resumed; starting over in a clean worktree`);
     await restartClean(ctx, rec, worktree);
-    result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', cwd: worktree, prompt: feedback ? retryPrompt(m, feedback, fresh) : fresh, ...workerSettings(ctx, m) });
+    result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', step: 'worker', cwd: worktree, prompt: feedback ? retryPrompt(m, feedback, fresh) : fresh, ...workerSettings(ctx, m) });
   }
   if (result.ok) return undefined;
   const failure = result.failure ?? { kind: 'crashed', message: 'the agent failed' };

@@ -30,7 +30,8 @@ export async function writeFileAtomic(file: string, content: string, opts: { tmp
   await syncDir(dir);
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** Flushes a directory's entries (a rename or a new file in it) to disk; best effort where directories cannot be opened. */
+export async function syncDir(dir: string): Promise<void> {
   // Directory fsync makes the rename itself durable; not every platform allows opening a directory.
   try {
     const handle = await open(dir, 'r');

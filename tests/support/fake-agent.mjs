@@ -32,6 +32,8 @@
  *     "default": <Behaviour>                                        // when no rule matches; default {} = plain success
  *   }
  *   The first rule whose `match` is a substring of the prompt applies; its `match` is the log's `key` (null for default).
+ *   A rule may also require a file relative to cwd: "ifExists": "path" or "ifMissing": "path" (a reviewer that
+ *   approves only once the fix is there, whatever the number of earlier runs).
  *
  *   Behaviour (every field optional):
  *     "steps":        [<Step>, …]   run in order, before the result
@@ -192,6 +194,13 @@ function startupError() {
   return undefined;
 }
 
+/** A rule's optional file condition, relative to the agent's cwd. */
+function fileCondition(rule) {
+  if (typeof rule.ifExists === 'string' && !existsSync(resolve(process.cwd(), rule.ifExists))) return false;
+  if (typeof rule.ifMissing === 'string' && existsSync(resolve(process.cwd(), rule.ifMissing))) return false;
+  return true;
+}
+
 // ---- script ----------------------------------------------------------------------------------------------------
 
 function loadScript() {
@@ -201,7 +210,7 @@ function loadScript() {
 }
 
 function pickBehaviour(script, prompt, records) {
-  const rule = (script.rules ?? []).find((r) => typeof r.match === 'string' && prompt.includes(r.match));
+  const rule = (script.rules ?? []).find((r) => typeof r.match === 'string' && prompt.includes(r.match) && fileCondition(r));
   const key = rule ? rule.match : null;
   const invocation = records.filter((r) => r.event === 'start' && r.key === key).length + 1;
   if (!rule) return { key, invocation, behaviour: script.default ?? {} };

@@ -8,6 +8,7 @@ import { buildClaudeArgs, buildClaudeEnv } from './args.js';
 import { findCredentialSource } from './credentials.js';
 import { consumeLine, createStreamState, emptyUsage, progressOf, type StreamState } from './events.js';
 import { decideOutcome, type Failure, type Outcome } from './outcome.js';
+import { recoverClaudeResult } from './recover.js';
 import { commandLabel, describeSearch, resolveClaudeCommand, type ResolvedCommand } from './resolve.js';
 
 export interface ClaudeAdapterOptions {
@@ -36,6 +37,7 @@ export function createClaudeAdapter(opts: ClaudeAdapterOptions = {}): AgentAdapt
     name: 'claude',
     preflight: (env) => preflight(opts, env),
     run: (req) => runClaude(opts, req),
+    recover: (transcriptPath, o) => recoverClaudeResult(transcriptPath, o),
   };
 }
 
