@@ -84,7 +84,7 @@ describe('the quality gate', () => {
     expect(repo.git('branch', '--list', 'milestone/1A')).toContain('milestone/1A');
     expect(existsSync(path.join(repo.root, 'b.txt'))).toBe(true);
     expect(existsSync(path.join(repo.root, 'a.txt'))).toBe(false);
-    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toMatch(/1A .*needs_attention/);
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toMatch(/1A .*needs attention/);
   });
 
   it('returns a failing check to the worker and passes once it is fixed', async () => {
