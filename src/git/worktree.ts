@@ -11,6 +11,8 @@ export interface WorktreeEntry {
   branch: string | undefined;
   /** Locked with `git worktree lock`: git refuses to remove it. */
   locked: boolean;
+  /** The reason given to `git worktree lock`, when there is one. */
+  lockReason: string | undefined;
 }
 
 export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> {
@@ -19,7 +21,7 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
   let current: WorktreeEntry | undefined;
   for (const line of out.split('\n')) {
     if (line.startsWith('worktree ')) {
-      current = { path: line.slice('worktree '.length), head: undefined, branch: undefined, locked: false };
+      current = { path: line.slice('worktree '.length), head: undefined, branch: undefined, locked: false, lockReason: undefined };
       entries.push(current);
     } else if (current && line.startsWith('HEAD ')) {
       current.head = line.slice('HEAD '.length);
@@ -27,6 +29,8 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
       current.branch = line.slice('branch '.length).replace(/^refs\/heads\//, '');
     } else if (current && (line === 'locked' || line.startsWith('locked '))) {
       current.locked = true;
+      const reason = line.slice('locked '.length);
+      if (line !== 'locked' && reason !== '') current.lockReason = reason;
     }
   }
   return entries;
@@ -76,7 +80,11 @@ async function prepareUnlocked(req: PrepareRequest): Promise<PrepareOutcome> {
   const rel = path.relative(repoRoot, worktreePath) || worktreePath;
   if (registered) {
     if (registered.branch === branch && existsSync(worktreePath) && reuse) return { kind: 'reused' };
-    if (!existsSync(worktreePath)) await gitRaw(repoRoot, ['worktree', 'prune']);
+    if (!existsSync(worktreePath)) {
+      // prune keeps a locked entry; a lock of ours on a folder that is gone protects nothing.
+      if (registered.locked && parseLockReason(registered.lockReason)) await gitRaw(repoRoot, ['worktree', 'unlock', worktreePath]);
+      await gitRaw(repoRoot, ['worktree', 'prune']);
+    }
     else
       return {
         kind: 'leftover',
@@ -106,6 +114,48 @@ async function prepareUnlocked(req: PrepareRequest): Promise<PrepareOutcome> {
   }
   await gitRaw(repoRoot, ['worktree', 'add', '-b', branch, worktreePath, baseSha]);
   return { kind: 'created' };
+}
+
+const LOCK_REASON = /^milestone-orchestrator run (\S+), (?:task (\S+)|merge)$/;
+
+/** The reason a run's task worktree is locked with: `milestone-orchestrator run <run id>, task <id>`. */
+export function taskLockReason(runId: string, taskId: string): string {
+  return `milestone-orchestrator run ${runId}, task ${taskId}`;
+}
+
+/** The run (and task) that locked a worktree, when the reason is one the orchestrator writes; undefined otherwise. */
+export function parseLockReason(reason: string | undefined): { runId: string; task: string | undefined } | undefined {
+  const match = LOCK_REASON.exec(reason ?? '');
+  return match?.[1] ? { runId: match[1], task: match[2] } : undefined;
+}
+
+export type LockOutcome = { kind: 'locked' } | { kind: 'locked_by_other'; reason: string | undefined };
+
+/**
+ * `git worktree lock --reason <reason>`, so `git worktree prune`/`remove` and other tools leave a worktree in use
+ * alone. A lock of the orchestrator's own (an earlier, interrupted run's) is replaced; someone else's is left as it is.
+ */
+export function lockWorktree(repoRoot: string, worktreePath: string, reason: string): Promise<LockOutcome> {
+  return serializeWorktreeChange(repoRoot, async () => {
+    const entry = (await listWorktrees(repoRoot)).find((w) => samePath(w.path, worktreePath));
+    if (entry?.locked) {
+      if (entry.lockReason === reason) return { kind: 'locked' };
+      if (!parseLockReason(entry.lockReason)) return { kind: 'locked_by_other', reason: entry.lockReason };
+      await gitRaw(repoRoot, ['worktree', 'unlock', worktreePath]);
+    }
+    await gitRaw(repoRoot, ['worktree', 'lock', '--reason', reason, worktreePath]);
+    return { kind: 'locked' };
+  });
+}
+
+/** Unlocks a worktree, but only a lock with exactly `reason` (a lock someone else took stays). */
+export function unlockWorktree(repoRoot: string, worktreePath: string, reason: string): Promise<boolean> {
+  return serializeWorktreeChange(repoRoot, async () => {
+    const entry = (await listWorktrees(repoRoot)).find((w) => samePath(w.path, worktreePath));
+    if (!entry?.locked || entry.lockReason !== reason) return false;
+    await gitRaw(repoRoot, ['worktree', 'unlock', worktreePath]);
+    return true;
+  });
 }
 
 /** Removes a worktree the orchestrator created. `force` discards its uncommitted changes. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gitQuery, gitRaw } from '../git/client.js';
 import { identityArgs } from '../git/commit.js';
 import { initSubmodules } from '../git/submodules.js';
-import { prepareTaskWorktree, worktreeHead } from '../git/worktree.js';
+import { lockWorktree, prepareTaskWorktree, taskLockReason, unlockWorktree, worktreeHead } from '../git/worktree.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskRecord } from '../state/run-state.js';
 import { callAgent, workerSettings } from './agent-call.js';
@@ -48,6 +48,9 @@ export async function runTask(ctx: RunContext, milestone: Milestone, signal: Abo
     outcome = await runPhases(ctx, milestone, rec, signal, journal);
     return outcome;
   } finally {
+    // The task has ended (done, failed, needs attention): its worktree, kept for you to inspect, is no longer in
+    // use. An interrupted or paused task keeps its lock: --resume continues in that worktree.
+    if (!signal.aborted) await releaseWorktree(ctx, milestone.id);
     rec.durationMs += Date.now() - started;
     rec.finishedAt = new Date().toISOString();
     delete rec.phase;
@@ -70,6 +73,8 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
   const known = journal.step('worktree') !== undefined;
   const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming || known });
   if (prepared.kind === 'leftover') return { status: 'failed', reason: `${prepared.message}; fix: ${prepared.fix}` };
+  const lock = await lockWorktree(ctx.repo.root, worktree, taskLockReason(ctx.state.runId, m.id));
+  if (lock.kind === 'locked_by_other') ctx.logger.warn(`[${m.id}] worktree ${rel(ctx.repo.root, worktree)} is locked by someone else (${lock.reason ?? 'no reason given'}); left as it is`);
   rec.baseSha = baseSha;
   rec.worktree = rel(ctx.repo.root, worktree);
   await journal.run('worktree', undefined, async () => ({ value: { base: baseSha } }));
@@ -209,4 +214,12 @@ async function restartClean(ctx: RunContext, rec: TaskRecord, worktree: string):
   await gitRaw(worktree, ['clean', '-fdq']);
   delete rec.sessionId;
   ctx.logger.info(`[${rec.id}] worktree reset to ${rec.baseSha?.slice(0, 7)}`);
+}
+
+/** Unlocks the task's worktree if this run locked it; a failure to unlock is not the task's failure. */
+async function releaseWorktree(ctx: RunContext, id: string): Promise<void> {
+  const worktree = path.join(ctx.paths.worktreeDir, id);
+  await unlockWorktree(ctx.repo.root, worktree, taskLockReason(ctx.state.runId, id)).catch((err: unknown) =>
+    ctx.logger.warn(`[${id}] could not unlock worktree ${rel(ctx.repo.root, worktree)}: ${(err as Error).message}`),
+  );
 }

@@ -39,7 +39,10 @@ export type BranchDecision =
 export function decideWorktree(wt: WorktreeInfo, req: CleanRequest): WorktreeDecision {
   const keep = (why: string, ...overrides: Override[]): WorktreeDecision => ({ action: 'keep', wt, why, overrides });
   if (wt.kind === 'other') return keep(`${wt.branch ? `branch ${wt.branch}` : 'a detached worktree'} was not created by the orchestrator`);
-  if (wt.locked) return keep('locked with git worktree lock', { kind: 'git', args: ['worktree', 'unlock', wt.path], loses: 'nothing; then run clean again' });
+  // A run's own lock is released before planning (clean runs only while no run is live); any other lock is someone's.
+  if (wt.locked) {
+    return keep(`locked with git worktree lock${wt.lockReason ? ` (${wt.lockReason})` : ''}`, { kind: 'git', args: ['worktree', 'unlock', wt.path], loses: 'nothing; then run clean again' });
+  }
   // Its folder is already gone: the final `git worktree prune` forgets it.
   if (wt.missing) return { action: 'remove', wt, force: false, why: 'folder already gone' };
   const forceRemove = (loses: string): Override => ({ kind: 'git', args: ['worktree', 'remove', '--force', wt.path], loses });

@@ -3,7 +3,7 @@ import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gitQuery, gitRaw } from '../../git/client.js';
 import { branchSha } from '../../git/repo.js';
-import { listWorktrees, removeWorktree } from '../../git/worktree.js';
+import { listWorktrees, removeWorktree, unlockWorktree } from '../../git/worktree.js';
 import { integrationBranchFor } from '../../run/context.js';
 import type { CleanOptions } from '../args.js';
 import { EXIT } from '../exit-codes.js';
@@ -11,7 +11,7 @@ import type { Io } from '../main.js';
 import { fail } from '../print.js';
 import { takeLock } from './clean-lock.js';
 import { decideBranch, decideWorktree, type BranchDecision, type BranchInfo, type CleanRequest, type Override, type WorktreeDecision } from './clean-plan.js';
-import { isBranchMerged, orchestratorWorktrees, taskIdOf } from './worktrees.js';
+import { isBranchMerged, orchestratorWorktrees, taskIdOf, type WorktreeInfo } from './worktrees.js';
 import { openWorkspace, readState, relPath, targetBranch, type Workspace } from './workspace.js';
 
 /** What happened, in order, for the report: every removal, every item kept with why, every failure. */
@@ -53,7 +53,10 @@ export async function cleanCommand(opts: CleanOptions, io: Io): Promise<number> 
 
 async function clean(ws: Workspace, req: CleanRequest, cli: Commands): Promise<Outcome> {
   const outcome: Outcome = { lines: [], removed: 0, deleted: 0, kept: 0, failures: [] };
-  for (const wt of await orchestratorWorktrees(ws, req.target)) await applyWorktree(ws, decideWorktree(wt, req), outcome, cli);
+  for (const wt of await orchestratorWorktrees(ws, req.target)) {
+    const released = wt.lockedBy ? await releaseRunLock(ws, wt, outcome) : wt;
+    await applyWorktree(ws, decideWorktree(released, req), outcome, cli);
+  }
   // Forgets worktrees whose folders are gone; before the branches, because git will not delete a branch that
   // a registered (even missing) worktree still has checked out.
   await gitRaw(ws.repo.root, ['worktree', 'prune']);
@@ -63,6 +66,22 @@ async function clean(ws: Workspace, req: CleanRequest, cli: Commands): Promise<O
     for (const branch of await orchestratorBranches(ws, req.target)) await applyBranch(ws, decideBranch(branch, req), outcome, cli);
   }
   return outcome;
+}
+
+/**
+ * Clean holds the run lock, so the run that locked this worktree is not live: its lock protects nothing any more
+ * (an interrupted task's worktree is kept or removed by the same rules as any other). Unlocked whatever is decided,
+ * so the commands printed for kept worktrees work as printed.
+ */
+async function releaseRunLock(ws: Workspace, wt: WorktreeInfo, out: Outcome): Promise<WorktreeInfo> {
+  try {
+    await unlockWorktree(ws.repo.root, wt.absPath, wt.lockReason ?? '');
+    out.lines.push(`Unlocked worktree ${wt.path} (locked by run ${wt.lockedBy?.run}, which is not running)`);
+    return { ...wt, locked: false, lockReason: null, lockedBy: null };
+  } catch (err) {
+    out.failures.push(`could not unlock worktree ${wt.path}: ${(err as Error).message}`);
+    return wt;
+  }
 }
 
 async function applyWorktree(ws: Workspace, d: WorktreeDecision, out: Outcome, cli: Commands): Promise<void> {

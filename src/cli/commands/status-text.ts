@@ -93,12 +93,14 @@ function worktreeLines(doc: StatusDocument): string[] {
   if (doc.worktrees.length === 0) return [`No worktrees under ${doc.worktreeDir}/.`];
   const width = Math.max(...doc.worktrees.map((w) => w.path.length));
   const lines = [`Worktrees under ${doc.worktreeDir}/`];
-  for (const w of doc.worktrees) lines.push(`  ${w.path.padEnd(width)}  ${describeWorktree(w, doc.target)}`);
+  // A run is live while a live process holds the run lock and the state says that run is running.
+  const liveRun = doc.lock?.alive !== false && doc.lock && doc.run?.status === 'running' ? doc.run.id : null;
+  for (const w of doc.worktrees) lines.push(`  ${w.path.padEnd(width)}  ${describeWorktree(w, doc.target, liveRun)}`);
   lines.push("  (orchestrate clean removes the merged ones; see 'orchestrate clean --help')");
   return lines;
 }
 
-function describeWorktree(w: WorktreeView, target: string | null): string {
+function describeWorktree(w: WorktreeView, target: string | null, liveRun: string | null): string {
   const notes: string[] = [];
   switch (w.kind) {
     case 'merge':
@@ -117,7 +119,8 @@ function describeWorktree(w: WorktreeView, target: string | null): string {
     }
   }
   if (w.dirty) notes.push('uncommitted changes');
-  if (w.locked) notes.push('locked');
+  if (w.lockedBy) notes.push(`locked by run ${w.lockedBy.run}${w.lockedBy.run === liveRun ? ' (running)' : ' (not running: orchestrate clean unlocks it)'}`);
+  else if (w.locked) notes.push(`locked${w.lockReason ? ` (${w.lockReason})` : ''}`);
   if (w.missing) notes.push('folder missing');
   return notes.join(' · ');
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gitRaw } from '../../git/client.js';
 import { branchSha, isAncestor } from '../../git/repo.js';
-import { listWorktrees, samePath, type WorktreeEntry } from '../../git/worktree.js';
+import { listWorktrees, parseLockReason, samePath, type WorktreeEntry } from '../../git/worktree.js';
 import { MILESTONE_ID_PATTERN } from '../../milestones/types.js';
 import { integrationBranchFor } from '../../run/context.js';
 import { relPath, type Workspace } from './workspace.js';
@@ -29,6 +29,10 @@ export interface WorktreeInfo {
   dirty: boolean;
   /** Locked with `git worktree lock`: git itself refuses to remove it. */
   locked: boolean;
+  /** The lock's reason, as given to `git worktree lock`. */
+  lockReason: string | null;
+  /** The run (and task) that locked it, when the lock is the orchestrator's: `milestone-orchestrator run <id>, task <id>`. */
+  lockedBy: { run: string; task: string | null } | null;
   /** Registered but its folder is gone (`git worktree prune` forgets it). */
   missing: boolean;
 }
@@ -55,8 +59,15 @@ async function describe(ws: Workspace, e: WorktreeEntry, target: string | undefi
     merged: e.branch && target ? await isBranchMerged(ws.repo.root, e.branch, target) : null,
     dirty: missing ? false : await hasUncommittedChanges(e.path),
     locked: e.locked,
+    lockReason: e.lockReason ?? null,
+    lockedBy: lockedBy(e),
     missing,
   };
+}
+
+function lockedBy(e: WorktreeEntry): WorktreeInfo['lockedBy'] {
+  const parsed = e.locked ? parseLockReason(e.lockReason) : undefined;
+  return parsed ? { run: parsed.runId, task: parsed.task ?? null } : null;
 }
 
 function classify(ws: Workspace, e: WorktreeEntry): { kind: WorktreeKind; task: string | null } {

@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../support/cli.js';
+import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
+
+const commitStep = (id: string, seen: string) => [
+  { write: `${id}.txt`, content: `${id}\n` },
+  { bash: `git add -A && git commit -qm "${id}: work" && git worktree list --porcelain > '${seen}-${id}'` },
+];
+
+function lockLines(root: string, git: (...a: string[]) => string): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  let current = '';
+  for (const line of git('worktree', 'list', '--porcelain').split('\n')) {
+    if (line.startsWith('worktree ')) {
+      current = path.relative(root, line.slice('worktree '.length)) || '.';
+      out[current] = null;
+    } else if (line.startsWith('locked')) out[current] = line;
+  }
+  return out;
+}
+
+describe('task worktrees are locked while in use', () => {
+  it('locked with the run and task while the agent works, unlocked when the task ends (done or failed), kept on disk', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A'), '1B': milestone('1B') }, {}, { retry_attempts: 0 });
+    const seen = `${repo.root}-seen`;
+    cleanup = () => {
+      repo.cleanup();
+      for (const id of ['1A', '1B']) rmSync(`${seen}-${id}`, { force: true });
+    };
+    const script = {
+      rules: [
+        { match: 'milestone 1A:', run: { steps: commitStep('1A', seen) } },
+        { match: 'milestone 1B:', run: { steps: commitStep('1B', seen), result: 'error', resultText: '1B broke' } },
+      ],
+    };
+    writeFileSync(repo.scriptFile, JSON.stringify(script));
+    const result = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    const state = readState(repo.root);
+    for (const id of ['1A', '1B']) {
+      const during = readFileSync(`${seen}-${id}`, 'utf8');
+      expect(during).toContain(`locked milestone-orchestrator run ${state.runId}, task ${id}`);
+    }
+    const after = lockLines(repo.root, repo.git);
+    const worktrees = Object.keys(after).filter((p) => /1[AB]$/.test(p));
+    expect(worktrees).toHaveLength(2);
+    for (const wt of worktrees) {
+      expect(after[wt]).toBeNull();
+      expect(existsSync(path.join(repo.root, wt))).toBe(true);
+    }
+  });
+
+  it("status names the run's lock; clean unlocks a run's lock (the run is not live) and removes it, and keeps someone else's", async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A'), '1B': milestone('1B') }, {
+      rules: [
+        { match: 'milestone 1A:', run: { steps: [{ write: '1A.txt', content: '1A\n' }] } },
+        { match: 'milestone 1B:', run: { steps: [{ write: '1B.txt', content: '1B\n' }, { bash: 'git add -A && git commit -qm 1B' }], result: 'error' } },
+      ],
+    }, { retry_attempts: 0 });
+    cleanup = repo.cleanup;
+    expect((await runCli([], { cwd: repo.root, env: repo.env })).exitCode).toBe(1);
+    const runId = readState(repo.root).runId;
+    const names = Object.keys(lockLines(repo.root, repo.git));
+    const wt = (id: string) => names.find((p) => p.endsWith(id))!;
+    // As a crash would leave them: 1B still locked by its run; 1A locked by you.
+    repo.git('worktree', 'lock', '--reason', `milestone-orchestrator run ${runId}, task 1B`, path.join(repo.root, wt('1B')));
+    repo.git('worktree', 'lock', '--reason', 'my experiment', path.join(repo.root, wt('1A')));
+    const stale = await runCli(['status'], { cwd: repo.root });
+    expect(stale.stdout).toContain(`locked by run ${runId} (not running: orchestrate clean unlocks it)`);
+    expect(stale.stdout).toContain('locked (my experiment)');
+    const json = JSON.parse((await runCli(['status', '--json'], { cwd: repo.root })).stdout);
+    expect(json.worktrees.find((w: any) => w.task === '1B')).toMatchObject({ locked: true, lockedBy: { run: runId, task: '1B' } });
+
+    const cleaned = await runCli(['clean', '--all'], { cwd: repo.root });
+    expect(cleaned.exitCode, cleaned.stdout + cleaned.stderr).toBe(0);
+    expect(cleaned.stdout).toContain(`Unlocked worktree ${wt('1B')} (locked by run ${runId}, which is not running)`);
+    expect(cleaned.stdout).toMatch(/Removed worktree .*1B/);
+    expect(cleaned.stdout).toContain('locked with git worktree lock (my experiment)');
+    expect(existsSync(path.join(repo.root, wt('1A')))).toBe(true);
+    expect(lockLines(repo.root, repo.git)[wt('1A')]).toBe('locked my experiment');
+    expect(repo.git('branch', '--list', 'milestone/1B')).toContain('milestone/1B'); // unmerged: its commits stay
+  });
+});
