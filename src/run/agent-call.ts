@@ -93,11 +93,21 @@ function continuation(original: CallRequest, current: CallRequest, result: Agent
 
 /**
  * The agent of an interrupted call may have finished before the orchestrator died: its transcript then ends in the
- * result, which is booked (once, through the journal) and used instead of running anything.
+ * result, which is booked (once, through the journal) and used instead of running anything. A call the journal
+ * already records as finished well is not booked again: its result is read back from the transcript, or, where the
+ * adapter cannot read transcripts, rebuilt from the journal (a review then has no verdict and is asked again).
  */
 async function recover(ctx: RunContext, m: Milestone, rec: TaskRecord, journal: TaskJournal, call: CallRequest, cut: CallLog): Promise<AgentRunResult | undefined> {
-  const result = ctx.adapter.recover?.(path.resolve(ctx.repo.root, cut.transcript), { expectStructuredOutput: call.jsonSchema !== undefined });
-  if (!result) return undefined;
+  const expectStructuredOutput = call.jsonSchema !== undefined;
+  const read = ctx.adapter.recover?.(path.resolve(ctx.repo.root, cut.transcript), { expectStructuredOutput });
+  if (cut.end) {
+    if (!cut.end.ok) return undefined;
+    if (read) return read;
+    if (expectStructuredOutput) return undefined;
+    return { ok: true, ...(cut.sessionId ? { sessionId: cut.sessionId } : {}), exitCode: 0, numTurns: 0, costUsd: 0, usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 }, durationMs: 0, isError: false, permissionDenials: [], malformedLines: 0 };
+  }
+  if (!read) return undefined;
+  const result = read;
   ctx.logger.info(`[${m.id}] ${call.purpose} (attempt ${cut.n}) had finished before the interruption: its result is taken from ${cut.transcript}`);
   await journal.append(callEnd(call.step, cut.n, result));
   book(rec, result);

@@ -22,16 +22,18 @@ export async function resolveConflict(ctx: RunContext, stage: number, conflict: 
   if (!incoming || !rec) return false;
   const journal = new TaskJournal(ctx.journal, incoming.id);
   const key = `resolve-${stage}`;
+  const mergedBefore = conflict.mergedSoFar.map((b) => milestoneOfBranch(ctx, b)).filter((m): m is Milestone => m !== undefined);
   const recorded = journal.step(key);
   if (recorded?.status === 'done') {
     const { tree } = recorded.output as { tree: string };
     ctx.logger.info(`[${incoming.id}] merge conflict in ${conflict.files.join(', ')}: taking the resolution recorded before the interruption`);
     await restoreTree(conflict.worktree, tree);
-    return true;
+    return checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree);
   }
-  const mergedBefore = conflict.mergedSoFar.map((b) => milestoneOfBranch(ctx, b)).filter((m): m is Milestone => m !== undefined);
   ctx.logger.warn(`[${incoming.id}] merge conflict in ${conflict.files.join(', ')}; asking an agent to resolve it`);
   rec.phase = 'merge';
+  // The resolution is recorded as soon as the agent is done (its tree), so a crash during the checks below does not
+  // ask again; the checks run on every merge, replayed or not.
   const end = await journal.run<{ tree: string } | null>(key, undefined, async (prior) => {
     const prompt = renderTemplate(ctx.templates.conflict, {
       ...milestoneVars(incoming, conflict.branch),
@@ -53,13 +55,13 @@ export async function resolveConflict(ctx: RunContext, stage: number, conflict: 
       ctx.logger.warn(`[${incoming.id}] conflict resolution failed: ${result.failure?.kind}: ${result.failure?.message}`);
       return { value: null, failure: `conflict resolution failed: ${result.failure?.kind}` };
     }
-    if (!(await checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree))) return { value: null, failure: 'checks failed on the resolved merge' };
     const tree = await snapshotTree(conflict.worktree).catch(() => undefined);
-    crashPoint('conflict resolved, merge not committed');
     return tree ? { value: { tree } } : { value: null, failure: 'the resolution left files unmerged' };
   });
   delete rec.phase;
-  return end.failure === undefined;
+  if (end.failure !== undefined) return false;
+  crashPoint('conflict resolved, merge not committed');
+  return checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree);
 }
 
 function milestoneOfBranch(ctx: RunContext, branch: string): Milestone | undefined {

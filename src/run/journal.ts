@@ -77,10 +77,13 @@ export class TaskJournal {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** The agent call a step was cut off in: its last one, if that never ended. */
-export function unfinishedCall(prior: StepLog | undefined): CallLog | undefined {
+/**
+ * The agent call an unfinished step stopped at, if its outcome may already be known: its last call when that never
+ * ended (the transcript may hold the result) or ended well (recorded, the step just never got to record itself).
+ */
+export function callToContinue(prior: StepLog | undefined): CallLog | undefined {
   const last = prior?.calls.at(-1);
-  return last && !last.end ? last : undefined;
+  return last && (!last.end || last.end.ok) ? last : undefined;
 }
 
 /** The session an earlier try of a step had, to continue it. */

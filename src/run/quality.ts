@@ -8,7 +8,7 @@ import type { RunContext } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 import { commitStep, setPhase, type HookFailure, type TaskOutcome } from './steps.js';
-import { lastSession, unfinishedCall, type CallLog, type StepLog, type TaskJournal } from './journal.js';
+import { lastSession, callToContinue, type CallLog, type StepLog, type TaskJournal } from './journal.js';
 
 /**
  * "Done" means checks pass and a reviewer approves. Each failed round sends the findings back to the worker's own
@@ -53,7 +53,7 @@ export async function runQualityGate(
       setPhase(ctx, rec, 'review');
       const reviewed = await journal.run<{ verdict?: Verdict; costUsd: number }>(`review-${r}`, undefined, async (prior) => {
         const costBefore = rec.costUsd;
-        const outcome = await review(ctx, m, rec, worktree, signal, `review-${r}`, unfinishedCall(prior));
+        const outcome = await review(ctx, m, rec, worktree, signal, `review-${r}`, callToContinue(prior));
         const costUsd = Math.round((rec.costUsd - costBefore) * 1e6) / 1e6; // no float noise in reports
         if (outcome.kind === 'error') return { value: { costUsd }, failure: outcome.message };
         return { value: { verdict: outcome.verdict, costUsd } };
@@ -161,7 +161,7 @@ async function remediate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktre
   const continued = lastSession(prior);
   const prompt = continued ? `You were interrupted while fixing the findings below; check what you already changed, then finish.\n\n${request}` : request;
   const session = continued ?? journal.workerSession() ?? rec.sessionId;
-  const cut = unfinishedCall(prior);
+  const cut = callToContinue(prior);
   const result = await callAgent(ctx, m, rec, signal, {
     purpose: 'agent',
     step,

@@ -14,7 +14,7 @@ import { milestoneVars, renderTemplate } from './prompt.js';
 import { runQualityGate } from './quality.js';
 import { commitStep, setPhase, type TaskOutcome } from './steps.js';
 import { crashPoint } from './crash-points.js';
-import { lastSession, TaskJournal, unfinishedCall, type StepLog } from './journal.js';
+import { lastSession, TaskJournal, callToContinue, type StepLog } from './journal.js';
 import { findWritesThroughLinks, isDependencyInstall, provisionDependencies, type ProvisionResult } from '../provision/index.js';
 
 export type { TaskOutcome } from './steps.js';
@@ -187,7 +187,7 @@ async function runWorker(ctx: RunContext, m: Milestone, rec: TaskRecord, worktre
   const feedback = rec.retryFeedback;
   const fresh = renderTemplate(ctx.templates.task, milestoneVars(m, rec.branch));
   const prompt = feedback ? retryPrompt(m, feedback, interrupted ? undefined : fresh) : interrupted ? resumePrompt(m) : fresh;
-  const cut = feedback ? undefined : unfinishedCall(prior);
+  const cut = feedback ? undefined : callToContinue(prior);
   let result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', step: 'worker', cwd: worktree, prompt, ...(interrupted ? { resumeSessionId: interrupted } : {}), ...(cut ? { continues: cut } : {}), ...workerSettings(ctx, m) });
   // Told once: a later resume of this call is an ordinary continuation.
   delete rec.retryFeedback;
