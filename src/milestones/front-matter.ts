@@ -1,3 +1,4 @@
+import matter from 'gray-matter';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair, type YAMLMap } from 'yaml';
 import type { core } from 'zod';
 import { error, warning, type Diagnostic } from '../diagnostics.js';
@@ -14,6 +15,8 @@ export const TASK_SETTING_KEYS: readonly string[] = Object.keys(SETTING_SPECS);
 export interface FrontMatterSplit {
   /** The YAML between the fences, or null when the file has no front matter. */
   yaml: string | null;
+  /** That YAML parsed (by gray-matter's engine, below), or null when there is none. */
+  parsed: ParsedYaml | null;
   /** 1-based file line of the YAML's first line. */
   yamlStartLine: number;
   /** Everything after the closing fence (the whole text when there is no front matter). */
@@ -25,40 +28,100 @@ export interface FrontMatterSplit {
   diagnostics: Diagnostic[];
 }
 
+/** The YAML of a front matter block as the `yaml` package's Document, with the line counter that locates its nodes. */
+export interface ParsedYaml {
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
 const OPENING_FENCE = /^---[ \t]*(?:\n|$)/;
-const CLOSING_FENCE = /^(?:---|\.\.\.)[ \t]*$/;
+const CLOSING_FENCE = /^---[ \t]*$/;
 
 /**
- * Splits `---` fenced front matter from normalised text. Done by hand rather than with gray-matter because
- * gray-matter parses the YAML itself (and throws on bad YAML); here we only need the exact line boundaries.
+ * gray-matter's YAML engine: the `yaml` package's parseDocument, which keeps every node's source range (so each
+ * diagnostic has a file:line:col) and collects syntax errors instead of throwing (gray-matter's default engine,
+ * js-yaml, throws on the first). gray-matter hands it the raw block and stores what it returns as `data`.
+ */
+export function parseYaml(yaml: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  return { doc: parseDocument(yaml, { lineCounter, prettyErrors: false }), lineCounter };
+}
+
+/**
+ * Splits `---` fenced front matter from normalised text with gray-matter, the splitter the design names, and
+ * parses the YAML with the engine above. gray-matter gives the block and the text after it; the file lines the
+ * rest of the parser reports are computed from those: the YAML starts on line 2, the body on the line after
+ * the closing fence. Two of gray-matter's leniencies are reported rather than followed silently: a block never
+ * closed (gray-matter reads the whole file as YAML) and a closing line with more than "---" on it (gray-matter
+ * closes on any line starting with "---").
  */
 export function splitFrontMatter(text: string, file: string): FrontMatterSplit {
-  const noFrontMatter = { yaml: null, yamlStartLine: 1, body: text, bodyOffset: 0, bodyStartLine: 1 };
+  const noFrontMatter = { yaml: null, parsed: null, yamlStartLine: 1, body: text, bodyOffset: 0, bodyStartLine: 1 };
+  // Stricter than gray-matter, which also takes "---yaml" (a language name) or "--- x" as an opening fence.
   if (!OPENING_FENCE.test(text)) {
     const misplaced = misplacedFrontMatter(text, file);
     return { ...noFrontMatter, diagnostics: misplaced ? [misplaced] : [] };
   }
-  const lines = text.split('\n');
-  const closing = lines.findIndex((line, index) => index > 0 && CLOSING_FENCE.test(line));
-  if (closing === -1) {
-    const diagnostic = error('unclosed-front-matter', 'the front matter opened by "---" on line 1 is never closed', {
-      file,
-      line: 1,
-      col: 1,
-      hint: 'add a line with just "---" after the settings, or remove line 1 if it was meant as a horizontal rule',
-    });
-    return { ...noFrontMatter, diagnostics: [diagnostic] };
+  let parsed: ParsedYaml | undefined;
+  // The block gray-matter hands the engine starts with the rest of the opening line (blank, by OPENING_FENCE):
+  // the engine parses from line 2, so node positions are relative to the YAML's first line.
+  const engine = (block: string) => (parsed = parseYaml(afterFirstLine(block))) as unknown as object;
+  const split = matter(text, { language: 'yaml', delimiters: '---', engines: { yaml: { parse: engine } } });
+  // gray-matter's `matter` is the text after the opening "---" up to (not including) the newline before the closing one.
+  const block = split.matter;
+  if (3 + block.length >= text.length) return { ...noFrontMatter, diagnostics: [unclosed(text, file)] };
+  const closeStart = 3 + block.length + 1;
+  const lineEnd = text.indexOf('\n', closeStart);
+  const closingText = text.slice(closeStart, lineEnd === -1 ? text.length : lineEnd);
+  const closingLine = lineOf(text, closeStart);
+  const diagnostics: Diagnostic[] = [];
+  if (!CLOSING_FENCE.test(closingText)) {
+    diagnostics.push(
+      error('front-matter-closing-fence', `the front matter is closed by "${closingText}" on line ${closingLine}, which has more than "---" on it`, {
+        file,
+        line: closingLine,
+        col: 1,
+        hint: 'write the closing "---" on a line of its own, and start no settings line with "---"',
+      }),
+    );
   }
-  const yaml = lines.slice(1, closing).join('\n');
-  const bodyOffset = lines.slice(0, closing + 1).reduce((sum, line) => sum + line.length + 1, 0);
+  const yaml = afterFirstLine(block);
+  const bodyOffset = lineEnd === -1 ? text.length : lineEnd + 1;
   return {
     yaml,
+    // A block of only comments and blank lines is not handed to the engine.
+    parsed: parsed ?? parseYaml(yaml),
     yamlStartLine: 2,
-    body: text.slice(Math.min(bodyOffset, text.length)),
-    bodyOffset: Math.min(bodyOffset, text.length),
-    bodyStartLine: closing + 2,
-    diagnostics: [],
+    body: text.slice(bodyOffset),
+    bodyOffset,
+    bodyStartLine: closingLine + 1,
+    diagnostics,
   };
+}
+
+function afterFirstLine(block: string): string {
+  const newline = block.indexOf('\n');
+  return newline === -1 ? '' : block.slice(newline + 1);
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line += 1;
+  return line;
+}
+
+function unclosed(text: string, file: string): Diagnostic {
+  // YAML's own document end marker: gray-matter (like most front matter readers) does not take it as a fence.
+  const dots = text.split('\n').findIndex((line, index) => index > 0 && /^\.\.\.[ \t]*$/.test(line));
+  return error('unclosed-front-matter', 'the front matter opened by "---" on line 1 is never closed', {
+    file,
+    line: 1,
+    col: 1,
+    hint:
+      dots === -1
+        ? 'add a line with just "---" after the settings, or remove line 1 if it was meant as a horizontal rule'
+        : `close it with "---" instead of the "..." on line ${dots + 1}`,
+  });
 }
 
 /** Whether `text` has a `key: value` line for a known setting: settings, not prose between horizontal rules. */
@@ -106,11 +169,10 @@ export interface FrontMatterResult {
 
 /**
  * Parses and checks front matter YAML; `yamlStartLine` maps YAML lines back to file lines. `closingLine`, the
- * file line of the closing `---`, makes the hints more precise.
+ * file line of the closing `---`, makes the hints more precise. `parsed` is the split's own parse of `yaml`.
  */
-export function parseFrontMatter(yaml: string, yamlStartLine: number, file: string, closingLine?: number): FrontMatterResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(yaml, { lineCounter, prettyErrors: false });
+export function parseFrontMatter(yaml: string, yamlStartLine: number, file: string, closingLine?: number, parsed: ParsedYaml = parseYaml(yaml)): FrontMatterResult {
+  const { doc, lineCounter } = parsed;
   const locate = (offset: number | undefined): Position => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return { line: line + yamlStartLine - 1, col };

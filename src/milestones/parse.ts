@@ -33,7 +33,7 @@ export function parseMilestone(source: MilestoneSource): ParseResult {
   const front: FrontMatterResult =
     split.yaml === null
       ? { settings: {}, dependencies: [], diagnostics: [] }
-      : parseFrontMatter(split.yaml, split.yamlStartLine, file, split.bodyStartLine - 1);
+      : parseFrontMatter(split.yaml, split.yamlStartLine, file, split.bodyStartLine - 1, split.parsed ?? undefined);
   const body = split.body;
   const outline = outlineMarkdown(body);
   const at = (bodyOffset: number) => positionOf(split.bodyOffset + bodyOffset);

@@ -257,3 +257,33 @@ describe('front matter: odd but real mistakes (QA of --validate-only)', () => {
     expect(d.hint).toContain('YAML between two "---" lines');
   });
 });
+
+describe('front matter split by gray-matter', () => {
+  it('keeps exact line boundaries: a closing fence with trailing blanks, a block of only comments', () => {
+    const trailing = parse(`---\nmodel: opus\n---   \n${milestoneText('1A')}`);
+    expect(trailing.diagnostics).toEqual([]);
+    expect(trailing.milestone.settings).toEqual({ model: 'opus' });
+    expect(trailing.milestone.titleLine).toBe(4);
+    const comments = parse(`---\n# nothing set yet\n\n---\n${milestoneText('1A')}`);
+    expect(comments.diagnostics).toEqual([]);
+    expect(comments.milestone.settings).toEqual({});
+    expect(comments.milestone.titleLine).toBe(5);
+  });
+
+  it('reports bad YAML at its file line and column, never throwing, also after a blank opening-line remainder', () => {
+    const d = only(parse(`---  \nmodel: opus\ncheck: [a\n---\n${milestoneText('1A')}`).diagnostics, 'invalid-yaml');
+    expect(d.line).toBeGreaterThanOrEqual(3);
+    expect(d.col).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports a closing line with more than "---" on it, which gray-matter would otherwise take silently', () => {
+    const d = only(parse(`---\nmodel: opus\n---x\n${milestoneText('1A')}`).diagnostics, 'front-matter-closing-fence');
+    expect(d).toMatchObject({ severity: 'error', line: 3, col: 1 });
+    expect(d.hint).toContain('on a line of its own');
+  });
+
+  it('says to close with "---" when the block ends with YAML\'s "..." (gray-matter does not take it as a fence)', () => {
+    const d = only(parse(`---\nmodel: opus\n...\n${milestoneText('1A')}`).diagnostics, 'unclosed-front-matter');
+    expect(d).toMatchObject({ line: 1, col: 1, hint: 'close it with "---" instead of the "..." on line 3' });
+  });
+});
