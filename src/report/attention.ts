@@ -13,7 +13,7 @@ export interface Attention {
   branch: string;
   /** The worker's Claude Code session, when one was recorded. */
   sessionId: string | null;
-  /** The last worker transcript (stream-json), relative to the repository root; null when the agent never ran. */
+  /** Absolute path of the last worker transcript (stream-json); null when the agent never ran. */
   transcript: string | null;
   /**
    * `cd <worktree> && claude --resume <sessionId>`: Claude Code resumes a session from any folder, but its tools
@@ -56,7 +56,7 @@ export function attentionOf(t: TaskRecord, repoRoot: string): Attention {
     worktree,
     branch: t.branch,
     sessionId,
-    transcript: lastWorkerTranscript(t.transcripts ?? []),
+    transcript: lastWorkerTranscript(t.transcripts ?? [], repoRoot),
     continueCommand: sessionId ? continueCommand(worktree, sessionId) : null,
     rounds: (Array.isArray(t.rounds) ? t.rounds : []).map(roundView),
   };
@@ -81,9 +81,10 @@ function failedCheck(c: CheckRecord): FailedCheck {
 }
 
 /** Transcripts are named `<id>.<purpose>-<attempt>.jsonl` (run/agent-call.ts); the worker's purpose is `agent`. */
-function lastWorkerTranscript(transcripts: readonly string[]): string | null {
+function lastWorkerTranscript(transcripts: readonly string[], repoRoot: string): string | null {
   const workers = transcripts.filter((f) => /\.agent-\d+\.jsonl$/.test(f));
-  return workers.at(-1) ?? transcripts.at(-1) ?? null;
+  const last = workers.at(-1) ?? transcripts.at(-1);
+  return last === undefined ? null : path.resolve(repoRoot, last);
 }
 
 /** `file:line` (or the file alone, or nothing) of a finding, as editors and terminals link it. */

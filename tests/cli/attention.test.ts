@@ -69,7 +69,7 @@ describe('a task that needs attention', () => {
         { round: 2, verdict: 'request_changes', summary: 'Edge cases missing.', findings: [{ severity: 'major', file: 'b.txt', line: 3, message: 'empty input is not handled' }], failedChecks: [] },
       ],
     });
-    expect(existsSync(path.join(repo.root, finished.attention.transcript))).toBe(true);
+    expect(existsSync(finished.attention.transcript)).toBe(true);
     expect(finished.attention.transcript).toMatch(/1B\.agent-\d+\.jsonl$/);
     const done = events(run.stdout).find((e) => e.type === 'task_finished' && e.id === '1A');
     expect(done.attention).toBeUndefined();

@@ -57,7 +57,7 @@ describe('TASKS.md', () => {
     expect(block).toContain('- **1B** ⚠️ needs attention: not approved after 2 round(s): review: request_changes (tests missing)');
     expect(block).toContain('  - round 1: checks failed\n    - check `npm test` exited with 1');
     expect(block).toContain('  - round 2: review request_changes — tests missing\n    - major `src/a.ts:12`: no test for this');
-    expect(block).toContain('  - worktree `/repo/.worktree/1B` (branch `milestone/1B`), transcript `logs/run-r1/1B.agent-3.jsonl`');
+    expect(block).toContain('  - worktree `/repo/.worktree/1B` (branch `milestone/1B`), transcript `/repo/logs/run-r1/1B.agent-3.jsonl`');
     expect(block).toContain("  - continue the agent's session by hand: `cd /repo/.worktree/1B && claude --resume sess-1234`");
     expect(block).toContain('`orchestrate accept 1B`');
     expect(block).toContain('`orchestrate retry 1B`');
