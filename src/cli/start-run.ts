@@ -6,6 +6,7 @@ import type { RepoInfo } from '../git/repo.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
 import type { Plan } from '../plan/types.js';
 import { createLogger } from '../report/logger.js';
+import { runPaths } from '../run/context.js';
 import { executeRun } from '../run/engine.js';
 import type { RunState } from '../state/run-state.js';
 import { killAllProcessTreesNow } from '../util/process.js';
@@ -37,7 +38,7 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
   }
   const logger = createLogger({
     level: config.logging.level,
-    dir: path.resolve(p.repo.root, config.logging.log_dir),
+    dir: runPaths(p.repo.root, config, 'none', io.env).logDir,
     env: io.env,
     echo: output.echo,
   });

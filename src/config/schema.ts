@@ -37,16 +37,25 @@ export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'de
 const logging = z
   .strictObject({
     level: logLevel().default('info').describe('Log level: debug, info, warn or error (upper case accepted).'),
-    log_dir: nonEmptyString().default('./logs').describe('Directory for log files, relative to the repository root.'),
+    log_dir: nullableString()
+      .default(null)
+      .describe(
+        'Directory for the log, the agent transcripts and metrics.json, relative to the repository root or absolute. ' +
+          'null (the default): outside the repository, in ${XDG_CACHE_HOME:-~/.cache}/milestone-orchestrator/<repo>-<hash>/logs.',
+      ),
   })
   .prefault({})
   .describe('Logging.');
 
 const worktrees = z
   .strictObject({
-    dir: nonEmptyString()
-      .default('.worktree')
-      .describe('Directory that holds one git worktree per task, relative to the repository root.'),
+    dir: nullableString()
+      .default(null)
+      .describe(
+        'Directory that holds one git worktree per task, relative to the repository root or absolute. null (the default): ' +
+          'outside the repository, in ${XDG_CACHE_HOME:-~/.cache}/milestone-orchestrator/<repo>-<hash>/worktrees, where test ' +
+          'runners, linters and editors of the repository do not see them; ".worktree" keeps them inside it.',
+      ),
     branch_prefix: branchPrefix()
       .default('milestone/')
       .describe('Prefix of the branch created for each task, e.g. "milestone/" gives "milestone/1A".'),

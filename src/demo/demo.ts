@@ -113,6 +113,9 @@ function createSandbox(layout: Layout): string | undefined {
     review: { enabled: true, max_rounds: 2 },
     // A busy machine would only delay the demo's tiny agents.
     resources: { enabled: false },
+    // Outside the repository (as by default), but inside the demo's folder, so one rm -rf removes everything.
+    worktrees: { dir: '../worktrees' },
+    logging: { log_dir: '../logs' },
     agent: { command: [CLAUDE], allowed_tools: ALLOWED_TOOLS },
   };
   writeFileSync(path.join(layout.repo, 'orchestrator.config.json'), `${JSON.stringify(config, null, 2)}\n`);
@@ -219,11 +222,11 @@ function report(layout: Layout, code: number, unplanned: number): number {
     `  branches            ${gitC} branch      (one per milestone: ${tasks.map((t) => t.branch).join(', ')})`,
     `  one agent's work    ${gitC} show milestone/1A`,
     ...remediated(tasks, gitC),
-    `  agent transcripts   ${state ? path.join(layout.repo, state.logDir) : path.join(layout.repo, 'logs')}  (Claude Code's stream-json output, one file per agent run)`,
-    `  orchestrator log    ${path.join(layout.repo, 'logs')}/orchestrator_*.log`,
+    `  agent transcripts   ${state ? path.join(layout.repo, state.logDir) : path.join(layout.out, 'logs')}  (Claude Code's stream-json output, one file per agent run)`,
+    `  orchestrator log    ${path.join(layout.out, 'logs')}/orchestrator_*.log`,
     `  run state           ${stateFile}`,
     `  model requests      ${layout.requestLog}  (what Claude Code sent to the scripted model)`,
-    `  worktrees           ${path.join(layout.repo, '.worktree')}  (kept for inspection)`,
+    `  worktrees           ${path.join(layout.out, 'worktrees')}  (kept for inspection)`,
     '',
     `${gitC} log --graph --oneline --all`,
     graph.stdout.trimEnd(),

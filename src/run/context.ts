@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { AgentAdapter } from '../agents/types.js';
+import { defaultLogDir, defaultWorktreeDir } from '../config/data-dir.js';
 import type { Config } from '../config/schema.js';
 import type { RepoInfo } from '../git/repo.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
@@ -25,10 +26,15 @@ export interface RunPaths {
   metricsFile: string;
 }
 
-export function runPaths(repoRoot: string, config: Config, runId: string): RunPaths {
+/**
+ * Every place a run reads or writes, absolute. `worktrees.dir` and `logging.log_dir` are relative to the repository
+ * root (or absolute); unset, they are outside the repository (config/data-dir.ts, which reads XDG_CACHE_HOME from
+ * `env`). State stays in the repository (`state_dir`).
+ */
+export function runPaths(repoRoot: string, config: Config, runId: string, env: NodeJS.ProcessEnv = process.env): RunPaths {
   const stateDir = path.resolve(repoRoot, config.state_dir);
-  const worktreeDir = path.resolve(repoRoot, config.worktrees.dir);
-  const logDir = path.resolve(repoRoot, config.logging.log_dir);
+  const worktreeDir = config.worktrees.dir === null ? defaultWorktreeDir(repoRoot, env) : path.resolve(repoRoot, config.worktrees.dir);
+  const logDir = config.logging.log_dir === null ? defaultLogDir(repoRoot, env) : path.resolve(repoRoot, config.logging.log_dir);
   return {
     stateDir,
     stateFile: path.join(stateDir, 'run-state.json'),

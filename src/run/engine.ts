@@ -83,11 +83,7 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
       };
     }
   }
-  await ensureExcluded(req.repo.commonDir, [
-    `/${rel(req.repo.root, paths.worktreeDir)}/`,
-    `/${rel(req.repo.root, paths.stateDir)}/`,
-    `/${rel(req.repo.root, paths.logDir)}/`,
-  ]);
+  await ensureExcluded(req.repo.commonDir, excludePatterns(req.repo.root, [paths.worktreeDir, paths.stateDir, paths.logDir]));
   await mkdir(paths.runLogDir, { recursive: true });
   const target = req.previous?.targetBranch ?? req.config.git.target_branch ?? req.repo.currentBranch;
   const targetSha = target ? await branchSha(req.repo.root, target) : undefined;
@@ -279,6 +275,17 @@ function serialPersist(store: RunStateStore, state: RunState, paths: RunPaths, l
       .catch((err: unknown) => logger.error(`could not save run state: ${(err as Error).message}`));
     return chain;
   };
+}
+
+/**
+ * The `.git/info/exclude` lines for the orchestrator's folders that are inside the working tree, and only those:
+ * a folder outside it needs none, and a line for it (`/logs/`) would hide a folder of the user's with that name.
+ */
+export function excludePatterns(root: string, dirs: readonly string[]): string[] {
+  return dirs
+    .map((dir) => path.relative(root, dir))
+    .filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r))
+    .map((r) => `/${r.split(path.sep).join('/')}/`);
 }
 
 function newRunId(): string {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, it, type ExpectStatic } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { defaultPaths } from '../support/paths.js';
 import { makeRepo, snapshotRepo, type TempRepo } from '../support/git-repo.js';
 
 /**
@@ -325,7 +326,7 @@ describe('--validate-only over bad milestone folders and configs', () => {
     expect(result.stderr).not.toMatch(/internal error|bug in the orchestrator/);
     expect(result.stdout).toBe('');
     expect(after).toBe(before);
-    for (const made of ['logs', '.orchestrator', 'TASKS.md', '.worktree']) expect(existsSync(path.join(prepared.root, made))).toBe(false);
+    for (const made of ['.orchestrator', 'TASKS.md', defaultPaths(prepared.root).worktreeDir, defaultPaths(prepared.root).logDir]) expect(existsSync(path.resolve(prepared.root, made))).toBe(false);
   });
 });
 
@@ -336,6 +337,6 @@ describe('--validate-only over odd but good milestone folders', () => {
     expect(result.exitCode).toBe(0);
     expectAll(expect, result.stdout, c.stdout);
     expect(after).toBe(before);
-    for (const made of ['logs', '.orchestrator', 'TASKS.md', '.worktree']) expect(existsSync(path.join(prepared.root, made))).toBe(false);
+    for (const made of ['.orchestrator', 'TASKS.md', defaultPaths(prepared.root).worktreeDir, defaultPaths(prepared.root).logDir]) expect(existsSync(path.resolve(prepared.root, made))).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
+import { orchestratorDataDir } from '../../src/config/data-dir.js';
 import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
 
 /**
@@ -24,7 +25,7 @@ function secrets() {
   };
 }
 
-/** Every file under `root` (the .git folder, worktrees, logs, .orchestrator, TASKS.md), as [relative path, bytes]. */
+/** Every file under `root`, as [relative path, bytes]. */
 function allFiles(root: string): Array<[string, Buffer]> {
   const out: Array<[string, Buffer]> = [];
   const walk = (dir: string) => {
@@ -39,7 +40,9 @@ function allFiles(root: string): Array<[string, Buffer]> {
 }
 
 function expectNowhere(root: string, values: string[], outputs: Record<string, string>): void {
-  const files = allFiles(root);
+  // The repository, and outside it the worktrees and logs (`logs/…` relative to their folder).
+  const dataDir = orchestratorDataDir(root, process.env);
+  const files = [...allFiles(root), ...(existsSync(dataDir) ? allFiles(dataDir) : [])];
   // The places that must exist for the search to mean something.
   const names = files.map(([name]) => name);
   expect(names).toContain('TASKS.md');

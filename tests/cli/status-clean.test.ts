@@ -6,6 +6,7 @@ import path from 'node:path';
 import { runCli } from '../support/cli.js';
 import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
 import { makeRepo, snapshotRepo, type TempRepo } from '../support/git-repo.js';
+import { defaultPaths } from '../support/paths.js';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => {
@@ -38,12 +39,23 @@ async function runWithOneFailure(): Promise<EngineRepo> {
   return repo;
 }
 
+/** The registered worktrees: '.' for the main one, the others absolute (they live outside the repository). */
 function worktreePaths(repo: TempRepo): string[] {
   return repo
     .git('worktree', 'list', '--porcelain')
     .split('\n')
     .filter((l) => l.startsWith('worktree '))
-    .map((l) => path.relative(repo.root, l.slice('worktree '.length)).split(path.sep).join('/') || '.');
+    .map((l) => l.slice('worktree '.length))
+    .map((p) => (p === repo.root ? '.' : p));
+}
+
+/** Where the runs in these tests put their worktrees: the default, outside the repository. */
+function W(repo: TempRepo): string {
+  return defaultPaths(repo.root).worktreeDir;
+}
+
+function esc(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function branches(repo: TempRepo): string[] {
@@ -89,10 +101,10 @@ describe('orchestrate status', () => {
     expect(doc.totals.byStatus).toMatchObject({ done: 1, failed: 1 });
 
     const byPath = Object.fromEntries(doc.worktrees.map((w: { path: string }) => [w.path, w]));
-    expect(Object.keys(byPath).sort()).toEqual(['.worktree/1A', '.worktree/1B', '.worktree/_merge']);
-    expect(byPath['.worktree/1A']).toMatchObject({ kind: 'task', task: '1A', branch: 'milestone/1A', merged: true, dirty: false });
-    expect(byPath['.worktree/1B']).toMatchObject({ kind: 'task', task: '1B', branch: 'milestone/1B', merged: false });
-    expect(byPath['.worktree/_merge']).toMatchObject({ kind: 'merge', branch: null, merged: null });
+    expect(Object.keys(byPath).sort()).toEqual([`${W(repo)}/1A`, `${W(repo)}/1B`, `${W(repo)}/_merge`]);
+    expect(byPath[`${W(repo)}/1A`]).toMatchObject({ kind: 'task', task: '1A', branch: 'milestone/1A', merged: true, dirty: false });
+    expect(byPath[`${W(repo)}/1B`]).toMatchObject({ kind: 'task', task: '1B', branch: 'milestone/1B', merged: false });
+    expect(byPath[`${W(repo)}/_merge`]).toMatchObject({ kind: 'merge', branch: null, merged: null });
 
     expect(readFileSync(stateFile, 'utf8')).toBe(stateBefore);
     expect(snapshotRepo(repo)).toBe(snapshot);
@@ -101,7 +113,7 @@ describe('orchestrate status', () => {
   it('prints the run, each task and the worktrees for a person', async () => {
     const repo = await runWithOneFailure();
     const state = readState(repo.root);
-    writeFileSync(path.join(repo.root, '.worktree', '1B', 'scratch.txt'), 'not committed\n');
+    writeFileSync(path.join(W(repo), '1B', 'scratch.txt'), 'not committed\n');
     const result = await runCli(['status'], { cwd: repo.root });
     expect(result.exitCode).toBe(0);
     const out = result.stdout;
@@ -112,9 +124,9 @@ describe('orchestrate status', () => {
     expect(out).toContain(`milestone/1A @ ${state.tasks['1A'].headSha.slice(0, 7)}`);
     expect(out).toMatch(/reason: .*1B broke/);
     expect(out).toMatch(/Total: 2 tasks \(1 done, 1 failed\)/);
-    expect(out).toMatch(/\.worktree\/1A +milestone\/1A · merged into main\n/);
-    expect(out).toMatch(/\.worktree\/1B +milestone\/1B · not merged into main · uncommitted changes\n/);
-    expect(out).toMatch(/\.worktree\/_merge +merge worktree \(detached at [0-9a-f]{7}\)/);
+    expect(out).toMatch(new RegExp(`${esc(W(repo))}/1A +milestone/1A · merged into main\n`));
+    expect(out).toMatch(new RegExp(`${esc(W(repo))}/1B +milestone/1B · not merged into main · uncommitted changes\n`));
+    expect(out).toMatch(new RegExp(`${esc(W(repo))}/_merge +merge worktree \\(detached at [0-9a-f]{7}\\)`));
   });
 
   it('shows a pause deadline, a running task\'s phase, and whether a process still runs the run', async () => {
@@ -169,8 +181,8 @@ describe('orchestrate clean', () => {
     cleanup = repo.cleanup;
     expect((await runCli([], { cwd: repo.root, env: repo.env })).exitCode).toBe(1);
     expect(readState(repo.root).tasks['1C']).toMatchObject({ status: 'done', merged: true });
-    const scratchB = path.join(repo.root, '.worktree', '1B', 'scratch.txt');
-    const scratchC = path.join(repo.root, '.worktree', '1C', 'scratch.txt');
+    const scratchB = path.join(W(repo), '1B', 'scratch.txt');
+    const scratchC = path.join(W(repo), '1C', 'scratch.txt');
     writeFileSync(scratchB, 'not committed\n');
     writeFileSync(scratchC, 'not committed\n');
     const before = branches(repo);
@@ -178,37 +190,37 @@ describe('orchestrate clean', () => {
     const result = await runCli(['clean'], { cwd: repo.root });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('Removed worktree .worktree/1A (milestone/1A, merged into main)');
-    expect(result.stdout).toContain('Removed worktree .worktree/_merge (merge worktree)');
-    expect(result.stdout).toContain('Kept worktree .worktree/1B: not merged into main; uncommitted changes');
-    expect(result.stdout).toContain('git worktree remove --force .worktree/1B');
+    expect(result.stdout).toContain(`Removed worktree ${W(repo)}/1A (milestone/1A, merged into main)`);
+    expect(result.stdout).toContain(`Removed worktree ${W(repo)}/_merge (merge worktree)`);
+    expect(result.stdout).toContain(`Kept worktree ${W(repo)}/1B: not merged into main; uncommitted changes`);
+    expect(result.stdout).toContain(`git worktree remove --force ${W(repo)}/1B`);
     expect(result.stdout).toContain('orchestrate clean --all --force');
-    expect(result.stdout).toContain('Kept worktree .worktree/1C: merged into main; uncommitted changes');
+    expect(result.stdout).toContain(`Kept worktree ${W(repo)}/1C: merged into main; uncommitted changes`);
     expect(result.stdout).toMatch(/^ {2}orchestrate clean --force {3}# loses/m);
-    expect(worktreePaths(repo)).toEqual(['.', '.worktree/1B', '.worktree/1C']);
+    expect(worktreePaths(repo)).toEqual(['.', `${W(repo)}/1B`, `${W(repo)}/1C`]);
     expect(readFileSync(scratchB, 'utf8')).toBe('not committed\n');
     expect(branches(repo)).toEqual(before); // the default keeps every branch
 
     // --force discards uncommitted changes in merged worktrees only: unmerged work needs --all as well.
     const forced = await runCli(['clean', '--force'], { cwd: repo.root });
     expect(forced.exitCode).toBe(0);
-    expect(forced.stdout).toMatch(/Removed worktree \.worktree\/1C \(milestone\/1C, merged into main, uncommitted changes discarded/);
-    expect(worktreePaths(repo)).toEqual(['.', '.worktree/1B']);
+    expect(forced.stdout).toMatch(new RegExp(`Removed worktree ${esc(W(repo))}/1C \\(milestone/1C, merged into main, uncommitted changes discarded`));
+    expect(worktreePaths(repo)).toEqual(['.', `${W(repo)}/1B`]);
 
     // --all without --force still keeps the uncommitted changes, and so the branch checked out there.
     const all = await runCli(['clean', '--all'], { cwd: repo.root });
     expect(all.exitCode).toBe(0);
-    expect(all.stdout).toContain('Kept worktree .worktree/1B: not merged into main; uncommitted changes');
-    expect(all.stdout).toContain('Kept branch milestone/1B: checked out in .worktree/1B');
-    expect(worktreePaths(repo)).toEqual(['.', '.worktree/1B']);
+    expect(all.stdout).toContain(`Kept worktree ${W(repo)}/1B: not merged into main; uncommitted changes`);
+    expect(all.stdout).toContain(`Kept branch milestone/1B: checked out in ${W(repo)}/1B`);
+    expect(worktreePaths(repo)).toEqual(['.', `${W(repo)}/1B`]);
     expect(branches(repo)).toEqual(['main', 'milestone/1B']);
 
     const allForced = await runCli(['clean', '--all', '--force'], { cwd: repo.root });
     expect(allForced.exitCode).toBe(0);
-    expect(allForced.stdout).toMatch(/Removed worktree \.worktree\/1B \(.*uncommitted changes discarded/);
+    expect(allForced.stdout).toMatch(new RegExp(`Removed worktree ${esc(W(repo))}/1B \\(.*uncommitted changes discarded`));
     expect(worktreePaths(repo)).toEqual(['.']);
     expect(branches(repo)).toEqual(['main']);
-    expect(existsSync(path.join(repo.root, '.worktree'))).toBe(false);
+    expect(existsSync(W(repo))).toBe(false);
   });
 
   it('--all deletes only merged branches (and unmerged ones with --force); never the user\'s branches', async () => {
@@ -221,7 +233,7 @@ describe('orchestrate clean', () => {
     expect(all.stderr).toBe('');
     expect(all.exitCode).toBe(0);
     // A clean worktree of an unmerged branch goes; the branch keeps its commits.
-    expect(all.stdout).toContain('Removed worktree .worktree/1B (milestone/1B, not merged into main)');
+    expect(all.stdout).toContain(`Removed worktree ${W(repo)}/1B (milestone/1B, not merged into main)`);
     expect(all.stdout).toContain('Deleted branch milestone/1A (merged into main)');
     expect(all.stdout).toContain('Kept branch milestone/1B: not merged into main');
     expect(all.stdout).toContain('git branch -D milestone/1B');
@@ -252,7 +264,7 @@ describe('orchestrate clean', () => {
     const taken = await runCli(['clean'], { cwd: repo.root });
     expect(taken.exitCode).toBe(0);
     expect(taken.stdout).toContain(`stale lock from pid ${deadPid}`);
-    expect(taken.stdout).toContain('Removed worktree .worktree/1A');
+    expect(taken.stdout).toContain(`Removed worktree ${W(repo)}/1A`);
     expect(existsSync(lockFile)).toBe(false); // released
   });
 

@@ -3,6 +3,7 @@ import { cpSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../support/cli.js';
+import { defaultPaths } from '../support/paths.js';
 import { makeRepo, snapshotRepo, type TempRepo } from '../support/git-repo.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../milestones', import.meta.url));
@@ -29,7 +30,7 @@ describe('orchestrate --validate-only', () => {
     expect(result.stdout).toMatch(/Critical path 3h 30m/);
     expect(snapshotRepo(repo)).toBe(before);
     expect(readdirSync(repo.root).sort()).toEqual(files);
-    expect(existsSync(path.join(repo.root, 'logs'))).toBe(false);
+    expect(existsSync(defaultPaths(repo.root).logDir)).toBe(false);
   });
 
   it('reports every problem with file:line:col, exits 2, no stack trace, repo untouched', async () => {

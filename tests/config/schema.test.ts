@@ -11,9 +11,9 @@ describe('defaultConfig', () => {
       auto_resume: true,
       retry_attempts: 10,
       on_failure: 'stop',
-      logging: { level: 'info', log_dir: './logs' },
+      logging: { level: 'info', log_dir: null },
       state_dir: '.orchestrator',
-      worktrees: { dir: '.worktree', branch_prefix: 'milestone/', setup: [], copy_files: [] },
+      worktrees: { dir: null, branch_prefix: 'milestone/', setup: [], copy_files: [] },
       git: { target_branch: null, require_changes: true },
       agent: {
         kind: 'claude',
@@ -64,7 +64,7 @@ describe('normalisation', () => {
 
   it('keeps a nested section partial: unnamed fields take their defaults', () => {
     const config = parse({ logging: { level: 'warn' } });
-    expect(config.logging).toEqual({ level: 'warn', log_dir: './logs' });
+    expect(config.logging).toEqual({ level: 'warn', log_dir: null });
   });
 
   it.each([

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../../src/scripted-api/types.js';
 import { isPidAlive } from '../../src/util/process.js';
 import { milestone } from '../support/engine-fixture.js';
+import { defaultPaths } from '../support/paths.js';
 import {
   isAgentTurn,
   readState,
@@ -42,7 +43,7 @@ function okRules(id: string, seed: number, match: Record<string, unknown> = { tu
 
 /** Timestamped lines of the orchestrator's log file (logs/orchestrator_*.log). */
 function logLines(root: string): Array<{ time: number; text: string }> {
-  const dir = path.join(root, 'logs');
+  const dir = defaultPaths(root).logDir;
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => /^orchestrator_.*\.log$/.test(f)) : [];
   return files
     .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n'))
@@ -308,7 +309,7 @@ describe('e2e: one run per repository; Ctrl-C leaves no claude process behind', 
       milestones: { '1A': milestone('1A') },
       scenario: { rules: [{ name: '1A-hang', match: { conversation: 'milestone 1A:' }, reply: { fault: 'hang' } }] },
     });
-    worktrees = path.join(e2e.repo.root, '.worktree');
+    worktrees = defaultPaths(e2e.repo.root).worktreeDir;
     const run = e2e.start();
     firstPid = run.pid!;
     await e2e.waitForRequest((r) => r.rule?.name === '1A-hang', 30_000);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { milestone } from '../support/engine-fixture.js';
+import { taskWorktree } from '../support/paths.js';
 import { readState, sessionHeader, setupE2E, sumUsage, tasksMdRow, transcriptResult, turnsOf, unexpected, usage, view, type E2E, type OrchestratorResult, type Usage } from './harness.js';
 
 /**
@@ -96,7 +97,7 @@ describe('e2e: a 2-stage plan with the real claude CLI', () => {
     for (const id of Object.keys(PLAN)) {
       const turns = turnsOf(e2e.server, id);
       expect(turns.map((r) => r.rule?.name)).toEqual(id === '2A' ? ['2A-read', '2A-write', '2A-done'] : [`${id}-write`, `${id}-commit`, `${id}-done`]);
-      for (const r of turns) expect(view(r).cwd).toBe(path.join(e2e.repo.root, '.worktree', id));
+      for (const r of turns) expect(view(r).cwd).toBe(taskWorktree(e2e.repo.root, id));
     }
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEGIN_MARKER, END_MARKER } from '../../src/report/tasks-md.js';
 import type { RecordedRequest } from '../../src/scripted-api/types.js';
 import { isAgentTurn, readState, sessionHeader, setupE2E, tasksMdRow, transcriptResult, unexpected, view, type E2E, type OrchestratorResult } from './harness.js';
+import { defaultPaths, taskWorktree } from '../support/paths.js';
 
 /**
  * The quality gate with the real claude CLI (tests/engine/quality.test.ts with a fake agent covers the same
@@ -201,7 +202,7 @@ describe('e2e: reviews with the real claude CLI — approved at once, after one 
     expect(promptOf(reviews[0]!)).toMatch(/^You are reviewing the work done for milestone 1A: Greeting/);
     expect(promptOf(reviews[0]!)).toContain('+made by 1A');
     expect(sessionHeader(reviews[0]!)).not.toBe(rec.sessionId);
-    expect(view(reviews[0]!).cwd).toBe(path.join(e2e.repo.root, '.worktree', '1A'));
+    expect(view(reviews[0]!).cwd).toBe(taskWorktree(e2e.repo.root, '1A'));
 
     expect(rec.rounds).toHaveLength(1);
     expect(rec.rounds[0]).toMatchObject({ round: 1, verdict: 'approve', summary: '1A.txt exists as asked.', findings: [], checks: [{ command: 'test -s 1A.txt', ok: true }] });
@@ -223,7 +224,7 @@ describe('e2e: reviews with the real claude CLI — approved at once, after one 
     expect(feedback).toMatch(/^The work on milestone 1B: Tested file is not accepted yet\./);
     expect(feedback).toContain('The reviewer requested changes: The test is missing.');
     expect(feedback).toContain(`- [major] 1B.txt:1: ${FINDING_1B.message}`);
-    expect(view(fix).cwd).toBe(path.join(e2e.repo.root, '.worktree', '1B'));
+    expect(view(fix).cwd).toBe(taskWorktree(e2e.repo.root, '1B'));
 
     // Two reviews, each its own session; the second matched only because its diff holds 1B.test.txt.
     const reviews = requestsOf(e2e, REVIEW('1B'));
@@ -399,7 +400,7 @@ describe('e2e: a check that fails then passes, and a merge conflict resolved by 
     const { git, root } = e2e.repo;
     const resolver = requestsOf(e2e, RESOLVE);
     expect(ruleNames(resolver)).toEqual(['resolve-read', 'resolve-write', 'resolve-add', 'resolve-done']);
-    expect(view(resolver[0]!).cwd).toBe(path.join(root, '.worktree', '_merge'));
+    expect(view(resolver[0]!).cwd).toBe(defaultPaths(root).mergeWorktree);
     const prompt = promptOf(resolver[0]!);
     expect(prompt.startsWith(`${RESOLVE} in this worktree. The branch \`milestone/1C\` (milestone 1C: Notes from 1C)`)).toBe(true);
     expect(prompt).toContain('merged before it: 1A (Ready flag), 1B (Notes from 1B).');

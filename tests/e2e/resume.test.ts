@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../../src/scripted-api/types.js';
 import { isPidAlive } from '../../src/util/process.js';
 import { milestone } from '../support/engine-fixture.js';
+import { taskWorktree } from '../support/paths.js';
 import {
   readState,
   sessionHeader,
@@ -91,7 +92,7 @@ describe('e2e: kill -9 while an agent waits on the API, then --resume', () => {
     const dialogue = messages.filter((m) => m.role === 'user' || m.role === 'assistant');
     // The original task prompt, the Write call the server scripted, and its result: all from the killed run.
     expect(JSON.stringify(dialogue[0])).toContain('You are working on milestone 1A: Task 1A');
-    const worktree = path.join(e2e.repo.root, '.worktree', '1A');
+    const worktree = taskWorktree(e2e.repo.root, '1A');
     expect(dialogue.some((m) => m.role === 'assistant' && JSON.stringify(m.content).includes(JSON.stringify(path.join(worktree, '1A.txt'))))).toBe(true);
     expect(view(first).conversationText).toContain('File created successfully');
     expect(view(first).lastUserText).toContain(RESUMED);

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
+import { defaultPaths } from '../support/paths.js';
 import { makeEngineRepo, maxConcurrent, milestone, readAgentLog, readState } from '../support/engine-fixture.js';
 
 let cleanup: (() => void) | undefined;
@@ -172,6 +173,6 @@ describe('a bad prompt template', () => {
     expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(repo.git('for-each-ref')).toBe(before);
     expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
-    expect(existsSync(path.join(repo.root, '.worktree'))).toBe(false);
+    expect(existsSync(defaultPaths(repo.root).worktreeDir)).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
 import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
+import { taskWorktree } from '../support/paths.js';
 import { processStartTime } from '../../src/run/orphans.js';
 import { isPidAlive } from '../../src/util/process.js';
 
@@ -69,7 +70,7 @@ describe('a tampered state file cannot reach outside what the run owns', () => {
     expect(repo.git('log', '--format=%H', 'main')).not.toContain(unrelatedSha);
     const after = readState(repo.root);
     expect(after.tasks['1B'].branch).toBe('milestone/1B');
-    expect(after.tasks['1B'].worktree).toBe('.worktree/1B');
+    expect(path.resolve(repo.root, after.tasks['1B'].worktree)).toBe(taskWorktree(repo.root, '1B'));
     expect(after.tasks['1A'].agentPid).toBeUndefined();
   });
 

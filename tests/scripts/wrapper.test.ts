@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { makeRepo, type TempRepo } from '../support/git-repo.js';
+import { defaultPaths } from '../support/paths.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/orchestrator.sh', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../milestones', import.meta.url));
@@ -94,7 +95,7 @@ describe('scripts/orchestrator.sh', () => {
     const result = await wrapper(['status'], { cwd: path.join(repo.root, 'sub') });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`No run recorded in ${repo.root} yet`);
-    expect(result.stdout).toContain('No worktrees under .worktree/.');
+    expect(result.stdout).toContain(`No worktrees under ${defaultPaths(repo.root).worktreeDir}/.`);
   });
 
   it('help lists the commands (exit 0); an unknown command is a usage error (exit 2)', async () => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { orchestratorDataDir } from '../../src/config/data-dir.js';
 
 /** A real git repository in a temp dir, with one commit, for tests. */
 export interface TempRepo {
@@ -36,7 +37,12 @@ export function makeRepo(opts: { branch?: string } = {}): TempRepo {
   };
   write('README.md', '# test repo\n');
   commit('initial');
-  return { root, git, write, commit, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  // The worktrees and logs a run made for this repository live outside it (in the tests' XDG_CACHE_HOME): remove them too.
+  const cleanup = () => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(orchestratorDataDir(root, process.env), { recursive: true, force: true });
+  };
+  return { root, git, write, commit, cleanup };
 }
 
 /** Everything about a repo a run must not change behind the user's back. */

@@ -12,7 +12,7 @@ import { fail } from '../print.js';
 import { takeLock } from './clean-lock.js';
 import { decideBranch, decideWorktree, type BranchDecision, type BranchInfo, type CleanRequest, type Override, type WorktreeDecision } from './clean-plan.js';
 import { isBranchMerged, orchestratorWorktrees, taskIdOf, type WorktreeInfo } from './worktrees.js';
-import { openWorkspace, readState, relPath, targetBranch, type Workspace } from './workspace.js';
+import { openWorkspace, readState, shownPath, targetBranch, type Workspace } from './workspace.js';
 
 /** What happened, in order, for the report: every removal, every item kept with why, every failure. */
 interface Outcome {
@@ -139,7 +139,7 @@ async function orchestratorBranches(ws: Workspace, target: string | undefined): 
     .filter((name) => name === integration || taskIdOf(ws, name) !== undefined)
     .sort();
   const checkedOut = new Map<string, string>();
-  for (const w of await listWorktrees(ws.repo.root)) if (w.branch) checkedOut.set(w.branch, relPath(ws.repo.root, w.path));
+  for (const w of await listWorktrees(ws.repo.root)) if (w.branch) checkedOut.set(w.branch, shownPath(ws.repo.root, w.path));
   const targetExists = target !== undefined && (await branchSha(ws.repo.root, target)) !== undefined;
   return Promise.all(
     names.map(async (name) => ({

@@ -5,7 +5,7 @@ import { isPidAlive } from '../../util/process.js';
 import { runTotals, type RunState, type TaskRecord, type TaskUsage } from '../../state/run-state.js';
 import { attentionOf, needsAction, type Attention } from '../../report/attention.js';
 import type { WorktreeInfo } from './worktrees.js';
-import { relPath, type Workspace } from './workspace.js';
+import { relPath, shownPath, type Workspace } from './workspace.js';
 
 /**
  * `orchestrate status --json`: one document, every key always present (null or [] when there is nothing to
@@ -28,7 +28,7 @@ export interface StatusDocument {
   stages: StageView[];
   tasks: TaskView[];
   totals: TotalsView | null;
-  /** Relative to the repository root. */
+  /** Relative to the repository root when inside it, else absolute (the default: outside the repository). */
   worktreeDir: string;
   worktrees: WorktreeView[];
 }
@@ -126,7 +126,7 @@ export async function buildStatusDocument(ws: Workspace, state: RunState | undef
     stages: state ? state.stages.map((s) => ({ stage: s.stage, status: s.status, note: s.note ?? null, mergedSha: s.mergedSha ?? null })) : [],
     tasks: state ? Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id)).map((t) => taskView(t, ws.repo.root)) : [],
     totals: state ? totalsView(state) : null,
-    worktreeDir: relPath(ws.repo.root, ws.worktreeDir),
+    worktreeDir: shownPath(ws.repo.root, ws.worktreeDir),
     worktrees: worktrees.map(({ absPath: _abs, ...view }) => view),
   };
 }

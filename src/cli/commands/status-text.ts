@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describeFailedCheck, describeFinding, type Attention } from '../../report/attention.js';
 import { formatDuration } from '../../report/tasks-md.js';
 import type { LockView, StatusDocument, TaskView, TotalsView, WorktreeView } from './status-document.js';
@@ -15,6 +16,7 @@ function runLines(doc: StatusDocument): string[] {
   const run = doc.run!;
   const lines = [`Run ${run.id}: ${run.status}`, `  started ${run.startedAt}${run.finishedAt ? ` · finished ${run.finishedAt}` : ` · updated ${run.updatedAt}`}`];
   lines.push(`  target branch ${run.targetBranch}`);
+  lines.push(`  transcripts in ${path.resolve(doc.repo, run.logDir)}`);
   if (run.integrationBranch) lines.push(`  merged result on ${run.integrationBranch}; take it with: git merge --ff-only ${run.integrationBranch}`);
   if (doc.pause) lines.push(`  paused until ${doc.pause.until}: ${doc.pause.reason}`);
   if (run.message) lines.push(`  stopped: ${indent(run.message, '    ')}`);

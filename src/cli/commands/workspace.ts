@@ -42,7 +42,7 @@ export async function openWorkspace(opts: { cwd: string; config?: string }, io: 
   // A broken config could point at the wrong state or worktree folder: better to stop than to act on a guess.
   if (hasErrors(loaded.diagnostics)) return { ok: false, code: EXIT.usage };
   // runPaths is the one definition of these places; the run id only names a log folder, unused here.
-  const paths = runPaths(repo.root, loaded.config, 'none');
+  const paths = runPaths(repo.root, loaded.config, 'none', io.env);
   return {
     ok: true,
     workspace: {
@@ -97,4 +97,13 @@ export function targetBranch(ws: Workspace, state: RunState | undefined): string
 /** Forward slashes, relative to the repository root, as every path shown to the user. */
 export function relPath(root: string, p: string): string {
   return path.relative(root, p).split(path.sep).join('/') || '.';
+}
+
+/**
+ * A path as shown to the user: relative to the repository root (forward slashes) when inside it, absolute when
+ * outside (the worktrees and logs are by default: `../../home/me/.cache/…` would help nobody).
+ */
+export function shownPath(root: string, p: string): string {
+  const rel = path.relative(root, p);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(p) : rel.split(path.sep).join('/') || '.';
 }

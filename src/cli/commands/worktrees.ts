@@ -5,7 +5,7 @@ import { branchSha, isAncestor } from '../../git/repo.js';
 import { listWorktrees, parseLockReason, samePath, type WorktreeEntry } from '../../git/worktree.js';
 import { MILESTONE_ID_PATTERN } from '../../milestones/types.js';
 import { integrationBranchFor } from '../../run/context.js';
-import { relPath, type Workspace } from './workspace.js';
+import { shownPath, type Workspace } from './workspace.js';
 
 /**
  * What a worktree under the worktree dir is: a task's (`<prefix><id>` checked out), the merge worktree
@@ -16,7 +16,7 @@ export type WorktreeKind = 'task' | 'merge' | 'integration' | 'other';
 export interface WorktreeInfo {
   /** Absolute, as git reports it. */
   absPath: string;
-  /** Relative to the repository root, forward slashes. */
+  /** Relative to the repository root (forward slashes) when inside it, else absolute. */
   path: string;
   branch: string | null;
   head: string | null;
@@ -51,7 +51,7 @@ async function describe(ws: Workspace, e: WorktreeEntry, target: string | undefi
   const { kind, task } = classify(ws, e);
   return {
     absPath: e.path,
-    path: relPath(ws.repo.root, e.path),
+    path: shownPath(ws.repo.root, e.path),
     branch: e.branch ?? null,
     head: e.head ?? null,
     kind,
