@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
+import { orchestratorDataDir } from '../../src/config/data-dir.js';
 import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
 
 /**
@@ -88,7 +89,9 @@ describe('secrets are redacted by value and by shape everywhere the run writes',
 
     // Everything under the repository (logs, transcripts, .orchestrator, TASKS.md, metrics, worktrees), except the
     // configuration the user wrote the agent.env value into (and its checkouts in the worktrees).
-    const files = allFiles(repo.root).filter(([name]) => path.basename(name) !== 'orchestrator.config.json');
+    // The worktrees and logs are outside the repository by default: searched too (`logs/…` relative to their folder).
+    const dataDir = orchestratorDataDir(repo.root, process.env);
+    const files = [...allFiles(repo.root), ...allFiles(dataDir)].filter(([name]) => path.basename(name) !== 'orchestrator.config.json');
     const names = files.map(([n]) => n);
     expect(names).toContain('TASKS.md');
     expect(names).toContain(path.join('logs', 'metrics.json'));
