@@ -15,6 +15,13 @@ export function summarizeRun(state: RunState, repoRoot: string): string {
   if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: git merge --ff-only ${state.integrationBranch}`);
   lines.push(`Progress: ${path.join(repoRoot, 'TASKS.md')} · transcripts: ${path.join(repoRoot, state.logDir)}`);
   if (state.status === 'paused' && state.pause) lines.push(`Paused until ${state.pause.until}. Continue then with: orchestrate --resume`);
+  const attention = Object.values(state.tasks).filter((t) => t.status === 'needs_attention').map((t) => t.id).sort();
+  if (attention.length > 0) {
+    // --resume would run them again from where they stopped; the findings are what a person needs first.
+    const ids = attention.join(', ');
+    const one = attention[0]!;
+    lines.push(`${ids} need${attention.length === 1 ? 's' : ''} attention: orchestrate status shows the review findings, the failed checks and the command that continues the agent's session; then orchestrate accept ${one} (after fixing it by hand) or orchestrate retry ${one}`);
+  }
   if (state.status === 'interrupted' || state.status === 'failed' || state.status === 'stopped') lines.push('Continue with: orchestrate --resume');
   return `${lines.join('\n')}\n`;
 }
