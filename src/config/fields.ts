@@ -151,3 +151,20 @@ export function nullableCliValue(what: string) {
 export function cliValueList(what: string) {
   return z.array(cliValue(what), expecting('expected a list of strings'));
 }
+
+/**
+ * A file of the repository named relative to its root (`.env`, `config/local.json`). Absolute paths and ".."
+ * are refused: `worktrees.copy_files` copies these into every task worktree, and a path out of the repository
+ * would copy (and possibly commit) a file the repository does not own.
+ */
+export function repoRelativePath() {
+  const e = expecting('expected a path relative to the repository root, without ".." (e.g. ".env")');
+  return z
+    .string(e)
+    .min(1, e)
+    .refine((p) => !/^(?:[\\/]|[A-Za-z]:)/.test(p) && !p.split(/[\\/]/).includes('..') && p.split(/[\\/]/).some((s) => s !== '' && s !== '.'), e);
+}
+
+export function repoRelativePathList() {
+  return z.array(repoRelativePath(), expecting('expected a list of strings'));
+}

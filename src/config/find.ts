@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, getDefaultSearchPlaces, type Loader } from 'cosmiconfig';
 import { error, warning, type Diagnostic } from '../diagnostics.js';
 import { parseJsonSource } from './json-source.js';
-import { ConfigSyntaxError, type ParsedSource } from './source.js';
+import { ConfigSyntaxError, type ParsedSource, type SourceProblem } from './source.js';
 import { parseYamlSource } from './yaml-source.js';
 
 const MODULE = 'orchestrator';
@@ -41,6 +41,22 @@ export interface FindOptions {
   repoRoot: string;
   /** An explicitly named file: its absolute path, and how the user named it (`--config`...) for messages. */
   explicit?: { path: string; via: string };
+  /**
+   * Whether a JavaScript config found by searching may be loaded (run). A named one (`explicit`) always may: the
+   * user asked for it. Default false: a cloned repository's `orchestrator.config.js` would otherwise run its code
+   * on `--validate-only`, `status` or `clean` without a word.
+   */
+  allowJavaScript?: boolean;
+}
+
+/** The variable that allows a JavaScript config found by searching (`=1`). */
+export const ALLOW_JS_CONFIG_VARIABLE = 'ORCHESTRATOR_ALLOW_JS_CONFIG';
+
+/** Thrown by the JavaScript loader when a found module may not run. */
+class UntrustedJavaScriptConfig extends Error {
+  constructor(readonly filepath: string) {
+    super(`refused to run ${filepath}`);
+  }
 }
 
 /**
@@ -58,7 +74,7 @@ export async function findConfig(opts: FindOptions): Promise<FindResult> {
   const sources = new Map<string, ParsedSource>();
   try {
     // Inside the try: cosmiconfig reads a "meta config" from the working directory and throws on a bad one.
-    const explorer = createExplorer(sources);
+    const explorer = createExplorer(sources, opts.explicit !== undefined || opts.allowJavaScript === true);
     const result = opts.explicit ? await explorer.load(opts.explicit.path) : await explorer.search(opts.repoRoot);
     if (!result) return { found: null, diagnostics: [] };
     const isPackageJson = path.basename(result.filepath) === 'package.json';
@@ -76,11 +92,28 @@ export async function findConfig(opts: FindOptions): Promise<FindResult> {
       ),
     };
   } catch (e) {
+    if (e instanceof UntrustedJavaScriptConfig) return { found: null, diagnostics: [untrustedJavaScript(display(e.filepath))] };
     return { found: null, diagnostics: loadFailure(e, display) };
   }
 }
 
-function createExplorer(sources: Map<string, ParsedSource>) {
+function untrustedJavaScript(file: string): Diagnostic {
+  return error(
+    'config-untrusted-js',
+    `${file} is a JavaScript configuration: loading it runs its code with your rights, so it is not loaded unless you ask for it`,
+    {
+      file,
+      hint: `read it, then run with --config ${file} (or ${ALLOW_JS_CONFIG_VARIABLE}=1 in the environment); or use orchestrator.config.json instead`,
+    },
+  );
+}
+
+function createExplorer(sources: Map<string, ParsedSource>, allowJavaScript: boolean) {
+  const loadJs: Loader = allowJavaScript
+    ? loadJsModule
+    : (filepath) => {
+        throw new UntrustedJavaScriptConfig(filepath);
+      };
   return cosmiconfig(MODULE, {
     searchPlaces: SEARCH_PLACES,
     searchStrategy: 'none',
@@ -92,9 +125,9 @@ function createExplorer(sources: Map<string, ParsedSource>) {
       '.yaml': recording(sources, parseYamlSource),
       '.yml': recording(sources, parseYamlSource),
       noExt: recording(sources, parseYamlSource),
-      '.js': loadJsModule,
-      '.mjs': loadJsModule,
-      '.cjs': loadJsModule,
+      '.js': loadJs,
+      '.mjs': loadJs,
+      '.cjs': loadJs,
     },
   });
 }
@@ -122,12 +155,76 @@ async function loadJsModule(filepath: string): Promise<unknown> {
 /** Keeps each parsed text's key positions, which cosmiconfig itself discards. */
 function recording(sources: Map<string, ParsedSource>, parse: (text: string) => ParsedSource): Loader {
   return (filepath, content) => {
+    // cosmiconfig decodes the bytes leniently: a file that is not UTF-8 would be read with U+FFFD in its values.
+    const notUtf8 = firstInvalidUtf8(readFileSync(filepath));
+    if (notUtf8) throw new ConfigSyntaxError([notUtf8]);
     const parsed = parse(content);
     sources.set(filepath, parsed);
     // cosmiconfig reads `undefined` as "empty file" and `null` as "no config here"; a comment-only YAML
     // file parses to null but is an empty config.
     return parsed.value ?? undefined;
   };
+}
+
+/**
+ * Where the first byte sequence that is not UTF-8 starts (1-based line, and column in characters), as a syntax
+ * problem; undefined for valid UTF-8. A file saved as Latin-1 ("café" as 0x63 0x61 0x66 0xE9) is the usual case.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): SourceProblem | undefined {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return undefined;
+  } catch {
+    // Not UTF-8: find where, line by line.
+  }
+  let lineStart = 0;
+  let line = 1;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      const lineBytes = bytes.subarray(lineStart, i);
+      const bad = invalidOffset(lineBytes);
+      if (bad !== undefined) {
+        const col = new TextDecoder('utf-8').decode(lineBytes.subarray(0, bad)).length + 1;
+        return {
+          line,
+          col,
+          message: `the file is not valid UTF-8 (byte 0x${(lineBytes[bad] ?? 0).toString(16).toUpperCase().padStart(2, '0')} here)`,
+          hint: 'save it as UTF-8 (in most editors: "Save with encoding" → UTF-8), or re-encode it: iconv -f latin1 -t utf-8',
+        };
+      }
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return undefined;
+}
+
+/** The byte offset of the first sequence that is not UTF-8 (RFC 3629: no overlongs, no surrogates), or undefined. */
+function invalidOffset(bytes: Uint8Array): number | undefined {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Length of the sequence, and the range its second byte must be in.
+    const [length, low, high] =
+      b >= 0xc2 && b <= 0xdf ? [2, 0x80, 0xbf]
+      : b === 0xe0 ? [3, 0xa0, 0xbf]
+      : b === 0xed ? [3, 0x80, 0x9f]
+      : b >= 0xe1 && b <= 0xef ? [3, 0x80, 0xbf]
+      : b === 0xf0 ? [4, 0x90, 0xbf]
+      : b >= 0xf1 && b <= 0xf3 ? [4, 0x80, 0xbf]
+      : b === 0xf4 ? [4, 0x80, 0x8f]
+      : [0, 0, 0];
+    if (length === 0 || i + length > bytes.length) return i;
+    const second = bytes[i + 1]!;
+    if (second < low || second > high) return i;
+    for (let k = 2; k < length; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += length;
+  }
+  return undefined;
 }
 
 const SUPPORTED_EXTENSIONS = Object.keys(defaultLoaders).filter((ext) => ext.startsWith('.'));

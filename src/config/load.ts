@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { applyEnvOverrides } from './env.js';
-import { findConfig, type FoundConfig } from './find.js';
+import { ALLOW_JS_CONFIG_VARIABLE, findConfig, type FoundConfig } from './find.js';
+import { checkConfiguredFolders } from './paths.js';
 import { issuesToDiagnostics, keyPathOf, type IssueContext } from './issues.js';
 import { configSchema, defaultConfig, type Config } from './schema.js';
-import { locate, type KeyPath } from './source.js';
+import { locate, pathKey, type KeyPath } from './source.js';
 
 export interface ConfigLoadResult {
   /**
@@ -40,7 +41,11 @@ export interface LoadConfigOptions {
 /** Finds, reads and validates the config, then applies `LOG_LEVEL` / `AUTO_RESUME`. Never throws for user errors. */
 export async function loadConfig(opts: LoadConfigOptions): Promise<ConfigLoadResult> {
   const explicit = explicitConfig(opts);
-  const found = await findConfig({ repoRoot: path.resolve(opts.repoRoot), ...(explicit ? { explicit } : {}) });
+  const found = await findConfig({
+    repoRoot: path.resolve(opts.repoRoot),
+    ...(explicit ? { explicit } : {}),
+    allowJavaScript: opts.env[ALLOW_JS_CONFIG_VARIABLE] === '1',
+  });
   const diagnostics = [...found.diagnostics];
 
   let config = defaultConfig();
@@ -53,6 +58,13 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ConfigLoadRes
     if (validated.badPaths.some((badPath) => badPath.length === 0 || badPath[0] === 'milestones_dir')) milestonesDirTrusted = false;
   }
   diagnostics.push(...applyEnvOverrides(config, opts.env));
+  const folderProblems = checkConfiguredFolders(config, opts.repoRoot, {
+    ...(found.found ? { file: found.found.display } : {}),
+    // The key itself or nothing: a folder left at its default has no place in the file to point at.
+    locate: (keyPath) => found.found?.source?.positions.get(pathKey([...found.found.prefix, ...keyPath])),
+  });
+  diagnostics.push(...folderProblems);
+  if (folderProblems.some((d) => d.message.startsWith('milestones_dir:'))) milestonesDirTrusted = false;
   return { config, source: found.found?.display ?? null, diagnostics, milestonesDirTrusted };
 }
 

@@ -12,6 +12,7 @@ import {
   nullableString,
   nullableWholeNumber,
   positiveNumber,
+  repoRelativePathList,
   stringList,
   stringMap,
   wholeNumber,
@@ -62,7 +63,7 @@ const worktrees = z
     setup: stringList()
       .default(() => [])
       .describe('Shell commands run in each new worktree before the agent starts, e.g. "npm ci".'),
-    copy_files: stringList()
+    copy_files: repoRelativePathList()
       .default(() => [])
       .describe('Paths relative to the repository root copied into each new worktree, e.g. ".env".'),
     provision: z

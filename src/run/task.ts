@@ -1,5 +1,3 @@
-import { copyFile, mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gitQuery, gitRaw } from '../git/client.js';
 import { identityArgs } from '../git/commit.js';
@@ -10,6 +8,7 @@ import type { TaskRecord } from '../state/run-state.js';
 import { callAgent, workerSettings } from './agent-call.js';
 import { runCommand } from './commands.js';
 import { branchFor, rel, type RunContext } from './context.js';
+import { copyConfiguredFiles } from './copy-files.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 import { runQualityGate } from './quality.js';
 import { commitStep, setPhase, type TaskOutcome } from './steps.js';
@@ -145,16 +144,14 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
     return { problem: `set-up: submodule ${name} (${at}) could not be initialised: ${message}` };
   }
   if (submodules.fetched.length > 0) ctx.logger.info(`[${m.id}] submodules fetched from their URL (not in the main checkout): ${submodules.fetched.join(', ')}`);
-  for (const file of ctx.config.worktrees.copy_files) {
-    const from = path.resolve(ctx.repo.root, file);
-    if (!existsSync(from)) {
-      ctx.logger.warn(`[${m.id}] worktrees.copy_files: ${file} does not exist in the repository; skipped`);
-      continue;
-    }
-    const to = path.join(worktree, file);
-    await mkdir(path.dirname(to), { recursive: true });
-    await copyFile(from, to);
-  }
+  await copyConfiguredFiles({
+    repoRoot: ctx.repo.root,
+    commonDir: ctx.repo.commonDir,
+    worktree,
+    files: ctx.config.worktrees.copy_files,
+    logger: ctx.logger,
+    label: `[${m.id}] `,
+  });
   // After the same-stage merges: they may have changed the lockfile.
   const provision = await provisionDependencies({
     repoRoot: ctx.repo.root,

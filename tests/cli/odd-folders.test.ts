@@ -195,7 +195,13 @@ const BAD: BadCase[] = [
   {
     name: 'a JavaScript config with a syntax error',
     files: { 'milestones/1A.md': seed('1A'), 'orchestrator.config.mjs': 'export default {\n  max_parallel_tasks: 2,,\n};\n' },
+    env: { ORCHESTRATOR_ALLOW_JS_CONFIG: '1' },
     stderr: ["orchestrator.config.mjs:2:25: error: invalid JavaScript: Unexpected token ','"],
+  },
+  {
+    name: 'a JavaScript config found by searching, not allowed',
+    files: { 'milestones/1A.md': seed('1A'), 'orchestrator.config.cjs': 'module.exports = {};\n' },
+    stderr: ['orchestrator.config.cjs: error: orchestrator.config.cjs is a JavaScript configuration: loading it runs its code with your rights, so it is not loaded unless you ask for it'],
   },
   {
     name: '--config naming a file that does not exist',

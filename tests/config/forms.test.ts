@@ -19,7 +19,8 @@ const FORMS: [string, Record<string, string>][] = [
 
 describe('config file forms', () => {
   it.each(FORMS)('reads %s', async (name, files) => {
-    const result = await loadFrom(files);
+    // JavaScript configs are only loaded when allowed (tests/hardening/config-paths.test.ts).
+    const result = await loadFrom(files, { env: { ORCHESTRATOR_ALLOW_JS_CONFIG: '1' } });
     expect(brief(result)).toEqual([]);
     expect(result.source).toBe(name);
     expect(result.config.max_parallel_tasks).toBe(7);
@@ -72,18 +73,18 @@ describe('config file forms', () => {
     ['orchestrator.config.mjs', 'export default {\n  max_parallel_tasks: 2,,\n};\n', '2:25', "invalid JavaScript: Unexpected token ','"],
     ['orchestrator.config.cjs', 'module.exports = {\n  a: 1\n  b: 2\n};\n', '3:3', "invalid JavaScript: Unexpected identifier 'b'"],
   ])('reports a syntax error in %s where node places it, not a require() riddle', async (name, body, at, message) => {
-    const result = await loadFrom({ [name]: body });
+    const result = await loadFrom({ [name]: body }, { env: { ORCHESTRATOR_ALLOW_JS_CONFIG: '1' } });
     expect(brief(result)).toEqual([`${name}:${at} error config-syntax: ${message}`]);
   });
 
   it('reads an ES module config named .js', async () => {
-    const result = await loadFrom({ 'orchestrator.config.js': 'export default { max_parallel_tasks: 3 };\n' });
+    const result = await loadFrom({ 'orchestrator.config.js': 'export default { max_parallel_tasks: 3 };\n' }, { env: { ORCHESTRATOR_ALLOW_JS_CONFIG: '1' } });
     expect(brief(result)).toEqual([]);
     expect(result.config.max_parallel_tasks).toBe(3);
   });
 
   it('reports a JavaScript config that throws while loading', async () => {
-    const result = await loadFrom({ 'orchestrator.config.mjs': 'throw new Error("boom");\n' });
+    const result = await loadFrom({ 'orchestrator.config.mjs': 'throw new Error("boom");\n' }, { env: { ORCHESTRATOR_ALLOW_JS_CONFIG: '1' } });
     expect(brief(result)).toEqual(['orchestrator.config.mjs error config-load-failed: could not load the config file: boom']);
     expect(result.config.max_parallel_tasks).toBe(4);
   });

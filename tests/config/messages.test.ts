@@ -120,7 +120,7 @@ describe('YAML and package.json locations', () => {
   });
 
   it('has no line for JavaScript configs but still names the file and key', async () => {
-    const result = await loadFrom({ 'orchestrator.config.mjs': 'export default { review: { max_rounds: "x" } };\n' });
+    const result = await loadFrom({ 'orchestrator.config.mjs': 'export default { review: { max_rounds: "x" } };\n' }, { env: { ORCHESTRATOR_ALLOW_JS_CONFIG: '1' } });
     expect(brief(result)).toEqual([
       'orchestrator.config.mjs error config-invalid: review.max_rounds: expected a whole number >= 0, got "x"',
     ]);
