@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MILESTONE_ID_PATTERN } from '../milestones/types.js';
 import { closest } from '../util/did-you-mean.js';
+import type { Verbosity } from './output.js';
 
 /** `orchestrate [flags]`: the default command. */
 export interface RunOptions {
@@ -15,6 +16,8 @@ export interface RunOptions {
    * plan as one JSON document (plan/plan-document.ts).
    */
   json: boolean;
+  /** How much reaches the terminal: `--quiet`, `--verbose` (see output.ts's Verbosity); absent: normal. */
+  verbosity?: Verbosity;
   config?: string;
   cwd: string;
 }
@@ -70,6 +73,8 @@ const RUN_ONLY_FLAGS: ReadonlyArray<[attribute: string, flag: string]> = [
   ['resume', '--resume'],
   ['validateOnly', '--validate-only'],
   ['json', '--json'],
+  ['quiet', '--quiet'],
+  ['verbose', '--verbose'],
 ];
 
 export function parseArgs(argv: readonly string[], version: string, cwd: string): ParsedArgs {
@@ -125,11 +130,13 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
     .option('--resume', 'continue the last run where it stopped', false)
     .option('--validate-only', 'check milestones and configuration, print the plan, change nothing', false)
     .option('--json', 'print the run as NDJSON events on stdout, one per line (log lines and the summary go to stderr); with --validate-only, the plan as one JSON document', false)
+    .addOption(new Option('-q, --quiet', 'print only warnings, errors and the final summary (no live view)').default(false).conflicts('verbose'))
+    .addOption(new Option('-v, --verbose', 'print every log line down to debug, per-task detail included (the log file too)').default(false))
     .option('--config <file>', 'configuration file (default: orchestrator.config.json or another usual place)')
     .option('--cwd <dir>', 'repository to work on (default: the current directory)')
     // Stray words reach the action so a mistyped subcommand gets "unknown command" and a suggestion.
     .allowExcessArguments(true)
-    .action((opts: { stage: number[]; milestone: string[]; resume: boolean; validateOnly: boolean; json: boolean; config?: string; cwd?: string }) => {
+    .action((opts: { stage: number[]; milestone: string[]; resume: boolean; validateOnly: boolean; json: boolean; quiet: boolean; verbose: boolean; config?: string; cwd?: string }) => {
       const stray = program.args[0];
       if (stray !== undefined) program.error(unknownCommand(stray), { code: 'commander.unknownCommand', exitCode: 2 });
       done({
@@ -139,6 +146,7 @@ function buildProgram(version: string, out: { stdout: string; stderr: string }, 
         resume: opts.resume,
         validateOnly: opts.validateOnly,
         json: opts.json,
+        verbosity: opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal',
         ...(opts.config ? { config: opts.config } : {}),
         cwd: opts.cwd ?? cwd,
       });
@@ -158,6 +166,7 @@ Examples:
   orchestrate                               run every stage
   orchestrate --stage 1 --milestone 2A      run only stage 1 and milestone 2A
   orchestrate --resume                      continue after a stop, a crash or Ctrl-C
+  orchestrate --quiet                       only warnings, errors and the final summary
   orchestrate --json > events.ndjson        the run as NDJSON events, one per line
   orchestrate status                        what the last run did; worktrees on disk
   orchestrate accept 1B                     merge task 1B after you fixed it by hand
@@ -170,6 +179,7 @@ Environment:
   AUTO_RESUME           true/false: overrides auto_resume (wait out a usage limit, or save and exit 75)
   CI                    set (not 0/false): plain timestamped lines instead of the live view
   TERM                  dumb: plain lines instead of the live view
+  NO_COLOR              set (not empty): no colour in the live view
   ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_USE_BEDROCK,
   CLAUDE_CODE_USE_VERTEX, CLAUDE_CODE_USE_FOUNDRY, CLAUDE_CONFIG_DIR
                         the agent's credentials (checked before a run starts; the agent inherits the environment)

@@ -76,6 +76,22 @@ function tokensOf(usage: TaskUsage): number {
   return usage.inputTokens + usage.outputTokens;
 }
 
+/**
+ * Tools the agent CLI uses for its own plumbing, not work a person would recognise: Claude Code answers a
+ * `--json-schema` request (the review verdict) through a `StructuredOutput` tool call.
+ */
+const INTERNAL_TOOLS: ReadonlySet<string> = new Set(['StructuredOutput']);
+
+/**
+ * The status a person should read. A task the engine stopped because the run was interrupted (Ctrl-C, SIGTERM) is
+ * recorded as failed with the reason "interrupted"; it did not fail, and --resume continues it.
+ */
+export type ShownStatus = TaskStatus | 'interrupted';
+
+export function shownStatus(status: TaskStatus, reason: string | undefined): ShownStatus {
+  return status === 'failed' && reason === 'interrupted' ? 'interrupted' : status;
+}
+
 function newTask(id: MilestoneId): TaskView {
   return { id, stage: stageOf(id), title: '', status: 'pending', turns: 0, tokens: 0, costUsd: 0 };
 }
@@ -130,7 +146,7 @@ export function reduceView(model: ViewModel, event: RunEvent): ViewModel {
     case 'agent_progress': {
       const t = task(event.id);
       t.live = { turns: event.turns, tokens: event.outputTokens ?? t.live?.tokens ?? 0, costUsd: event.costUsd ?? t.live?.costUsd ?? 0 };
-      if (event.lastTool) t.lastTool = event.lastTool;
+      if (event.lastTool && !INTERNAL_TOOLS.has(event.lastTool)) t.lastTool = event.lastTool;
       if (event.purpose === 'resolve') {
         if (!t.resolving) t.resolveStartedAt = at;
         t.resolving = true;
@@ -195,9 +211,14 @@ export function reduceView(model: ViewModel, event: RunEvent): ViewModel {
 
 // ---- rendering -------------------------------------------------------------------------------------------------
 
-/** Pure: the live block for `now` (epoch ms), every line at most `width` columns. */
-export function renderLiveView(model: ViewModel, now: number, width: number): string {
-  const lines = [headerLine(model, now)];
+/**
+ * Pure: the live block for `now` (epoch ms), every line at most `width` columns and at most `height` lines (the
+ * header stays; running tasks beyond the room are counted in a last line). Narrow terminals keep what matters:
+ * the header drops tokens, then cost, then the stage before its elapsed time; task lines keep id, title and phase
+ * and drop the tool, tokens, turns, cost and elapsed columns in that order (see `layoutColumns`).
+ */
+export function renderLiveView(model: ViewModel, now: number, width: number, height = Number.POSITIVE_INFINITY): string {
+  const lines = [headerLine(model, now, width)];
   if (model.pause) {
     const left = model.pause.until - now;
     lines.push(`paused, ${left > 0 ? `resuming in ${formatElapsed(left)}` : 'resuming now'}: ${model.pause.reason}`);
@@ -207,30 +228,40 @@ export function renderLiveView(model: ViewModel, now: number, width: number): st
     lines.push(`holding ${w.id} for ${formatElapsed(now - w.since)}: waiting for resources (${w.reasons.join('; ')})`);
   }
   // Once the run is over the header says it all (a task still marked running was cut off by the end).
-  for (const id of model.finished ? [] : model.order) {
-    const t = model.tasks[id];
-    if (t && (t.status === 'running' || t.resolving)) lines.push(taskLine(t, now));
-  }
+  const running = (model.finished ? [] : model.order)
+    .map((id) => model.tasks[id])
+    .filter((t): t is TaskView => t !== undefined && (t.status === 'running' || t.resolving === true));
+  // One row stays free for the cursor line below the block: a block as high as the screen would scroll it.
+  const room = Math.max(1, Math.floor(height) - 1 - lines.length);
+  const shown = running.length > room ? running.slice(0, Math.max(0, room - 1)) : running;
+  lines.push(...taskLines(shown, now, width));
+  if (shown.length < running.length) lines.push(`  … and ${running.length - shown.length} more running`);
   return lines.map((l) => fit(oneLine(l), width)).join('\n');
 }
 
-function headerLine(model: ViewModel, now: number): string {
+function headerLine(model: ViewModel, now: number, width: number): string {
   const tasks = model.order.map((id) => model.tasks[id]).filter((t): t is TaskView => t !== undefined);
-  const count = (s: TaskStatus) => tasks.filter((t) => t.status === s).length;
-  const parts: string[] = [];
-  parts.push(model.finished ? `orchestrate ${model.finished.status}` : 'orchestrate');
+  const count = (s: ShownStatus) => tasks.filter((t) => shownStatus(t.status, t.reason) === s).length;
+  const name = model.finished ? `orchestrate ${model.finished.status}` : 'orchestrate';
   const stage = currentStage(model);
-  if (stage !== undefined) parts.push(`stage ${model.stages.indexOf(stage) + 1} of ${model.stages.length}${merging(model, stage) ? ' (merging)' : ''}`);
-  let done = `${count('done')}/${tasks.length} tasks done`;
-  const others = (['failed', 'needs_attention', 'skipped'] as const).filter((s) => count(s) > 0).map((s) => `${count(s)} ${s.replace('_', ' ')}`);
-  if (others.length > 0) done += ` (${others.join(', ')})`;
-  parts.push(done);
+  const done = `${count('done')}/${plural(tasks.length, 'task')} done`;
+  const others = (['failed', 'needs_attention', 'interrupted', 'skipped'] as const).filter((s) => count(s) > 0).map((s) => `${count(s)} ${s.replace('_', ' ')}`);
   const totals = model.finished ?? { costUsd: sum(tasks, (t) => t.costUsd + (t.live?.costUsd ?? 0)), tokens: sum(tasks, (t) => t.tokens + (t.live?.tokens ?? 0)) };
-  parts.push(formatCost(totals.costUsd), `${formatTokens(totals.tokens)} tokens`);
-  if (model.startedAt !== undefined) parts.push(formatElapsed((model.finished?.at ?? now) - model.startedAt));
-  let line = parts.join(' · ');
-  if (model.finished?.message) line += ` — ${model.finished.message}`;
-  return line;
+  const parts: Array<{ key: 'name' | 'stage' | 'done' | 'others' | 'cost' | 'tokens' | 'elapsed'; text: string }> = [{ key: 'name', text: name }];
+  if (stage !== undefined) parts.push({ key: 'stage', text: `stage ${model.stages.indexOf(stage) + 1} of ${model.stages.length}${merging(model, stage) ? ' (merging)' : ''}` });
+  parts.push({ key: 'done', text: done });
+  // Glued to the count: "1/3 tasks done (1 failed)".
+  if (others.length > 0) parts.push({ key: 'others', text: `(${others.join(', ')})` });
+  parts.push({ key: 'cost', text: formatCost(totals.costUsd) }, { key: 'tokens', text: `${formatTokens(totals.tokens)} tokens` });
+  if (model.startedAt !== undefined) parts.push({ key: 'elapsed', text: formatElapsed((model.finished?.at ?? now) - model.startedAt) });
+  const join = (ps: typeof parts) => ps.map((p, i) => (i === 0 ? p.text : `${p.key === 'others' ? ' ' : ' · '}${p.text}`)).join('');
+  let kept = parts;
+  for (const drop of ['tokens', 'cost', 'stage', 'others'] as const) {
+    if (displayWidth(join(kept)) <= width) break;
+    kept = kept.filter((p) => p.key !== drop);
+  }
+  const line = join(kept);
+  return model.finished?.message ? `${line} — ${model.finished.message}` : line;
 }
 
 /** The highest stage with a started task; before any starts, the first stage of the run. */
@@ -247,22 +278,75 @@ function merging(model: ViewModel, stage: number): boolean {
   return tasks.length > 0 && tasks.every((t) => t.status !== 'running' && t.status !== 'pending' && t.status !== 'blocked') && tasks.some((t) => t.status === 'done');
 }
 
-function taskLine(t: TaskView, now: number): string {
+type ColumnKey = 'phase' | 'elapsed' | 'turns' | 'tokens' | 'cost' | 'tool';
+
+/** The columns after the title, left to right, and how each is aligned. */
+const COLUMNS: ReadonlyArray<{ key: ColumnKey; align: 'left' | 'right' }> = [
+  { key: 'phase', align: 'left' },
+  { key: 'elapsed', align: 'right' },
+  { key: 'turns', align: 'right' },
+  { key: 'tokens', align: 'right' },
+  { key: 'cost', align: 'right' },
+  { key: 'tool', align: 'left' },
+];
+/** Which columns go first when the width is short; id, title and phase always stay. */
+const DROP_ORDER: readonly ColumnKey[] = ['tool', 'tokens', 'turns', 'cost', 'elapsed'];
+/** A title shorter than this is not worth the columns it would make room for. */
+const MIN_TITLE = 16;
+/** Long MCP tool names (mcp__server__tool) would push everything else off. */
+const MAX_TOOL = 14;
+const GAP = '  ';
+
+function cells(t: TaskView, now: number): Record<ColumnKey, string> {
   const since = t.resolving ? t.resolveStartedAt : t.startedAt;
-  const elapsed = since === undefined ? '' : formatElapsed(now - since);
   const turns = t.turns + (t.live?.turns ?? 0);
-  const tokens = t.tokens + (t.live?.tokens ?? 0);
-  const cost = t.costUsd + (t.live?.costUsd ?? 0);
-  return [
-    `  ${t.id}`,
-    phaseLabel(t).padEnd(16),
-    elapsed.padStart(7),
-    `${turns} turn${turns === 1 ? '' : 's'}`.padStart(9),
-    `${formatTokens(tokens)} tok`.padStart(10),
-    formatCost(cost).padStart(8),
-    (t.lastTool ?? '-').padEnd(10),
-    t.title,
-  ].join('  ').trimEnd();
+  return {
+    phase: phaseLabel(t),
+    elapsed: since === undefined ? '' : formatElapsed(now - since),
+    turns: plural(turns, 'turn'),
+    tokens: `${formatTokens(t.tokens + (t.live?.tokens ?? 0))} tok`,
+    cost: formatCost(t.costUsd + (t.live?.costUsd ?? 0)),
+    tool: fit(t.lastTool ?? '-', MAX_TOOL),
+  };
+}
+
+/**
+ * Which columns fit beside a readable title at `width`, and their widths: every column as wide as its widest cell,
+ * so the rows line up; columns leave in DROP_ORDER until the title gets MIN_TITLE columns (or its full length).
+ */
+export function layoutColumns(rows: ReadonlyArray<{ title: string; cells: Record<ColumnKey, string> }>, width: number): { title: number; columns: Array<{ key: ColumnKey; align: 'left' | 'right'; width: number }> } {
+  const prefix = 2 + 2 + GAP.length; // "  1A  "
+  const longestTitle = Math.max(0, ...rows.map((r) => displayWidth(r.title)));
+  let columns = COLUMNS.map((c) => ({ ...c, width: Math.max(0, ...rows.map((r) => displayWidth(r.cells[c.key]))) }));
+  const used = () => prefix + columns.reduce((n, c) => n + c.width + GAP.length, 0);
+  for (const drop of DROP_ORDER) {
+    if (width - used() >= Math.min(MIN_TITLE, longestTitle)) break;
+    columns = columns.filter((c) => c.key !== drop);
+  }
+  return { title: Math.max(1, Math.min(longestTitle, width - used())), columns };
+}
+
+function taskLines(tasks: readonly TaskView[], now: number, width: number): string[] {
+  const rows = tasks.map((t) => ({ id: t.id, title: oneLine(t.title), cells: cells(t, now) }));
+  const layout = layoutColumns(rows, width);
+  return rows.map((r) => {
+    const title = padTo(fit(r.title, layout.title), layout.title);
+    const rest = layout.columns.map((c) => (c.align === 'left' ? padTo(r.cells[c.key], c.width) : padStart(r.cells[c.key], c.width)));
+    return [`  ${r.id}`, title, ...rest].join(GAP).trimEnd();
+  });
+}
+
+function padTo(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+}
+
+function padStart(text: string, width: number): string {
+  return ' '.repeat(Math.max(0, width - displayWidth(text))) + text;
+}
+
+/** `1 turn`, `2 turns`, `0 tasks`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** What a task is doing, in words: set-up, agent, fixing round k, commit, checks, review round k, merge. */
@@ -288,12 +372,37 @@ export function phaseLabel(t: Pick<TaskView, 'phase' | 'round' | 'lastRound' | '
   }
 }
 
+/** The mark before a finished task's line. */
+export function statusMark(status: ShownStatus): string {
+  switch (status) {
+    case 'done':
+      return '✔';
+    case 'failed':
+      return '✖';
+    case 'needs_attention':
+      return '!';
+    case 'interrupted':
+      return '■';
+    case 'skipped':
+      return '-';
+    case 'pending':
+    case 'blocked':
+    case 'running':
+      return ' ';
+    default: {
+      const never: never = status;
+      return never;
+    }
+  }
+}
+
 /** The permanent line printed above the block when a task finishes. */
 export function finishedLine(event: Extract<RunEvent, { type: 'task_finished' }>): string {
-  const mark = event.status === 'done' ? '✔' : event.status === 'skipped' ? '-' : '✖';
-  const facts = event.status === 'skipped' ? [] : [`${formatElapsed(event.durationMs)}`, `${event.turns} turn${event.turns === 1 ? '' : 's'}`, formatCost(event.costUsd)];
-  const status = event.status.replace('_', ' ');
-  return oneLine(`${mark} ${event.id} ${status}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}${event.reason ? `: ${event.reason}` : ''}`);
+  const status = shownStatus(event.status, event.reason);
+  const facts = status === 'skipped' ? [] : [`${formatElapsed(event.durationMs)}`, plural(event.turns, 'turn'), formatCost(event.costUsd)];
+  // "interrupted: interrupted" says nothing twice; what to do next is in the summary.
+  const reason = status === 'interrupted' ? undefined : event.reason;
+  return oneLine(`${statusMark(status)} ${event.id} ${status.replace('_', ' ')}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}${reason ? `: ${reason}` : ''}`);
 }
 
 /**
@@ -384,6 +493,15 @@ export function fit(line: string, width: number): string {
 
 export interface LiveTerminal extends NodeJS.WritableStream {
   columns?: number;
+  rows?: number;
+}
+
+export interface LiveViewOptions {
+  now?: () => number;
+  /** Colour and bold (a terminal without NO_COLOR); off: plain text. */
+  color?: boolean;
+  /** Bell and OSC 9 notification when a task needs attention and when the run ends. */
+  notify?: boolean;
 }
 
 /** How often the block is redrawn at most for a burst of events (the 1 s timer keeps clocks moving). */
@@ -391,22 +509,51 @@ const EVENT_REDRAW_MS = 100;
 const TICK_MS = 1000;
 
 /**
+ * Rows a block of `lines` (each at most as wide as the terminal was when drawn) takes after the terminal was
+ * resized to `columns`: terminals that reflow (tmux, VTE, iTerm2, Windows Terminal, kitty) wrap each old line anew.
+ */
+export function rowsAfterResize(lines: readonly string[], columns: number): number {
+  const cols = Math.max(1, Math.floor(columns));
+  return lines.reduce((n, line) => n + Math.max(1, Math.ceil(displayWidth(line) / cols)), 0);
+}
+
+/**
+ * A terminal notification: OSC 9 (a desktop notification in iTerm2, Windows Terminal, kitty, WezTerm, ConEmu;
+ * ignored elsewhere), then a bell (BEL), which every terminal and tmux turn into a sound, a flash or a marked tab.
+ */
+export function notification(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  const text = message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return `\u001b]9;${text}\u0007\u0007`;
+}
+
+/**
  * Wires the pure view to a terminal: log-update draws the block, `print` puts a permanent line above it (clear the
- * block, write, redraw), a timer keeps elapsed times and the pause countdown moving. `stop` draws the final block
- * and leaves it on screen.
+ * block, write, redraw), a timer keeps elapsed times and the pause countdown moving, a resize erases the block as the
+ * terminal re-wrapped it and draws it anew at the new width. `stop` draws the final block and leaves it on screen.
  */
 export class LiveView {
   private model = emptyView();
   private readonly draw: ReturnType<typeof createLogUpdate>;
+  private readonly now: () => number;
+  private readonly style: Styler;
+  private readonly notify: boolean;
   private timer: NodeJS.Timeout | undefined;
   private pending: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
+  /** The block as last drawn (plain text), for erasing it after a resize. */
+  private drawn: string[] = [];
+  private readonly onResize = () => this.redrawAfterResize();
 
   constructor(
     private readonly terminal: LiveTerminal,
-    private readonly now: () => number = Date.now,
+    opts: LiveViewOptions | (() => number) = {},
   ) {
+    const o = typeof opts === 'function' ? { now: opts } : opts;
+    this.now = o.now ?? Date.now;
+    this.style = styler(o.color === true);
+    this.notify = o.notify === true;
     this.draw = createLogUpdate(terminal);
   }
 
@@ -417,12 +564,16 @@ export class LiveView {
       this.started = true;
       this.timer = setInterval(() => this.render(), TICK_MS);
       this.timer.unref();
+      this.terminal.on('resize', this.onResize);
       this.render();
     }
     if (event.type === 'task_finished') {
-      this.print((text) => this.terminal.write(text), `${clock(this.now())} ${finishedLine(event)}\n`);
+      const status = shownStatus(event.status, event.reason);
+      this.print((text) => this.terminal.write(text), `${localClock(this.now())} ${this.style.finished(status, finishedLine(event))}\n`);
+      if (status === 'needs_attention' && this.notify) this.terminal.write(notification(`orchestrate: ${event.id} needs attention`));
       return;
     }
+    if (event.type === 'run_finished' && this.notify) this.terminal.write(notification(`orchestrate: run ${event.status}`));
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
       this.render();
@@ -446,6 +597,7 @@ export class LiveView {
     if (this.stopped) return;
     if (this.timer) clearInterval(this.timer);
     if (this.pending) clearTimeout(this.pending);
+    this.terminal.removeListener('resize', this.onResize);
     if (this.started) {
       this.render();
       this.draw.done();
@@ -459,10 +611,65 @@ export class LiveView {
 
   private render(): void {
     if (this.stopped) return;
-    this.draw(renderLiveView(this.model, this.now(), this.terminal.columns ?? 80));
+    const block = renderLiveView(this.model, this.now(), this.terminal.columns ?? 80, this.terminal.rows ?? Number.POSITIVE_INFINITY);
+    this.drawn = block.split('\n');
+    const [header = '', ...rest] = this.drawn;
+    this.draw([this.style.header(header), ...rest].join('\n'));
+  }
+
+  /**
+   * log-update would erase as many rows as it drew, but a narrower terminal has re-wrapped the block into more
+   * rows: the rest would stay on screen as a ghost header. Erase the rows the block takes now, forget the old
+   * drawing, draw again.
+   */
+  private redrawAfterResize(): void {
+    if (this.stopped || !this.started) return;
+    // +1: the cursor's own (empty) row below the block.
+    const rows = rowsAfterResize(this.drawn, this.terminal.columns ?? 80) + 1;
+    this.terminal.write(eraseLines(rows));
+    this.draw.done();
+    this.render();
   }
 }
 
-function clock(ms: number): string {
-  return new Date(ms).toISOString().slice(11, 19);
+/** ECMA-48: erase the cursor's row and the `count - 1` rows above it, leaving the cursor at the start of the top one. */
+function eraseLines(count: number): string {
+  let out = '';
+  for (let i = 0; i < count; i++) out += `\u001b[2K${i < count - 1 ? '\u001b[1A' : ''}`;
+  return `${out}\u001b[G`;
+}
+
+/** Local wall-clock time `HH:MM:SS`: what the clock on the user's screen shows (the run id is local time too). */
+export function localClock(ms: number): string {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/** Local date and time, `YYYY-MM-DD HH:MM:SS`, or just the time when it is today (`now`). */
+export function localTime(ms: number, now: number): string {
+  const d = new Date(ms);
+  const day = (x: Date) => `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, '0')}-${String(x.getDate()).padStart(2, '0')}`;
+  return day(d) === day(new Date(now)) ? localClock(ms) : `${day(d)} ${localClock(ms)}`;
+}
+
+export interface Styler {
+  header: (text: string) => string;
+  finished: (status: ShownStatus, text: string) => string;
+  level: (level: 'debug' | 'info' | 'warn' | 'error', text: string) => string;
+}
+
+/** SGR colours, or nothing at all when `color` is false (NO_COLOR, a pipe). */
+export function styler(color: boolean): Styler {
+  const sgr = (code: string, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const statusColour: Record<ShownStatus, string> = { done: '32', failed: '31', needs_attention: '33', interrupted: '33', skipped: '2', pending: '0', blocked: '0', running: '0' };
+  return {
+    header: (text) => sgr('1', text),
+    finished: (status, text) => sgr(statusColour[status], text),
+    level: (level, text) => (level === 'error' ? sgr('31', text) : level === 'warn' ? sgr('33', text) : level === 'debug' ? sgr('2', text) : text),
+  };
+}
+
+/** NO_COLOR (https://no-color.org): present and not empty turns colour off. */
+export function wantsColor(env: NodeJS.ProcessEnv): boolean {
+  return !(env.NO_COLOR !== undefined && env.NO_COLOR !== '');
 }

@@ -2,7 +2,7 @@ import { createRedactor } from '../agents/redact.js';
 import type { LogLevel } from '../report/logger.js';
 import type { RunEvent } from '../run/events.js';
 import type { RunState } from '../state/run-state.js';
-import { LiveView, showAboveBlock, type LiveTerminal } from './live-view.js';
+import { LiveView, localClock, showAboveBlock, styler, wantsColor, type LiveTerminal } from './live-view.js';
 import { NdjsonWriter, redactStrings, runFinishedFrom } from './ndjson.js';
 
 /**
@@ -14,6 +14,30 @@ import { NdjsonWriter, redactStrings, runFinishedFrom } from './ndjson.js';
  *   errors on stderr, then the summary. Events are not shown.
  */
 export type OutputMode = 'json' | 'live' | 'plain';
+
+/**
+ * How much of the log reaches the terminal (the log file keeps `logging.level` either way):
+ * - `quiet` (`--quiet`): warnings, errors and the final summary; no live view, no finished-task lines.
+ * - `normal`: the live view with the lines worth reading above it, or every info line in plain mode.
+ * - `verbose` (`--verbose`): every line down to debug, per-task detail included, also above the live view.
+ */
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+
+/** Whether a log line of `level` reaches the terminal at `verbosity` (before the live view's own choice). */
+export function shownAt(verbosity: Verbosity, level: LogLevel): boolean {
+  switch (verbosity) {
+    case 'quiet':
+      return level === 'warn' || level === 'error';
+    case 'normal':
+      return level !== 'debug';
+    case 'verbose':
+      return true;
+    default: {
+      const never: never = verbosity;
+      return never;
+    }
+  }
+}
 
 /** CI=true (or any value other than empty, `0` or `false`) means a log, not a screen, is reading. */
 export function isCi(env: NodeJS.ProcessEnv): boolean {
@@ -47,13 +71,20 @@ export interface OutputIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** `terminal` is the stream stdout writes to (process.stdout): the live view draws on it when it is a TTY. */
-export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: LiveTerminal & { isTTY?: boolean }; now?: () => number }): RunOutput {
+/**
+ * `terminal` is the stream stdout writes to (process.stdout): the live view draws on it when it is a TTY, in colour
+ * unless NO_COLOR is set, with a bell / OSC 9 notification when a task needs attention and when the run ends.
+ */
+export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: LiveTerminal & { isTTY?: boolean }; now?: () => number; verbosity?: Verbosity }): RunOutput {
   const { io } = opts;
-  const mode = chooseOutputMode({ json: opts.json, isTTY: opts.terminal?.isTTY === true, env: io.env });
+  const verbosity = opts.verbosity ?? 'normal';
+  const chosen = chooseOutputMode({ json: opts.json, isTTY: opts.terminal?.isTTY === true, env: io.env });
+  // Quiet on a terminal is quiet: no block redrawing under the warnings.
+  const mode = chosen === 'live' && verbosity === 'quiet' ? 'plain' : chosen;
   // The same rules as the log file and the transcripts.
   const redact = createRedactor(io.env);
-  const stamp = (line: string) => `${new Date().toISOString().slice(11, 19)} ${redact(line)}\n`;
+  // Local time, as the run id and the user's clock.
+  const stamp = (line: string) => `${localClock(Date.now())} ${redact(line)}\n`;
 
   if (mode === 'json') {
     const writer = new NdjsonWriter(io.stdout, redact);
@@ -61,7 +92,8 @@ export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: 
       mode,
       echo: (level, line) => {
         if (level === 'debug') return;
-        io.stderr(stamp(line));
+        // The event stream is for tools and always complete; the people's copy on stderr follows --quiet.
+        if (shownAt(verbosity, level)) io.stderr(stamp(line));
         writer.log(level, line);
       },
       onEvent: (event) => writer.event(event),
@@ -74,13 +106,15 @@ export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: 
   }
 
   if (mode === 'live' && opts.terminal) {
-    const view = new LiveView(opts.terminal, opts.now);
+    const color = wantsColor(io.env);
+    const style = styler(color);
+    const view = new LiveView(opts.terminal, { ...(opts.now ? { now: opts.now } : {}), color, notify: true });
     let sawFinish = false;
     return {
       mode,
       echo: (level, line) => {
-        if (!showAboveBlock(level, line)) return;
-        view.print(level === 'info' ? io.stdout : io.stderr, stamp(line));
+        if (verbosity === 'verbose' ? !shownAt(verbosity, level) : !showAboveBlock(level, line)) return;
+        view.print(level === 'info' || level === 'debug' ? io.stdout : io.stderr, style.level(level, stamp(line).trimEnd()) + '\n');
       },
       onEvent: (event) => {
         if (event.type === 'run_finished') sawFinish = true;
@@ -99,8 +133,8 @@ export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: 
   return {
     mode: 'plain',
     echo: (level, line) => {
-      if (level === 'debug') return;
-      (level === 'info' ? io.stdout : io.stderr)(stamp(line));
+      if (!shownAt(verbosity, level)) return;
+      (level === 'info' || level === 'debug' ? io.stdout : io.stderr)(stamp(line));
     },
     info: io.stdout,
     error: io.stderr,

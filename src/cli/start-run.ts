@@ -31,13 +31,14 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
   // A resumed run with every task finished may still owe merges (a crash came between a task and its merge).
   const mergesOwed = p.opts.resume && p.previous !== undefined && Object.values(p.previous.tasks).some((t) => t.status === 'done' && !t.merged);
   // Live view on a terminal, plain lines in a pipe or CI, NDJSON events with --json (src/cli/output.ts).
-  const output = createRunOutput({ json: p.opts.json, io, terminal: process.stdout });
+  const output = createRunOutput({ json: p.opts.json, io, terminal: process.stdout, verbosity: p.opts.verbosity ?? 'normal' });
   if (p.selected.length === 0 && !mergesOwed) {
     output.info('Nothing to run: every selected milestone is already done.\n');
     return EXIT.ok;
   }
   const logger = createLogger({
-    level: config.logging.level,
+    // --verbose: debug lines for the terminal, and in the log file as well.
+    level: p.opts.verbosity === 'verbose' ? 'debug' : config.logging.level,
     dir: runPaths(p.repo.root, config, 'none', io.env).logDir,
     env: io.env,
     echo: output.echo,

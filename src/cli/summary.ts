@@ -1,20 +1,22 @@
 import path from 'node:path';
 import { formatDuration } from '../report/tasks-md.js';
 import { runTotals, type RunState } from '../state/run-state.js';
+import { localTime, shownStatus } from './live-view.js';
 
 /** What a person reads when the run ends: outcome, per-task line, totals, where to look next. */
-export function summarizeRun(state: RunState, repoRoot: string): string {
+export function summarizeRun(state: RunState, repoRoot: string, now: number = Date.now()): string {
   const lines: string[] = ['', `Run ${state.runId}: ${state.status}`];
   for (const t of Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id))) {
-    const extra = t.status === 'done' ? (t.merged ? 'merged' : 'not merged') : t.reason ?? '';
-    lines.push(`  ${t.id}  ${t.status.padEnd(15)} ${extra}`.trimEnd());
+    const status = shownStatus(t.status, t.reason);
+    const extra = t.status === 'done' ? (t.merged ? 'merged' : 'not merged') : status === 'interrupted' ? '' : t.reason ?? '';
+    lines.push(`  ${t.id}  ${status.padEnd(15)} ${extra}`.trimEnd());
   }
   const totals = runTotals(state);
   lines.push(`Cost $${totals.costUsd.toFixed(4)} · tokens ${totals.usage.inputTokens} in / ${totals.usage.outputTokens} out · agent time ${formatDuration(totals.durationMs)}`);
   if (state.message) lines.push(`Stopped: ${state.message}`);
   if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: git merge --ff-only ${state.integrationBranch}`);
   lines.push(`Progress: ${path.join(repoRoot, 'TASKS.md')} · transcripts: ${path.join(repoRoot, state.logDir)}`);
-  if (state.status === 'paused' && state.pause) lines.push(`Paused until ${state.pause.until}. Continue then with: orchestrate --resume`);
+  if (state.status === 'paused' && state.pause) lines.push(`Paused until ${localTime(Date.parse(state.pause.until), now)} (local time). Continue then with: orchestrate --resume`);
   const attention = Object.values(state.tasks).filter((t) => t.status === 'needs_attention').map((t) => t.id).sort();
   if (attention.length > 0) {
     // --resume would run them again from where they stopped; the findings are what a person needs first.

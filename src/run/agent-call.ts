@@ -186,7 +186,7 @@ async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: 
   ctx.emit({ type: 'task_cost', id: m.id, costUsd: rec.costUsd, usage: { ...rec.usage }, turns: rec.turns });
   if (purpose === 'agent' && result.sessionId) rec.sessionId = result.sessionId;
   ctx.logger.info(
-    `[${m.id}] ${purpose} ${result.ok ? 'finished' : `failed (${result.failure?.kind})`}: ${result.numTurns} turns, $${result.costUsd.toFixed(4)}`,
+    `[${m.id}] ${purpose} ${result.ok ? 'finished' : `failed (${result.failure?.kind})`}: ${result.numTurns} turn${result.numTurns === 1 ? '' : 's'}, $${result.costUsd.toFixed(4)}`,
   );
   return result;
 }

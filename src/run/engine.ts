@@ -153,7 +153,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
   }
   await ctx.persist();
   ctx.emit({ type: 'run_started', runId, resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks, targetBranch: state.targetBranch });
-  req.logger.info(`run ${runId}: ${req.selected.length} task(s) on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
+  req.logger.info(`run ${runId}: ${req.selected.length} task${req.selected.length === 1 ? '' : 's'} on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
 
   const presettled = await settleFinishedStages(ctx, req.selected);
   if (presettled) return finish(ctx, 'stopped', presettled);

@@ -44,7 +44,16 @@ export async function runTask(ctx: RunContext, milestone: Milestone, signal: Abo
   const journal = new TaskJournal(ctx.journal, milestone.id);
   let outcome: TaskOutcome = { status: 'failed', reason: 'interrupted' };
   try {
-    outcome = await runPhases(ctx, milestone, rec, signal, journal);
+    try {
+      outcome = await runPhases(ctx, milestone, rec, signal, journal);
+    } catch (err) {
+      // Ctrl-C in a terminal signals the whole foreground process group, git and the checks included: a step that
+      // died of it is the interruption, not the task's failure (outcome stays "interrupted").
+      if (!signal.aborted) throw err;
+    }
+    // Cut short by Ctrl-C or SIGTERM, a task has not failed, whatever its last step said (an agent the run stopped
+    // reports "aborted"): it is interrupted, and --resume continues it.
+    if (signal.aborted && outcome.status === 'failed') outcome = { status: 'failed', reason: 'interrupted' };
     return outcome;
   } finally {
     // The task has ended (done, failed, needs attention): its worktree, kept for you to inspect, is no longer in

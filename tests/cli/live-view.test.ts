@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import {
   displayWidth,
+  localClock,
+  notification,
+  rowsAfterResize,
+  styler,
+  wantsColor,
   emptyView,
   finishedLine,
   fit,
@@ -12,7 +17,8 @@ import {
   showAboveBlock,
   type ViewModel,
 } from '../../src/cli/live-view.js';
-import { chooseOutputMode, createRunOutput } from '../../src/cli/output.js';
+import { chooseOutputMode, createRunOutput, shownAt } from '../../src/cli/output.js';
+import { summarizeRun } from '../../src/cli/summary.js';
 import type { RunEvent } from '../../src/run/events.js';
 
 const T0 = Date.parse('2025-01-01T12:00:00.000Z');
@@ -43,13 +49,13 @@ describe('the live view: reducer and renderer', () => {
     ]);
     const out = lines(m, 65);
     expect(out[0]).toBe('orchestrate · stage 1 of 2 · 0/3 tasks done · $0.0123 · 1.5k tokens · 1m 05s');
-    expect(out[1]).toMatch(/^ {2}1A\s+agent\s+1m 04s\s+3 turns\s+1\.5k tok\s+\$0\.0123\s+Bash\s+Parser$/);
-    expect(out[2]).toMatch(/^ {2}1B\s+starting\s+1m 03s\s+0 turns\s+0 tok\s+\$0\.0000\s+-\s+Lexer$/);
+    expect(out[1]).toMatch(/^ {2}1A {2}Parser {2}agent\s+1m 04s\s+3 turns\s+1\.5k tok\s+\$0\.0123\s+Bash$/);
+    expect(out[2]).toMatch(/^ {2}1B {2}Lexer {3}starting\s+1m 03s\s+0 turns\s+0 tok\s+\$0\.0000\s+-$/);
     expect(out).toHaveLength(3);
   });
 
   it('names every phase: set-up, agent, commit, checks, review round k, fixing round k, checks round k, merge', () => {
-    const phaseOf = (events: RunEvent[]) => lines(view([...started, ...events]), 10)[1]!.slice(6, 22).trim();
+    const phaseOf = (events: RunEvent[]) => lines(view([...started, ...events]), 10)[1]!.slice(14).split(/\s{2,}/)[0];
     expect(phaseOf([{ type: 'task_phase', at: at(3), id: '1A', phase: 'setup' }])).toBe('set-up');
     expect(phaseOf([{ type: 'task_phase', at: at(3), id: '1A', phase: 'agent' }])).toBe('agent');
     expect(phaseOf([{ type: 'task_phase', at: at(3), id: '1A', phase: 'commit' }])).toBe('commit');
@@ -106,7 +112,7 @@ describe('the live view: reducer and renderer', () => {
   it('shows a conflict-resolution agent as a merge line of its task', () => {
     let m = view([...started, { type: 'task_finished', at: at(30), id: '1B', status: 'done', costUsd: 0.1, usage: usage(0, 0), turns: 1, durationMs: 1 }]);
     m = reduceView(m, { type: 'agent_progress', at: at(40), id: '1B', purpose: 'resolve', turns: 2, lastTool: 'Edit' });
-    expect(lines(m, 45).find((l) => l.includes('1B'))).toMatch(/^ {2}1B\s+merge \(conflict\)\s+5s\s+3 turns.*Edit\s+Lexer$/);
+    expect(lines(m, 45).find((l) => l.includes('1B'))).toMatch(/^ {2}1B {2}Lexer\s+merge \(conflict\)\s+5s\s+3 turns.*Edit$/);
     m = reduceView(m, { type: 'stage_merged', at: at(50), stage: 1, sha: 'abc', branch: 'main', merged: ['1B'] });
     expect(lines(m, 51).some((l) => l.includes('1B'))).toBe(false);
   });
@@ -152,8 +158,9 @@ describe('the live view: reducer and renderer', () => {
         expect(displayWidth(line), line).toBeLessThanOrEqual(width);
         expect(line).not.toMatch(/\n/);
       }
-      expect(out[2]!.endsWith('…')).toBe(true);
-      if (width < 60) expect(out[0]!.endsWith('…')).toBe(true);
+      // The title is cut, the phase after it stays.
+      expect(out[2]).toMatch(/^ {2}1A {2}[^…]*…\s+starting/);
+      if (width < 30) expect(out[0]!.endsWith('…')).toBe(true);
     }
     expect(fit('short', 10)).toBe('short');
     expect(fit('exactly10!', 10)).toBe('exactly10!');
@@ -174,7 +181,7 @@ describe('the live view: reducer and renderer', () => {
   it('prints a finished task above the block in one line', () => {
     expect(finishedLine({ type: 'task_finished', at: at(1), id: '1A', status: 'done', costUsd: 0.0123, usage: usage(1, 1), turns: 12, durationMs: 65_000 })).toBe('✔ 1A done (1m 05s, 12 turns, $0.0123)');
     expect(finishedLine({ type: 'task_finished', at: at(1), id: '1B', status: 'needs_attention', reason: 'not approved\nafter 3 rounds', costUsd: 1, usage: usage(1, 1), turns: 1, durationMs: 5_000 })).toBe(
-      '✖ 1B needs attention (5s, 1 turn, $1.0000): not approved ⏎ after 3 rounds',
+      '! 1B needs attention (5s, 1 turn, $1.0000): not approved ⏎ after 3 rounds',
     );
     expect(finishedLine({ type: 'task_finished', at: at(1), id: '2A', status: 'skipped', reason: 'dependency 1B failed', costUsd: 0, usage: usage(0, 0), turns: 0, durationMs: 0 })).toBe('- 2A skipped: dependency 1B failed');
   });
@@ -218,7 +225,7 @@ describe('the live view shell', () => {
     const plain = written.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
     expect(plain).toContain('a warning above\n');
     expect(plain).toMatch(/\d\d:\d\d:\d\d ✔ 1A done/);
-    expect(plain).toContain('1B  starting');
+    expect(plain).toMatch(/1B {2}Lexer\s+starting/);
     expect(plain.trimEnd().split('\n').at(-1)).toMatch(/^orchestrate completed · stage 1 of 2 · 1\/3 tasks done/);
     // After stop, nothing redraws.
     const length = written.length;
@@ -281,5 +288,184 @@ describe('choosing the output', () => {
     output.echo('debug', 'hidden');
     expect(stdout).toMatch(/^\d\d:\d\d:\d\d stage 1: merged 1A\n$/);
     expect(stderr).toMatch(/^\d\d:\d\d:\d\d careful\n$/);
+  });
+});
+
+describe('the live view at the width and height it gets', () => {
+  const busy = view([
+    { type: 'run_started', at: at(0), runId: 'r1', resumed: false, tasks: ['1A', '1B', '1C', '2A'], maxParallel: 3, targetBranch: 'main' },
+    { type: 'task_started', at: at(1), id: '1A', stage: 1, title: 'Word counting library with a streaming tokenizer' },
+    { type: 'task_started', at: at(2), id: '1B', stage: 1, title: 'Project skeleton' },
+    { type: 'task_started', at: at(2), id: '1C', stage: 1, title: 'CLI' },
+    { type: 'task_phase', at: at(3), id: '1A', phase: 'review', round: 2 },
+    { type: 'agent_progress', at: at(4), id: '1A', purpose: 'review', turns: 13, lastTool: 'Bash', costUsd: 1.2345, outputTokens: 123_456 },
+  ]);
+
+  it('at 80 columns: the whole header with its elapsed time, titles first and readable, the tool column dropped', () => {
+    const out = renderLiveView(busy, T0 + 3_725_000, 80).split('\n');
+    expect(out[0]).toBe('orchestrate · stage 1 of 2 · 0/4 tasks done · $1.2345 · 123k tokens · 1h 02m');
+    expect(out[1]).toMatch(/^ {2}1A {2}Word counting librar… {2}review round 2 {2}1h 02m {2}13 turns {2}123k tok {2}\$1\.2345$/);
+    expect(out[2]).toMatch(/^ {2}1B {2}Project skeleton\s+starting\s+1h 02m\s+0 turns\s+0 tok\s+\$0\.0000$/);
+    for (const line of out) expect(displayWidth(line)).toBeLessThanOrEqual(80);
+    // Columns line up.
+    expect(out[1]!.indexOf('review')).toBe(out[2]!.indexOf('starting'));
+  });
+
+  it('drops columns by priority as the terminal narrows, and the header keeps its elapsed time', () => {
+    const at60 = renderLiveView(busy, T0 + 65_000, 60).split('\n');
+    expect(at60[0]).toBe('orchestrate · stage 1 of 2 · 0/4 tasks done · 1m 05s');
+    expect(at60[1]).toMatch(/^ {2}1A {2}Word counting librar… {2}review round 2 {2}1m 04s {2}\$1\.2345$/);
+    const at40 = renderLiveView(busy, T0 + 65_000, 40).split('\n');
+    expect(at40[0]).toBe('orchestrate · 0/4 tasks done · 1m 05s');
+    expect(at40[3]).toBe('  1C  CLI                 starting');
+    const wide = renderLiveView(busy, T0 + 65_000, 200).split('\n');
+    expect(wide[1]).toMatch(/Word counting library with a streaming tokenizer {2}review round 2 .* {2}Bash$/);
+  });
+
+  it('keeps the header on a short terminal and counts the running tasks that do not fit', () => {
+    const out = renderLiveView(busy, T0 + 65_000, 80, 4).split('\n');
+    expect(out).toHaveLength(3);
+    expect(out[0]).toMatch(/^orchestrate · stage 1 of 2/);
+    expect(out[1]).toMatch(/^ {2}1A /);
+    expect(out[2]).toBe('  … and 2 more running');
+  });
+
+  it('hides the agent CLI\'s own tools: StructuredOutput is not work', () => {
+    const m = reduceView(busy, { type: 'agent_progress', at: at(5), id: '1A', purpose: 'review', turns: 14, lastTool: 'StructuredOutput' });
+    expect(renderLiveView(m, T0 + 6000, 200).split('\n')[1]).toMatch(/ {2}Bash$/);
+  });
+
+  it('says 1 turn and 1 task, and shows an interrupted task as interrupted, not failed', () => {
+    const m = view([
+      { type: 'run_started', at: at(0), runId: 'r1', resumed: false, tasks: ['1A'], maxParallel: 1, targetBranch: 'main' },
+      { type: 'task_started', at: at(1), id: '1A', stage: 1, title: 'Parser' },
+      { type: 'agent_progress', at: at(2), id: '1A', purpose: 'agent', turns: 1 },
+    ]);
+    const out = renderLiveView(m, T0 + 3000, 200).split('\n');
+    expect(out[0]).toContain('0/1 task done');
+    expect(out[1]).toMatch(/ 1 turn /);
+    const stopped = { type: 'task_finished', at: at(4), id: '1A', status: 'failed', reason: 'interrupted', costUsd: 0, usage: usage(0, 0), turns: 1, durationMs: 3000 } as const;
+    expect(finishedLine(stopped)).toBe('■ 1A interrupted (3s, 1 turn, $0.0000)');
+    expect(renderLiveView(reduceView(m, stopped), T0 + 5000, 200)).toContain('0/1 task done (1 interrupted)');
+    const state = { runId: 'r1', status: 'interrupted', logDir: 'logs', tasks: { '1A': { id: '1A', status: 'failed', reason: 'interrupted', costUsd: 0, usage: usage(0, 0), durationMs: 1 } } };
+    expect(summarizeRun(state as never, '/repo')).toMatch(/\n {2}1A {2}interrupted\n/);
+  });
+
+  it('erases the block as the terminal re-wrapped it after a resize', () => {
+    expect(rowsAfterResize(['x'.repeat(80), 'y'.repeat(30)], 80)).toBe(2);
+    expect(rowsAfterResize(['x'.repeat(80), 'y'.repeat(30)], 40)).toBe(3);
+    expect(rowsAfterResize(['x'.repeat(80), ''], 30)).toBe(4);
+    expect(rowsAfterResize(['日本語'.repeat(10)], 20)).toBe(3);
+  });
+});
+
+describe('colour, time and notifications', () => {
+  it('colours only when asked; NO_COLOR (set, not empty) turns it off', () => {
+    expect(wantsColor({})).toBe(true);
+    expect(wantsColor({ NO_COLOR: '1' })).toBe(false);
+    expect(wantsColor({ NO_COLOR: '' })).toBe(true);
+    expect(styler(true).finished('done', '✔ 1A done')).toBe('\u001b[32m✔ 1A done\u001b[0m');
+    expect(styler(true).header('orchestrate')).toBe('\u001b[1morchestrate\u001b[0m');
+    expect(styler(false).finished('failed', '✖ 1A failed')).toBe('✖ 1A failed');
+    expect(styler(false).level('error', 'x')).toBe('x');
+  });
+
+  it('prints local wall-clock time', () => {
+    const d = new Date(2025, 0, 2, 3, 4, 5);
+    expect(localClock(d.getTime())).toBe('03:04:05');
+  });
+
+  it('a notification is an OSC 9 message and a bell, with no control character of the message inside', () => {
+    expect(notification('orchestrate: 1A needs attention')).toBe('\u001b]9;orchestrate: 1A needs attention\u0007\u0007');
+    expect(notification('a\u0007b\u001bc\nd')).toBe('\u001b]9;a b c d\u0007\u0007');
+  });
+});
+
+function fakeTerminal(columns: number, rows = 40) {
+  const out = new PassThrough();
+  let written = '';
+  out.on('data', (d: Buffer) => (written += d.toString()));
+  const terminal = Object.assign(out, { columns, rows, isTTY: true });
+  return { terminal, written: () => written, reset: () => (written = '') };
+}
+
+describe('the live view shell: colour, notifications, resize', () => {
+  it('colours the header and finished lines, and notifies when a task needs attention and when the run ends', () => {
+    const t = fakeTerminal(100);
+    const live = new LiveView(t.terminal, { now: () => T0 + 5000, color: true, notify: true });
+    for (const e of started) live.event(e);
+    live.event({ type: 'task_finished', at: at(8), id: '1A', status: 'needs_attention', reason: 'not approved', costUsd: 0, usage: usage(0, 0), turns: 1, durationMs: 7000 });
+    live.event({ type: 'run_finished', at: at(9), runId: 'r1', status: 'failed', costUsd: 0, usage: usage(0, 0) });
+    live.stop();
+    expect(t.written()).toContain('\u001b[1morchestrate');
+    expect(t.written()).toContain('\u001b[33m! 1A needs attention');
+    expect(t.written()).toContain('\u001b]9;orchestrate: 1A needs attention\u0007\u0007');
+    expect(t.written()).toContain('\u001b]9;orchestrate: run failed\u0007\u0007');
+  });
+
+  it('without colour or notifications: no SGR and no OSC at all', () => {
+    const t = fakeTerminal(100);
+    const live = new LiveView(t.terminal, { now: () => T0 + 5000 });
+    for (const e of started) live.event(e);
+    live.event({ type: 'run_finished', at: at(9), runId: 'r1', status: 'completed', costUsd: 0, usage: usage(0, 0) });
+    live.stop();
+    expect(t.written()).not.toMatch(/\u001b\[[0-9;]*m|\u001b\]/);
+  });
+
+  it('on a resize, erases every row the re-wrapped block takes and draws it at the new width', () => {
+    const t = fakeTerminal(120);
+    const live = new LiveView(t.terminal, { now: () => T0 + 5000 });
+    for (const e of started) live.event(e);
+    live.stop = live.stop.bind(live);
+    // Force the first drawing (events are drawn on a short timer).
+    live.print(() => undefined, '');
+    const block = live.view.order.length; // three tasks in the run, two running: header + 2 lines
+    expect(block).toBe(3);
+    t.reset();
+    t.terminal.columns = 40;
+    t.terminal.emit('resize');
+    const erased = (t.written().match(/\u001b\[2K/g) ?? []).length;
+    // The 120-column drawing's lines re-wrapped at 40 columns, plus the cursor's row.
+    const wide = renderLiveView(live.view, T0 + 5000, 120).split('\n');
+    expect(erased).toBe(rowsAfterResize(wide, 40) + 1);
+    expect(erased).toBeGreaterThan(wide.length + 1);
+    const redrawn = t.written().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split('\n').filter(Boolean);
+    for (const line of redrawn) expect(displayWidth(line)).toBeLessThanOrEqual(40);
+    expect(redrawn[0]).toMatch(/^orchestrate · 0\/3 tasks done · 5s$/);
+    live.stop();
+  });
+});
+
+describe('--quiet and --verbose', () => {
+  it('decide which log levels reach the terminal', () => {
+    expect((['debug', 'info', 'warn', 'error'] as const).filter((l) => shownAt('quiet', l))).toEqual(['warn', 'error']);
+    expect((['debug', 'info', 'warn', 'error'] as const).filter((l) => shownAt('normal', l))).toEqual(['info', 'warn', 'error']);
+    expect((['debug', 'info', 'warn', 'error'] as const).filter((l) => shownAt('verbose', l))).toEqual(['debug', 'info', 'warn', 'error']);
+  });
+
+  it('quiet on a terminal: no live block, warnings and errors only, the summary still printed', () => {
+    let stdout = '';
+    let stderr = '';
+    const t = fakeTerminal(100);
+    const output = createRunOutput({ json: false, verbosity: 'quiet', io: { stdout: (x) => (stdout += x), stderr: (x) => (stderr += x), env: {} }, terminal: t.terminal });
+    expect(output.mode).toBe('plain');
+    output.echo('info', 'stage 1: merged 1A');
+    output.echo('warn', 'careful');
+    output.info('Run r1: completed\n');
+    expect(stdout).toBe('Run r1: completed\n');
+    expect(stderr).toMatch(/^\d\d:\d\d:\d\d careful\n$/);
+    expect(t.written()).toBe('');
+  });
+
+  it('verbose in the live view: per-task detail and debug lines above the block', () => {
+    let stdout = '';
+    const t = fakeTerminal(100);
+    const output = createRunOutput({ json: false, verbosity: 'verbose', io: { stdout: (x) => (stdout += x), stderr: () => undefined, env: { NO_COLOR: '1' } }, terminal: t.terminal });
+    expect(output.mode).toBe('live');
+    output.echo('info', '[1A] agent started (attempt 1)');
+    output.echo('debug', 'resource sample: load 0.5');
+    expect(stdout).toMatch(/\[1A\] agent started/);
+    expect(stdout).toMatch(/resource sample/);
+    output.finish();
   });
 });
