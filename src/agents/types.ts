@@ -16,6 +16,11 @@ export interface AgentRunRequest {
   allowedTools?: string[];
   disallowedTools?: string[];
   appendSystemPrompt?: string;
+  /**
+   * The shell may change nothing in `cwd` either (the reviewer): with the sandbox on, the working directory is
+   * write-protected too. Without the sandbox the allowed tools alone keep the agent read-only.
+   */
+  readOnly?: boolean;
   /** Ask for structured output matching this JSON Schema (review verdicts). */
   jsonSchema?: object;
   extraArgs?: string[];
@@ -94,6 +99,8 @@ export interface AgentRunResult {
   structuredOutput?: unknown;
   /** Epoch milliseconds when a usage limit resets, when the CLI said so. */
   resetsAt?: number;
+  /** Shell actions the sandbox refused (writes outside the worktree, blocked hosts): tool errors the agent saw. */
+  sandboxRefusals?: number;
   /** Lines that were not JSON (kept in the transcript, counted here). */
   malformedLines: number;
   /** The CLI's `errors[]` (the error_* subtypes carry these instead of `result`). */

@@ -1,6 +1,8 @@
 import { addSecretValues } from '../agents/redact.js';
 import path from 'node:path';
+import { homedir } from 'node:os';
 import { createClaudeAdapter } from '../agents/claude/adapter.js';
+import { decideSandbox, probeSandboxHost } from '../agents/claude/sandbox.js';
 import type { Config } from '../config/schema.js';
 import type { RepoInfo } from '../git/repo.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
@@ -22,7 +24,19 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
   const { io, config } = p;
   // agent.env values are secret whatever their names: every writer of this process redacts them from here on.
   addSecretValues(config.agent.env, 'agent.env');
-  const adapter = createClaudeAdapter({ ...(config.agent.command ? { command: toArgv(config.agent.command) } : {}), projectRoot: PACKAGE_ROOT });
+  // The sandbox first: a machine without it is told what to install before anything else happens or is created.
+  const agentHome = config.agent.env.HOME ?? io.env.HOME ?? homedir();
+  const sandbox = decideSandbox(config.agent.sandbox, await probeSandboxHost(io.env), agentHome, p.repo.commonDir);
+  if (sandbox.kind === 'unavailable') {
+    io.stderr(fail(`the agents' sandbox is not available: ${sandbox.problem}`));
+    return EXIT.environment;
+  }
+  if (sandbox.kind === 'off' && sandbox.warning) io.stderr(`warning: ${sandbox.warning}\n`);
+  const adapter = createClaudeAdapter({
+    ...(config.agent.command ? { command: toArgv(config.agent.command) } : {}),
+    projectRoot: PACKAGE_ROOT,
+    ...(sandbox.kind === 'on' ? { sandbox: sandbox.policy } : {}),
+  });
   const availability = await adapter.preflight(io.env);
   if (!availability.ok) {
     io.stderr(fail(`the agent cannot run: ${availability.problem}`));

@@ -33,6 +33,39 @@ export const DEFAULT_ALLOWED_TOOLS = [
   'Bash(git log:*)',
 ];
 
+/**
+ * Credential files and folders the agents' sandboxed shell cannot read (`agent.sandbox.deny_read`): SSH and GPG
+ * keys, cloud and cluster credentials, registry and git tokens, and Claude Code's own login.
+ */
+export const DEFAULT_SANDBOX_DENY_READ = [
+  '~/.ssh',
+  '~/.gnupg',
+  '~/.aws',
+  '~/.azure',
+  '~/.config/gcloud',
+  '~/.kube',
+  '~/.docker',
+  '~/.config/gh',
+  '~/.git-credentials',
+  '~/.netrc',
+  '~/.npmrc',
+  '~/.pypirc',
+  '~/.cargo/credentials.toml',
+  '~/.claude/.credentials.json',
+];
+
+/** Secrets in the environment that the agents' sandboxed shell does not see (`agent.sandbox.deny_env`). */
+export const DEFAULT_SANDBOX_DENY_ENV = [
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'GITHUB_TOKEN',
+  'GH_TOKEN',
+  'NPM_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+];
+
 export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
 
 const logging = z
@@ -99,6 +132,34 @@ const git = z
   .prefault({})
   .describe('Git behaviour.');
 
+const sandboxEnabled = z
+  .union([z.literal('auto'), z.boolean()], { error: 'expected "auto", true or false' })
+  .describe('"auto": on wherever the platform has a sandbox (Linux/WSL2 with bubblewrap and socat, macOS); true: required; false: off.');
+
+const sandboxObject = z.strictObject({
+  enabled: sandboxEnabled.default('auto'),
+  allowed_domains: stringList()
+    .default(() => [])
+    .describe('Hosts sandboxed commands may reach, e.g. "registry.npmjs.org", "*.example.com"; everything else is blocked.'),
+  deny_read: stringList()
+    .default(() => [...DEFAULT_SANDBOX_DENY_READ])
+    .describe('Files and folders sandboxed commands cannot read ("~" is the home folder). A list given replaces the default one.'),
+  deny_env: stringList()
+    .default(() => [...DEFAULT_SANDBOX_DENY_ENV])
+    .describe('Environment variables sandboxed commands do not see. A list given replaces the default one.'),
+});
+
+/** `"auto"`, `true` or `false` are short for `{ enabled: … }` with the default lists. */
+const sandbox = z
+  .union([sandboxEnabled.transform((enabled) => sandboxObject.parse({ enabled })), sandboxObject], {
+    error: 'expected "auto", true, false, or an object with enabled ("auto"/true/false) and lists of strings allowed_domains, deny_read, deny_env',
+  })
+  .default(() => sandboxObject.parse({}))
+  .describe(
+    "Run every agent's shell commands in Claude Code's OS-level sandbox: allowed without prompts, writes only in the task's worktree, " +
+      'no network except allowed_domains, credential folders unreadable. "auto", true, false, or an object.',
+  );
+
 const agent = z
   .strictObject({
     kind: z.enum(['claude']).default('claude').describe('Which coding agent runs the tasks.'),
@@ -136,6 +197,7 @@ const agent = z
     env: stringMap()
       .default(() => ({}))
       .describe('Extra environment variables for the agent process.'),
+    sandbox,
   })
   .prefault({})
   .describe('The coding agent that implements each milestone.');

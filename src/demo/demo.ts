@@ -26,8 +26,6 @@ const USAGE = `usage: npm run demo [-- --out <dir>]
 Runs the example plan in examples/demo/ with real Claude Code agents against a scripted model.
   --out <dir>   where to create the sandbox (must be empty or absent); default demo-output/<timestamp>/`;
 
-const ALLOWED_TOOLS = ['Bash(git add:*)', 'Bash(git commit:*)', 'Bash(git status:*)', 'Bash(git diff:*)', 'Bash(git log:*)', 'Bash(node --test:*)'];
-
 interface Layout {
   out: string;
   /** The sandbox project the agents work on. */
@@ -116,13 +114,16 @@ function createSandbox(layout: Layout): string | undefined {
     // Outside the repository (as by default), but inside the demo's folder, so one rm -rf removes everything.
     worktrees: { dir: '../worktrees' },
     logging: { log_dir: '../logs' },
-    agent: { command: [CLAUDE], allowed_tools: ALLOWED_TOOLS },
+    // No hand-listed tools: the agents' shell commands (`node --test`) run in Claude Code's sandbox (agent.sandbox,
+    // on by default), allowed without a prompt, confined to each task's worktree, with no network.
+    agent: { command: [CLAUDE] },
   };
   writeFileSync(path.join(layout.repo, 'orchestrator.config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const steps = [
     ['init', '-q'],
     ['symbolic-ref', 'HEAD', 'refs/heads/main'],
-    // The sandbox's own identity: the agents commit as this user, and the user's signing setup stays out of it.
+    // The demo repository's own identity: the orchestrator commits the agents' work as this user, and the user's
+    // signing setup stays out of it.
     ['config', 'user.name', 'Demo User'],
     ['config', 'user.email', 'demo@example.com'],
     ['config', 'commit.gpgsign', 'false'],

@@ -133,7 +133,7 @@ function costCell(t: TaskRecord): string {
 function taskRow(t: TaskRecord): string {
   const phase = t.phase && t.status === 'running' ? ` (${t.phase})` : '';
   const accepted = t.accepted && t.status === 'done' ? ' (accepted by hand)' : '';
-  const status = `${statusIcon(t)} ${t.status.replace('_', ' ')}${phase}${accepted}`;
+  const status = `${statusIcon(t)} ${t.status.replace('_', ' ')}${phase}${accepted}${refusals(t)}`;
   return `| ${t.id} | ${cell(t.title)} | ${status} | ${roundsCell(t)} | ${costCell(t)} | ${formatDuration(t.durationMs)} |`;
 }
 
@@ -163,6 +163,12 @@ function taskNotes(t: TaskRecord, repoRoot: string): string[] {
 
 function inline(text: string): string {
   return text.replace(/\s*\r?\n\s*/g, ' ').trim();
+}
+
+/** Sandbox refusals are tool errors the agent saw, not failures: noted after the status, only when there were any. */
+function refusals(t: TaskRecord): string {
+  const n = t.sandboxRefusals ?? 0;
+  return n > 0 ? ` · ${n} sandbox refusal${n === 1 ? '' : 's'}` : '';
 }
 
 function statusIcon(t: TaskRecord): string {

@@ -13,7 +13,7 @@ const ASK_AGAIN =
   '{"verdict": "approve" | "request_changes", "summary": "...", "findings": [{"severity": "blocker" | "major" | "minor", "file": "...", "line": 1, "message": "..."}]}';
 
 /** Everything about an agent call except what the review decides itself. */
-export type ReviewInvoke = (req: Pick<AgentRunRequest, 'prompt' | 'resumeSessionId' | 'jsonSchema' | 'permissionMode' | 'allowedTools' | 'disallowedTools'>) => Promise<AgentRunResult>;
+export type ReviewInvoke = (req: Pick<AgentRunRequest, 'prompt' | 'resumeSessionId' | 'jsonSchema' | 'permissionMode' | 'allowedTools' | 'disallowedTools' | 'readOnly'>) => Promise<AgentRunResult>;
 
 export type ReviewOutcome =
   | { kind: 'verdict'; verdict: Verdict; readable: boolean; sessionId?: string }
@@ -31,6 +31,7 @@ export async function runReview(opts: { invoke: ReviewInvoke; prompt: string }):
     permissionMode: 'default',
     allowedTools: REVIEWER_ALLOWED_TOOLS,
     disallowedTools: REVIEWER_DISALLOWED_TOOLS,
+    readOnly: true,
   });
   const verdict = verdictOf(first);
   if (verdict) return { kind: 'verdict', verdict, readable: true, ...session(first) };
@@ -44,6 +45,7 @@ export async function runReview(opts: { invoke: ReviewInvoke; prompt: string }):
         permissionMode: 'default',
         allowedTools: REVIEWER_ALLOWED_TOOLS,
         disallowedTools: REVIEWER_DISALLOWED_TOOLS,
+        readOnly: true,
       })
     : undefined;
   const retried = second ? verdictOf(second) : undefined;

@@ -198,6 +198,7 @@ function book(rec: TaskRecord, r: AgentRunResult): void {
   rec.usage.outputTokens += r.usage.outputTokens;
   rec.usage.cacheReadInputTokens += r.usage.cacheReadInputTokens;
   rec.usage.cacheCreationInputTokens += r.usage.cacheCreationInputTokens;
+  if (r.sandboxRefusals) rec.sandboxRefusals = (rec.sandboxRefusals ?? 0) + r.sandboxRefusals;
 }
 
 /** The worker's settings for a milestone: front matter first, then the config. */

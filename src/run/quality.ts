@@ -157,7 +157,7 @@ async function review(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: 
  * else the same session again, told it was interrupted and given the same findings once more.
  */
 async function remediate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, step: string, text: string, prior: StepLog | undefined, journal: TaskJournal): Promise<string | undefined> {
-  const request = `The work on milestone ${m.id}: ${m.title} is not accepted yet.\n\n${text}\n\nFix all of this in this worktree and commit your changes.`;
+  const request = `The work on milestone ${m.id}: ${m.title} is not accepted yet.\n\n${text}\n\nFix all of this in this worktree; the orchestrator commits your changes when you finish.`;
   const continued = lastSession(prior);
   const prompt = continued ? `You were interrupted while fixing the findings below; check what you already changed, then finish.\n\n${request}` : request;
   const session = continued ?? journal.workerSession() ?? rec.sessionId;

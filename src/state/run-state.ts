@@ -79,6 +79,8 @@ export interface TaskRecord {
   conflictResolved?: boolean;
   /** Relative to the repository root. */
   transcripts: string[];
+  /** Shell actions the sandbox refused in this task's agent runs (absent: none). */
+  sandboxRefusals?: number;
   /** Quality-gate rounds, in order. */
   rounds?: RoundRecord[];
   /** The milestone's estimate, for drawing the task in TASKS.md's chart before it starts. */

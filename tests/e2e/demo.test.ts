@@ -49,8 +49,13 @@ describe('e2e: npm run demo', () => {
     expect(slug.trim()).toBe('creme_brulee');
     const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
     expect(git('log', '--format=%s', 'main').split('\n')).toEqual(
-      expect.arrayContaining(['1A: slugify() with tests', '1B: parseOptions() with tests', '1B: accept -h as well as --help', '2A: slugger command', 'Merge milestone 2A: CLI entry point']),
+      expect.arrayContaining(['1A: Slug function', '1B: Command-line options', '2A: CLI entry point', 'Merge milestone 2A: CLI entry point']),
     );
+    // The agents ran `node --test` with no tool listed in the configuration: in the sandbox, which changed nothing
+    // outside their worktrees (the orchestrator committed their work: two commits on 1B, the fix its own).
+    expect(JSON.parse(readFileSync(path.join(repo, 'orchestrator.config.json'), 'utf8')).agent).toEqual({ command: [expect.any(String)] });
+    expect(git('log', '--format=%s', 'milestone/1B').split('\n').filter((s) => s === '1B: Command-line options')).toHaveLength(2);
+    for (const id of ['1A', '1B', '2A']) expect(state.tasks[id].sandboxRefusals).toBeUndefined();
     // The fix the review asked for is in: -h prints the usage.
     expect(execFileSync(process.execPath, ['bin/slugger.js', '-h'], { cwd: repo, encoding: 'utf8' })).toMatch(/^usage: slugger/);
 
@@ -58,7 +63,7 @@ describe('e2e: npm run demo', () => {
     type Logged = { outcome: string; rule?: { name?: string }; headers: Record<string, string> };
     const requests = readFileSync(path.join(out, 'api-requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Logged);
     expect(requests.filter((r) => r.outcome !== 'rule')).toEqual([]);
-    expect(requests).toHaveLength(22);
+    expect(requests).toHaveLength(18);
     const named = (name: string) => requests.filter((r) => r.rule?.name === name);
     for (const name of ['1A-review', '1B-review-1', '1B-review-2', '2A-review', '1B-fix-read', '1B-fix-done']) expect(named(name), name).toHaveLength(1);
     // The remediation continued 1B's own session; each review was a session of its own.

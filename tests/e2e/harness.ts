@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +138,11 @@ function minimalPath(dir: string): string {
   const git = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
   symlinkSync(git, path.join(dir, 'git'));
   symlinkSync(process.execPath, path.join(dir, 'node'));
+  // The agents' sandbox (on by default) needs these, for the orchestrator's preflight and for Claude Code itself.
+  for (const tool of ['bwrap', 'socat']) {
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    if (found) symlinkSync(found, path.join(dir, tool));
+  }
   return dir;
 }
 

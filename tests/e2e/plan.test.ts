@@ -76,7 +76,9 @@ describe('e2e: a 2-stage plan with the real claude CLI', () => {
   let state: any;
 
   beforeAll(async () => {
-    e2e = await setupE2E({ milestones: PLAN, scenario: SCENARIO });
+    // The agents commit with git themselves: the allow-list mode (the sandbox keeps .git read-only; there the
+    // orchestrator commits, see sandbox.test.ts).
+    e2e = await setupE2E({ milestones: PLAN, scenario: SCENARIO, config: { agent: { sandbox: false } } });
     result = await e2e.run();
     state = readState(e2e.repo.root);
   }, 90_000);

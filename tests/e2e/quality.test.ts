@@ -385,7 +385,7 @@ describe('e2e: a check that fails then passes, and a merge conflict resolved by 
         '1A.txt:status: draft',
         '```',
         '',
-        'Fix all of this in this worktree and commit your changes.',
+        'Fix all of this in this worktree; the orchestrator commits your changes when you finish.',
       ].join('\n'),
     );
     expect(rec.rounds).toHaveLength(2);

@@ -57,7 +57,9 @@ describe('e2e: kill -9 while an agent waits on the API, then --resume', () => {
   let resumedTurns: RecordedRequest[];
 
   beforeAll(async () => {
-    e2e = await setupE2E({ milestones: { '1A': milestone('1A') }, scenario: SCENARIO });
+    // The agents commit with git themselves: the allow-list mode (the sandbox keeps .git read-only; there the
+    // orchestrator commits, see sandbox.test.ts).
+    e2e = await setupE2E({ milestones: { '1A': milestone('1A') }, scenario: SCENARIO, config: { agent: { sandbox: false } } });
     const first = e2e.start();
     const held = await e2e.waitForRequest((r) => r.rule?.name === 'hang', 60_000);
     firstSession = sessionHeader(held)!;

@@ -7,6 +7,7 @@ import type { AgentAdapter, AgentAvailability, AgentRunRequest, AgentRunResult, 
 import { buildClaudeArgs, buildClaudeEnv } from './args.js';
 import { findCredentialSource } from './credentials.js';
 import { consumeLine, createStreamState, emptyUsage, progressOf, type StreamState } from './events.js';
+import type { SandboxPolicy } from './sandbox.js';
 import { decideOutcome, type Failure, type Outcome } from './outcome.js';
 import { recoverClaudeResult } from './recover.js';
 import { commandLabel, describeSearch, resolveClaudeCommand, type ResolvedCommand } from './resolve.js';
@@ -22,6 +23,8 @@ export interface ClaudeAdapterOptions {
   versionTimeoutMs?: number;
   /** Whether we run as root (decides IS_SANDBOX for bypassPermissions). Defaults to the real uid. */
   isRoot?: boolean;
+  /** Run every agent's shell in Claude Code's sandbox with this policy (see sandbox.ts); absent = no sandbox. */
+  sandbox?: SandboxPolicy;
 }
 
 const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -148,7 +151,7 @@ function prepare(opts: ClaudeAdapterOptions, req: AgentRunRequest, env: NodeJS.P
   }
   let args: string[];
   try {
-    args = [...cmd.args, ...buildClaudeArgs(req)];
+    args = [...cmd.args, ...buildClaudeArgs(req, opts.sandbox)];
   } catch (err) {
     return { failure: { kind: 'crashed', message: `Invalid agent settings: ${(err as Error).message}.` } };
   }
@@ -207,6 +210,7 @@ function buildResult({ req, state, proc, outcome, redact, warnings, startedAt }:
     resultText: r?.resultText === undefined ? undefined : redact(r.resultText),
     structuredOutput: r?.structuredOutput,
     resetsAt: outcome.resetsAt,
+    sandboxRefusals: state.sandboxRefusals,
     malformedLines: state.malformedLines,
     errors: r?.errors.length ? r.errors.map(redact) : undefined,
     stderr: proc.stderr ? redact(proc.stderr) : undefined,
@@ -230,6 +234,7 @@ function resultBeforeStart(req: AgentRunRequest, startedAt: number, failure: Fai
     durationMs: Date.now() - startedAt,
     isError: true,
     permissionDenials: [],
+    sandboxRefusals: 0,
     malformedLines: 0,
   };
 }

@@ -1,4 +1,5 @@
 import type { AgentRunRequest } from '../types.js';
+import { sandboxSettings, type SandboxPolicy } from './sandbox.js';
 
 /**
  * The command line for one headless Claude Code run. Pure: no environment lookups, so it is easy to test.
@@ -14,8 +15,10 @@ import type { AgentRunRequest } from '../types.js';
  *   swallow the next arguments; repeated `=` forms accumulate instead.
  * - stream-json needs `--verbose` with `-p`, or the CLI exits 1 at once.
  * - `extraArgs` (config `agent.extra_args`) are the user's own flags, passed as written.
+ * - With a sandbox policy, its settings go in as `--settings=<json>`: per run, never written to a file in the
+ *   user's repository or their own Claude settings (flag settings outrank the project's and the user's).
  */
-export function buildClaudeArgs(req: AgentRunRequest): string[] {
+export function buildClaudeArgs(req: AgentRunRequest, sandbox?: SandboxPolicy): string[] {
   const args = ['-p', '--output-format=stream-json', '--verbose'];
   const option = (flag: string, value: string) => args.push(`${flag}=${value}`);
   if (req.resumeSessionId) option('--resume', req.resumeSessionId);
@@ -27,6 +30,7 @@ export function buildClaudeArgs(req: AgentRunRequest): string[] {
   if (req.maxBudgetUsd !== undefined) option('--max-budget-usd', String(positiveNumber('maxBudgetUsd', req.maxBudgetUsd)));
   if (req.appendSystemPrompt) option('--append-system-prompt', req.appendSystemPrompt);
   if (req.jsonSchema) option('--json-schema', JSON.stringify(req.jsonSchema));
+  if (sandbox) option('--settings', JSON.stringify(sandboxSettings(sandbox, { cwd: req.cwd, readOnly: req.readOnly === true })));
   args.push(...(req.extraArgs ?? []));
   return args;
 }

@@ -1,4 +1,5 @@
 import type { AgentProgress, PermissionDenial, TokenUsage } from '../types.js';
+import { countSandboxRefusals } from './sandbox.js';
 import { arr, bool, epochToMs, isObject, num, obj, str, type JsonObject } from './json.js';
 
 /**
@@ -77,6 +78,10 @@ export interface StreamState {
   apiRetries: number;
   lastApiRetry?: ApiRetryNotice;
   permissionDenied: PermissionDeniedNotice[];
+  /** Refusals by the shell sandbox seen in tool results (sandbox.ts: countSandboxRefusals). */
+  sandboxRefusals: number;
+  /** ids of the shell tool calls (Bash), whose results alone can carry sandbox refusals. */
+  shellToolUseIds: Set<string>;
   modelFallbacks: number;
   /** The last `result` line (stream-json input can produce several). */
   result?: ResultSummary;
@@ -84,7 +89,7 @@ export interface StreamState {
 }
 
 export function createStreamState(): StreamState {
-  return { turns: 0, toolUses: 0, events: 0, malformedLines: 0, apiRetries: 0, permissionDenied: [], modelFallbacks: 0, messageIds: new Set() };
+  return { turns: 0, toolUses: 0, events: 0, malformedLines: 0, apiRetries: 0, permissionDenied: [], sandboxRefusals: 0, shellToolUseIds: new Set(), modelFallbacks: 0, messageIds: new Set() };
 }
 
 /**
@@ -118,12 +123,15 @@ function applyEvent(state: StreamState, type: string, event: JsonObject): void {
       return applyAssistant(state, event);
     case 'rate_limit_event':
       return applyRateLimit(state, event);
+    case 'user':
+      state.sandboxRefusals += sandboxRefusalsIn(state, event);
+      return;
     case 'result':
       state.result = summarizeResult(event);
       state.sessionId = state.result.sessionId ?? state.sessionId;
       return;
     default:
-      // user (tool results), stream_event and future types carry nothing the outcome depends on.
+      // stream_event and future types carry nothing the outcome depends on.
       return;
   }
 }
@@ -173,11 +181,35 @@ function applyAssistant(state: StreamState, event: JsonObject): void {
     if (block.type === 'tool_use') {
       state.toolUses++;
       state.lastTool = str(block, 'name') ?? state.lastTool;
+      const toolUseId = str(block, 'id');
+      if (toolUseId !== undefined && SHELL_TOOLS.has(str(block, 'name') ?? '')) state.shellToolUseIds.add(toolUseId);
     } else if (block.type === 'text') {
       state.lastAssistantText = str(block, 'text') ?? state.lastAssistantText;
     }
   }
   if (bool(event, 'is_api_error_message')) state.lastApiError = apiErrorNotice(event, message);
+}
+
+const SHELL_TOOLS = new Set(['Bash', 'PowerShell']);
+
+/** Refusals in the results of shell tool calls (a file the Read tool shows may mention the same words). */
+function sandboxRefusalsIn(state: StreamState, event: JsonObject): number {
+  let count = 0;
+  for (const block of arr(obj(event, 'message'), 'content')) {
+    if (!isObject(block) || block.type !== 'tool_result') continue;
+    if (!state.shellToolUseIds.has(str(block, 'tool_use_id') ?? '')) continue;
+    count += countSandboxRefusals(toolResultText(block.content));
+  }
+  return count;
+}
+
+function toolResultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter(isObject)
+    .map((b) => str(b, 'text') ?? '')
+    .join('\n');
 }
 
 function apiErrorNotice(event: JsonObject, message: JsonObject | undefined): ApiErrorNotice {

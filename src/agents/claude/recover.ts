@@ -44,6 +44,7 @@ export function recoverClaudeResult(transcriptPath: string, opts: { expectStruct
     permissionDenials: r.permissionDenials,
     ...(r.resultText !== undefined ? { resultText: r.resultText } : {}),
     ...(r.hasStructuredOutput ? { structuredOutput: r.structuredOutput } : {}),
+    sandboxRefusals: state.sandboxRefusals,
     malformedLines: state.malformedLines,
   };
 }

@@ -88,6 +88,8 @@ export interface TaskView {
   turns: number;
   costUsd: number;
   tokens: TokensView;
+  /** Shell actions the agents' sandbox refused (writes outside the worktree, blocked hosts). */
+  sandboxRefusals: number;
   /** Quality-gate (checks and review) rounds; null when the run recorded none. */
   reviewRounds: number | null;
   lastVerdict: string | null;
@@ -171,6 +173,7 @@ function taskView(t: TaskRecord, root: string): TaskView {
     turns: t.turns,
     costUsd: t.costUsd,
     tokens: tokensView(t.usage),
+    sandboxRefusals: t.sandboxRefusals ?? 0,
     reviewRounds: rounds ? rounds.length : null,
     lastVerdict: rounds?.at(-1)?.verdict ?? null,
     startedAt: t.startedAt ?? null,

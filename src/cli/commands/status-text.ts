@@ -41,6 +41,7 @@ function taskLines(t: TaskView): string[] {
     `tokens ${t.tokens.input} in / ${t.tokens.output} out`,
     `${t.turns} turn${t.turns === 1 ? '' : 's'}`,
     ...(t.reviewRounds !== null ? [`${t.reviewRounds} review round${t.reviewRounds === 1 ? '' : 's'}${t.lastVerdict ? ` (${t.lastVerdict})` : ''}`] : []),
+    ...(t.sandboxRefusals > 0 ? [`${t.sandboxRefusals} sandbox refusal${t.sandboxRefusals === 1 ? '' : 's'}`] : []),
     formatDuration(t.durationMs),
   ];
   const lines = [head, `      ${facts.join(' · ')}`];
