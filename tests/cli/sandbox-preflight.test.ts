@@ -23,6 +23,7 @@ function pathWithout(dir: string): string {
 
 interface StartRecord {
   event: string;
+  cwd: string;
   key: string | null;
   argv: string[];
 }
@@ -61,7 +62,7 @@ describe('agent.sandbox preflight', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     // Before anything is created: no state, no lock, no worktree, no branch, no agent started.
     expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
-    expect(existsSync(path.join(repo.root, '.worktree'))).toBe(false);
+    expect(repo.git('worktree', 'list').split('\n')).toHaveLength(1);
     expect(repo.git('branch', '--list')).toBe(branchesBefore);
     expect(starts(repo.log)).toEqual([]);
   });
@@ -100,7 +101,8 @@ describe('agent.sandbox settings per agent role', () => {
     expect(worker!.key).toBe('milestone 1A');
     expect(reviewer!.key).toBe('You are reviewing');
     const gitDir = path.join(repo.root, '.git');
-    const worktree = path.join(repo.root, '.worktree', '1A');
+    const worktree = worker!.cwd;
+    expect(worktree.startsWith(repo.root)).toBe(false); // task worktrees live outside the repository by default
     const w = settingsOf(worker!)!.sandbox;
     expect(w).toMatchObject({ enabled: true, failIfUnavailable: true, autoAllowBashIfSandboxed: true, allowUnsandboxedCommands: false });
     expect(w.network).toEqual({ allowedDomains: ['registry.npmjs.org'], strictAllowlist: true });
