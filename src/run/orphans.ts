@@ -1,6 +1,6 @@
-import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { isPidAlive, signalGroup } from '../util/process.js';
+import { isPidAlive, readProcStat, signalGroup } from '../util/process.js';
 
 export type OrphanOutcome = 'stopped' | 'gone' | 'not-ours';
 
@@ -33,7 +33,7 @@ export function isAgentOf(pid: number, recordedStart: string | undefined, worktr
   if (recordedStart === undefined || processStartTime(pid) !== recordedStart) return false;
   // The agent was started as the leader of its own process group; signalling a group it does not lead would
   // reach other processes.
-  if (processGroup(pid) !== String(pid)) return false;
+  if (readProcStat(pid)?.pgid !== pid) return false;
   return isInside(processCwd(pid), worktree);
 }
 
@@ -42,23 +42,7 @@ export function isAgentOf(pid: number, recordedStart: string | undefined, worktr
  * /proc or when the process is gone. Stable for the life of a process and different for a recycled pid.
  */
 export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may itself contain spaces and ")": count from the last ")".
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function processGroup(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2];
-  } catch {
-    return undefined;
-  }
+  return readProcStat(pid)?.startTime;
 }
 
 function processCwd(pid: number): string | undefined {

@@ -83,8 +83,10 @@ async function createExclusive(file: string, info: LockInfo): Promise<boolean> {
 export async function readLock(file: string): Promise<LockInfo | undefined> {
   try {
     const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<LockInfo>;
-    if (typeof parsed.pid !== 'number' || typeof parsed.host !== 'string') return undefined;
-    return { pid: parsed.pid, host: parsed.host, startedAt: String(parsed.startedAt ?? ''), command: String(parsed.command ?? '') };
+    // A lock is input like the state file: a pid that is no process id (0, -1, 1.5) is an unreadable lock.
+    const pid = parsed.pid;
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1 || typeof parsed.host !== 'string') return undefined;
+    return { pid, host: parsed.host, startedAt: String(parsed.startedAt ?? ''), command: String(parsed.command ?? '') };
   } catch {
     return undefined;
   }

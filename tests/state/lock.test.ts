@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, utimesSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { acquireLock } from '../../src/state/lock.js';
+import { acquireLock, readLock } from '../../src/state/lock.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,5 +68,18 @@ describe('a lock path that is not a lock file', () => {
     const outcome = await acquireLock(path.join(dir, 'state', 'lock'), 'orchestrate');
     expect(outcome.acquired).toBe(false);
     if (!outcome.acquired) expect(outcome.reason).toMatch(/cannot create the folder for the run lock .*state \(E[A-Z]+\): a file of that name is in the way/);
+  });
+});
+
+describe('a tampered lock file', () => {
+  it.each([0, -1, 1.5, '123'])('with pid %j is unreadable, and once old it is taken over like a stale one', async (pid) => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mo-lock-'));
+    const file = path.join(dir, 'lock');
+    writeFileSync(file, JSON.stringify({ pid, host: hostname(), startedAt: 'then', command: 'x' }));
+    expect(await readLock(file)).toBeUndefined();
+    utimesSync(file, new Date(0), new Date(0));
+    const outcome = await acquireLock(file, 'orchestrate');
+    expect(outcome.acquired).toBe(true);
+    if (outcome.acquired) await outcome.release();
   });
 });
