@@ -4,11 +4,13 @@ import { homedir } from 'node:os';
 import { createClaudeAdapter } from '../agents/claude/adapter.js';
 import { decideSandbox, probeSandboxHost } from '../agents/claude/sandbox.js';
 import type { Config } from '../config/schema.js';
+import { takeResultCommand } from '../git/merge.js';
 import type { RepoInfo } from '../git/repo.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
 import type { Plan } from '../plan/types.js';
 import { createLogger } from '../report/logger.js';
 import { runPaths } from '../run/context.js';
+import { tasksMdOwnFile } from '../report/tasks-md-own-file.js';
 import { executeRun } from '../run/engine.js';
 import type { RunState } from '../state/run-state.js';
 import { killAllProcessTreesNow } from '../util/process.js';
@@ -85,7 +87,7 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
         output.error(fail(end.message));
         return EXIT.environment;
       case 'finished':
-        output.info(summarizeRun(end.state, p.repo.root));
+        output.info(summarizeRun(end.state, p.repo.root, Date.now(), await integrationCommand(end.state, p.repo.root)));
         return exitCodeFor(end.state.status);
       default: {
         const never: never = end;
@@ -145,3 +147,13 @@ function toArgv(command: string | string[]): string[] {
   return Array.isArray(command) ? command : command.split(/\s+/).filter(Boolean);
 }
 
+/** How to take a result left on the integration branch, as the working tree is at the end of the run. */
+async function integrationCommand(state: RunState, repoRoot: string): Promise<string | undefined> {
+  if (!state.integrationBranch) return undefined;
+  return takeResultCommand({
+    repoRoot,
+    target: state.targetBranch,
+    integrationBranch: state.integrationBranch,
+    ownFiles: [tasksMdOwnFile(path.join(repoRoot, 'TASKS.md'), () => state, repoRoot)],
+  }).catch(() => undefined);
+}

@@ -3,8 +3,12 @@ import { formatDuration } from '../report/tasks-md.js';
 import { runTotals, type RunState } from '../state/run-state.js';
 import { localTime, shownStatus } from './live-view.js';
 
-/** What a person reads when the run ends: outcome, per-task line, totals, where to look next. */
-export function summarizeRun(state: RunState, repoRoot: string, now: number = Date.now()): string {
+/**
+ * What a person reads when the run ends: outcome, per-task line, totals, where to look next. `now` (epoch ms) is
+ * for local times; `takeCommand` is the command that takes a result left on the integration branch
+ * (git/merge.ts takeResultCommand).
+ */
+export function summarizeRun(state: RunState, repoRoot: string, now: number = Date.now(), takeCommand?: string): string {
   const lines: string[] = ['', `Run ${state.runId}: ${state.status}`];
   for (const t of Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id))) {
     const status = shownStatus(t.status, t.reason);
@@ -14,7 +18,7 @@ export function summarizeRun(state: RunState, repoRoot: string, now: number = Da
   const totals = runTotals(state);
   lines.push(`Cost $${totals.costUsd.toFixed(4)} · tokens ${totals.usage.inputTokens} in / ${totals.usage.outputTokens} out · agent time ${formatDuration(totals.durationMs)}`);
   if (state.message) lines.push(`Stopped: ${state.message}`);
-  if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: git merge --ff-only ${state.integrationBranch}`);
+  if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: ${takeCommand ?? `git merge --ff-only ${state.integrationBranch}`}`);
   lines.push(`Progress: ${path.join(repoRoot, 'TASKS.md')} · transcripts: ${path.join(repoRoot, state.logDir)}`);
   if (state.status === 'paused' && state.pause) lines.push(`Paused until ${localTime(Date.parse(state.pause.until), now)} (local time). Continue then with: orchestrate --resume`);
   const attention = Object.values(state.tasks).filter((t) => t.status === 'needs_attention').map((t) => t.id).sort();

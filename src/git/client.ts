@@ -59,6 +59,13 @@ export async function gitRaw(cwd: string, args: string[]): Promise<string> {
   return String(result.stdout).trim();
 }
 
+/** Like gitRaw, but stdout exactly as git wrote it: for file contents and porcelain output, where spaces matter. */
+export async function gitText(cwd: string, args: string[]): Promise<string> {
+  const result = await execa('git', args, { cwd, env: gitEnv(), extendEnv: false, reject: false, stdin: 'ignore', stripFinalNewline: false });
+  if (result.exitCode !== 0) throw new GitCommandError(args, result.exitCode, String(result.stderr));
+  return String(result.stdout);
+}
+
 /** Like gitRaw, but a non-zero exit gives undefined: for questions whose "no" is an exit code. */
 export async function gitQuery(cwd: string, args: string[]): Promise<string | undefined> {
   try {

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
-import { git, gitEnv, GitCommandError, gitQuery, gitRaw } from './client.js';
+import { GitCommandError, gitQuery, gitRaw, gitText } from './client.js';
 import { identityArgs } from './commit.js';
 import { isAncestor, branchSha } from './repo.js';
 import { listWorktrees, samePath, serializeWorktreeChange } from './worktree.js';
@@ -173,6 +172,35 @@ export async function advanceTarget(opts: {
   return { moved: true, how: 'fast-forward', setAside: aside.map((a) => a.rel) };
 }
 
+/**
+ * The command that takes the merged result on `integrationBranch` onto `target` as the repository is now (the
+ * user may have changed things since the run): a fast-forward where the target is checked out, with the files in
+ * its way stashed or (the orchestrator's own edits) dropped; a ref fast-forward when it is not checked out; a real
+ * merge when the target has moved on. Same rules as advanceTarget's fallback; changes nothing.
+ */
+export async function takeResultCommand(opts: { repoRoot: string; target: string; integrationBranch: string; ownFiles: readonly OwnFile[] }): Promise<string> {
+  const { repoRoot, target, integrationBranch } = opts;
+  const [current, result] = await Promise.all([branchSha(repoRoot, target), branchSha(repoRoot, integrationBranch)]);
+  const checkedOut = (await listWorktrees(repoRoot)).find((w) => w.branch === target);
+  if (current === undefined) return `git branch ${shellWord(target)} ${shellWord(integrationBranch)}`;
+  if (result === undefined || !checkedOut) {
+    // `git fetch . a:b` moves a branch that is not checked out, and refuses anything but a fast-forward.
+    return result !== undefined && (await isAncestor(repoRoot, current, result))
+      ? `git fetch . ${shellWord(`${integrationBranch}:${target}`)}`
+      : `git checkout ${shellWord(target)} && git merge ${shellWord(integrationBranch)}`;
+  }
+  if (!(await isAncestor(repoRoot, current, result))) return gitIn(checkedOut.path, repoRoot, ['merge', integrationBranch]);
+  const { user, own } = await classifyChanges(checkedOut.path, opts.ownFiles);
+  const incoming = await changedBetween(checkedOut.path, current, result);
+  return takeCommand(
+    checkedOut.path,
+    repoRoot,
+    integrationBranch,
+    user.filter((f) => incoming.has(f)),
+    own.filter((o) => incoming.has(o.rel)).map((o) => o.rel),
+  );
+}
+
 interface OwnChange {
   own: OwnFile;
   abs: string;
@@ -185,10 +213,9 @@ interface OwnChange {
 
 /** The worktree's uncommitted paths, split into the user's and the orchestrator's own edits. */
 async function classifyChanges(wt: string, ownFiles: readonly OwnFile[]): Promise<{ user: string[]; own: OwnChange[] }> {
-  const status = await git(wt).status(['--untracked-files=normal']);
   const user: string[] = [];
   const own: OwnChange[] = [];
-  for (const file of status.files) {
+  for (const file of await statusEntries(wt)) {
     const match = ownFiles.find((o) => samePath(o.path, path.join(wt, file.path)));
     // Staged by someone: the user's. Deleted or renamed: not our edit either.
     const untracked = file.index === '?';
@@ -205,10 +232,21 @@ async function classifyChanges(wt: string, ownFiles: readonly OwnFile[]): Promis
   return { user, own };
 }
 
-/** `git show HEAD:<path>` without trimming (gitRaw trims, and a file's last newline matters here). */
-async function rawShow(wt: string, rel: string): Promise<string> {
-  const result = await execa('git', ['show', `HEAD:${rel}`], { cwd: wt, env: gitEnv(), extendEnv: false, stripFinalNewline: false, stdin: 'ignore' });
-  return String(result.stdout);
+/** `git show HEAD:<path>`, byte for byte (a file's last newline matters here). */
+function rawShow(wt: string, rel: string): Promise<string> {
+  return gitText(wt, ['show', `HEAD:${rel}`]);
+}
+
+/**
+ * `git status` entries (index and working-tree codes, path). --no-optional-locks: this also answers `orchestrate
+ * status`, which writes nothing, not even a refreshed index; --no-renames: a rename is its two paths.
+ */
+async function statusEntries(wt: string): Promise<Array<{ index: string; working_dir: string; path: string }>> {
+  const out = await gitText(wt, ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--no-renames', '--untracked-files=normal']);
+  return out
+    .split('\0')
+    .filter((entry) => entry.length > 3)
+    .map((entry) => ({ index: entry[0]!, working_dir: entry[1]!, path: entry.slice(3) }));
 }
 
 /** Back to the committed state: the tracked file from HEAD, an untracked one (ours entirely) removed. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { advanceTarget, mergeInWorktree } from '../../src/git/merge.js';
+import { advanceTarget, mergeInWorktree, takeResultCommand } from '../../src/git/merge.js';
 import { commitAll } from '../../src/git/commit.js';
 import { ensureExcluded, prepareTaskWorktree } from '../../src/git/worktree.js';
 import { inspectRepo } from '../../src/git/repo.js';
@@ -170,5 +170,19 @@ describe('the target held back by your own changes', () => {
     sh(repo.root, moved.command);
     expect(repo.git('rev-parse', 'main')).toBe(sha);
     expect(existsSync(path.join(repo.root, 'notes.txt'))).toBe(true);
+  });
+
+  it('takeResultCommand answers for the repository as it is later: a branch not checked out is fast-forwarded by ref', async () => {
+    repo = makeRepo();
+    const base = repo.git('rev-parse', 'HEAD');
+    repo.git('branch', 'release');
+    const sha = await mergedResult(repo, base, { '1A': { 'a.txt': 'a\n' } });
+    repo.git('branch', 'milestone/integration', sha);
+    const ownFiles = [tasksMdOwnFile(path.join(repo.root, 'TASKS.md'), () => state('r'), repo.root)];
+    const command = await takeResultCommand({ repoRoot: repo.root, target: 'release', integrationBranch: 'milestone/integration', ownFiles });
+    expect(command).toBe('git fetch . milestone/integration:release');
+    sh(repo.root, command);
+    expect(repo.git('rev-parse', 'release')).toBe(sha);
+    expect(repo.git('rev-parse', 'main')).toBe(base);
   });
 });

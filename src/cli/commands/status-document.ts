@@ -4,6 +4,8 @@ import { readLock } from '../../state/lock.js';
 import { isPidAlive } from '../../util/process.js';
 import { runTotals, type RunState, type TaskRecord, type TaskUsage } from '../../state/run-state.js';
 import { attentionOf, needsAction, type Attention } from '../../report/attention.js';
+import { takeResultCommand } from '../../git/merge.js';
+import { tasksMdOwnFile } from '../../report/tasks-md-own-file.js';
 import type { WorktreeInfo } from './worktrees.js';
 import { relPath, shownPath, type Workspace } from './workspace.js';
 
@@ -43,6 +45,8 @@ export interface RunView {
   targetStartSha: string;
   /** Where the merged result went when the target could not be moved safely. */
   integrationBranch: string | null;
+  /** The command that takes that result onto the target, for the working tree as it is now. */
+  takeCommand: string | null;
   message: string | null;
   logDir: string;
 }
@@ -121,7 +125,7 @@ export async function buildStatusDocument(ws: Workspace, state: RunState | undef
     schemaVersion: 1,
     repo: ws.repo.root,
     stateFile: relPath(ws.repo.root, ws.stateFile),
-    run: state ? runView(state) : null,
+    run: state ? { ...runView(state), takeCommand: await takeCommandFor(ws, state) } : null,
     lock: await lockView(ws.lockFile),
     pause: state?.pause ? { until: state.pause.until, reason: state.pause.reason } : null,
     target: target ?? null,
@@ -133,7 +137,7 @@ export async function buildStatusDocument(ws: Workspace, state: RunState | undef
   };
 }
 
-function runView(s: RunState): RunView {
+function runView(s: RunState): Omit<RunView, 'takeCommand'> {
   return {
     id: s.runId,
     status: s.status,
@@ -146,6 +150,12 @@ function runView(s: RunState): RunView {
     message: s.message ?? null,
     logDir: s.logDir,
   };
+}
+
+async function takeCommandFor(ws: Workspace, s: RunState): Promise<string | null> {
+  if (!s.integrationBranch) return null;
+  const ownFiles = [tasksMdOwnFile(ws.tasksMd, () => s, ws.repo.root)];
+  return takeResultCommand({ repoRoot: ws.repo.root, target: s.targetBranch, integrationBranch: s.integrationBranch, ownFiles }).catch(() => null);
 }
 
 async function lockView(file: string): Promise<LockView | null> {
