@@ -48,9 +48,12 @@ export function needsAction(t: Pick<TaskRecord, 'status'>): boolean {
   return t.status === 'needs_attention' || t.status === 'failed';
 }
 
-/** The attention details of a task; `repoRoot` makes the worktree path absolute (it may be recorded relative). */
-export function attentionOf(t: TaskRecord, repoRoot: string): Attention {
-  const worktree = path.resolve(repoRoot, t.worktree);
+/**
+ * The attention details of a task; `repoRoot` makes the recorded paths absolute (they are recorded relative to
+ * it). `worktree` (absolute), when given, replaces the recorded one: a reader of the state file passes the one the
+ * configuration derives, so an edited file cannot put another folder into the printed command.
+ */
+export function attentionOf(t: TaskRecord, repoRoot: string, worktree: string = path.resolve(repoRoot, t.worktree)): Attention {
   const sessionId = t.sessionId ?? null;
   return {
     worktree,

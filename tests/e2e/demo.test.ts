@@ -29,7 +29,7 @@ describe('e2e: npm run demo', () => {
     const tasksMd = readFileSync(path.join(repo, 'TASKS.md'), 'utf8');
     expect(tasksMd).toContain('**completed**');
     expect(tasksMd).toContain('3/3 tasks done');
-    for (const id of ['1A', '1B', '2A']) expect(tasksMdRow(tasksMd, id)).toMatch(/\| ✅ done \| \d \(approve\) \| 1\/1 passed \|/);
+    for (const id of ['1A', '1B', '2A']) expect(tasksMdRow(tasksMd, id)).toMatch(/\| ✅ done \| \d \(approve\) \| \$\d+\.\d{4} \| /);
     // The review-and-remediation round: 1B sent back once, then approved; the others approved at once.
     expect(tasksMdRow(tasksMd, '1A')).toContain('| 1 (approve) |');
     expect(tasksMdRow(tasksMd, '1B')).toContain('| 2 (approve) |');

@@ -159,7 +159,8 @@ describe('e2e: a 2-stage plan with the real claude CLI', () => {
       const row = tasksMdRow(tasksMd, id);
       expect(row).toContain('✅ done');
       expect(row).toContain(`$${rec.costUsd.toFixed(4)}`);
-      expect(row).toContain(`${rec.usage.inputTokens}/${rec.usage.outputTokens}`);
+      // Its bar in the Gantt chart starts at the recorded start, in milliseconds (Mermaid's dateFormat x).
+      expect(tasksMd).toContain(`:done, t${id}, ${Date.parse(rec.startedAt)}, `);
     }
     expect(existsSync(path.join(e2e.repo.root, state.logDir))).toBe(true);
   });

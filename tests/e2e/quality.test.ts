@@ -96,13 +96,14 @@ function expectUserTextKept(root: string, user: ReturnType<typeof userTasksMd>, 
   return block;
 }
 
-/** Status, review rounds and checks cells of a task's row. */
+/** Status, review rounds and cost cells of a task's row (task, title, status, rounds, cost, time). */
 function rowCells(block: string, id: string) {
   const cells = tasksMdRow(block, id)
     .replace(/\r$/, '')
     .split(' | ')
     .map((c) => c.replace(/^\| |\s*\|$/g, ''));
-  return { status: cells[2], rounds: cells[3], checks: cells[4] };
+  expect(cells).toHaveLength(6);
+  return { status: cells[2], rounds: cells[3], cost: /^\$\d+\.\d{4}$/.test(cells[4] ?? '') ? 'spent' : cells[4] };
 }
 
 // ---- run 1: one stage, three tasks, three review outcomes ------------------------------------------------------------
@@ -265,16 +266,16 @@ describe('e2e: reviews with the real claude CLI — approved at once, after one 
     expect(readFileSync(path.join(e2e.repo.root, '1B.txt'), 'utf8')).toBe('made by 1B\n');
   });
 
-  it('TASKS.md: status, review rounds and checks per task; the user\'s text around the block kept byte for byte', () => {
+  it('TASKS.md: status, review rounds and cost per task, the findings under the table; the user\'s text around the block kept byte for byte', () => {
     const block = expectUserTextKept(e2e.repo.root, user, '\n');
     expect(block).toContain('Status: **stopped** · 2/3 tasks done');
-    expect(rowCells(block, '1A')).toEqual({ status: '✅ done', rounds: '1 (approve)', checks: '1/1 passed' });
-    expect(rowCells(block, '1B')).toEqual({ status: '✅ done', rounds: '2 (approve)', checks: '1/1 passed' });
-    expect(rowCells(block, '1C')).toEqual({
-      status: '⚠️ needs_attention: not approved after 2 round(s): 1 check(s) passed, review: request_changes (Not finished.)',
-      rounds: '2 (request_changes)',
-      checks: '1/1 passed',
-    });
+    expect(rowCells(block, '1A')).toEqual({ status: '✅ done', rounds: '1 (approve)', cost: 'spent' });
+    expect(rowCells(block, '1B')).toEqual({ status: '✅ done', rounds: '2 (approve)', cost: 'spent' });
+    expect(rowCells(block, '1C')).toEqual({ status: '⚠️ needs attention', rounds: '2 (request_changes)', cost: 'spent' });
+    expect(block).toContain('- **1C** ⚠️ needs attention: not approved after 2 round(s): 1 check(s) passed, review: request_changes (Not finished.)');
+    expect(block).toContain('  - round 2: review request_changes — Not finished.');
+    const session = readState(e2e.repo.root).tasks['1C'].sessionId;
+    expect(block).toContain(`claude --resume ${session}\``);
     // The committed TASKS.md is untouched: the orchestrator only rewrites the working copy.
     expect(e2e.repo.git('show', 'main:TASKS.md')).toBe(user.document.trimEnd());
     expect(e2e.repo.git('status', '--porcelain')).toBe('M TASKS.md');
@@ -427,9 +428,9 @@ describe('e2e: a check that fails then passes, and a merge conflict resolved by 
     const block = expectUserTextKept(e2e.repo.root, user, eol);
     expect(block).toContain('Status: **completed** · 3/3 tasks done');
     // Review is off: the rounds column counts quality-gate rounds, with no verdict.
-    expect(rowCells(block, '1A')).toEqual({ status: '✅ done', rounds: '2', checks: '1/1 passed' });
-    expect(rowCells(block, '1B')).toEqual({ status: '✅ done', rounds: '1', checks: '1/1 passed' });
-    expect(rowCells(block, '1C')).toEqual({ status: '✅ done', rounds: '1', checks: '1/1 passed' });
+    expect(rowCells(block, '1A')).toEqual({ status: '✅ done', rounds: '2', cost: 'spent' });
+    expect(rowCells(block, '1B')).toEqual({ status: '✅ done', rounds: '1', cost: 'spent' });
+    expect(rowCells(block, '1C')).toEqual({ status: '✅ done', rounds: '1', cost: 'spent' });
     expect(e2e.repo.git('status', '--porcelain')).toBe('M TASKS.md');
   });
 });

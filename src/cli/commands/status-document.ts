@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { hostname } from 'node:os';
 import type { TaskStatus } from '../../scheduler/types.js';
 import { readLock } from '../../state/lock.js';
@@ -130,7 +131,7 @@ export async function buildStatusDocument(ws: Workspace, state: RunState | undef
     pause: state?.pause ? { until: state.pause.until, reason: state.pause.reason } : null,
     target: target ?? null,
     stages: state ? state.stages.map((s) => ({ stage: s.stage, status: s.status, note: s.note ?? null, mergedSha: s.mergedSha ?? null })) : [],
-    tasks: state ? Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id)).map((t) => taskView(t, ws.repo.root)) : [],
+    tasks: state ? Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id)).map((t) => taskView(t, ws.repo.root, ws.worktreeDir)) : [],
     totals: state ? totalsView(state) : null,
     worktreeDir: shownPath(ws.repo.root, ws.worktreeDir),
     worktrees: worktrees.map(({ absPath: _abs, ...view }) => view),
@@ -164,7 +165,7 @@ async function lockView(file: string): Promise<LockView | null> {
   return { ...holder, alive: holder.host === hostname() ? isPidAlive(holder.pid) : null };
 }
 
-function taskView(t: TaskRecord, root: string): TaskView {
+function taskView(t: TaskRecord, root: string, worktreeDir: string): TaskView {
   const rounds = Array.isArray(t.rounds) ? t.rounds : undefined;
   return {
     id: t.id,
@@ -189,7 +190,7 @@ function taskView(t: TaskRecord, root: string): TaskView {
     startedAt: t.startedAt ?? null,
     finishedAt: t.finishedAt ?? null,
     durationMs: t.durationMs,
-    attention: needsAction(t) ? attentionOf(t, root) : null,
+    attention: needsAction(t) ? attentionOf(t, root, path.join(worktreeDir, t.id)) : null,
     acceptedAt: t.accepted?.at ?? null,
   };
 }
