@@ -83,13 +83,16 @@ function tokensOf(usage: TaskUsage): number {
 const INTERNAL_TOOLS: ReadonlySet<string> = new Set(['StructuredOutput']);
 
 /**
- * The status a person should read. A task the engine stopped because the run was interrupted (Ctrl-C, SIGTERM) is
- * recorded as failed with the reason "interrupted"; it did not fail, and --resume continues it.
+ * The status a person should read. A task the engine stopped because the run was interrupted (Ctrl-C, SIGTERM, a
+ * usage-limit stop) is recorded as pending with a reason starting "interrupted" (runs of older versions: failed);
+ * it did not fail, and --resume continues it.
  */
 export type ShownStatus = TaskStatus | 'interrupted';
 
 export function shownStatus(status: TaskStatus, reason: string | undefined): ShownStatus {
-  return status === 'failed' && reason === 'interrupted' ? 'interrupted' : status;
+  // Pending with that reason: the scheduler put a task a stop cut off back for the resume (src/run/task.ts).
+  const cutOff = reason === 'interrupted' || reason?.startsWith('interrupted (') === true;
+  return (status === 'failed' || status === 'pending') && cutOff ? 'interrupted' : status;
 }
 
 function newTask(id: MilestoneId): TaskView {

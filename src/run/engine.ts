@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentAdapter } from '../agents/types.js';
@@ -74,14 +75,7 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
   const resuming = req.previous !== undefined;
   if (!resuming) {
     const leftovers = await findLeftovers(req, req.selected);
-    if (leftovers.length > 0) {
-      return {
-        kind: 'refused',
-        message:
-          `branches from an earlier run exist: ${leftovers.join(', ')}. Continue that run with  orchestrate --resume, ` +
-          `or remove them with  orchestrate clean --all  (or git branch -D ${leftovers.join(' ')})`,
-      };
-    }
+    if (leftovers.length > 0) return { kind: 'refused', message: leftoversMessage(leftovers, existsSync(paths.stateFile), rel(req.repo.root, paths.stateFile)) };
   }
   await ensureExcluded(req.repo.commonDir, excludePatterns(req.repo.root, [paths.worktreeDir, paths.stateDir, paths.logDir]));
   await mkdir(paths.runLogDir, { recursive: true });
@@ -240,7 +234,8 @@ function emitTransitions(ctx: RunContext, state: RunState, s: SchedulerState): v
     const rec = state.tasks[t.id];
     if (!rec || rec.status === t.status) continue;
     if (t.status === 'running') ctx.emit({ type: 'task_started', id: t.id, stage: t.stage, title: rec.title });
-    else if (t.status === 'done' || t.status === 'failed' || t.status === 'needs_attention' || t.status === 'skipped') {
+    // A running task back to pending was cut off by a stop: it ended for this run (the resume continues it).
+    else if (t.status === 'done' || t.status === 'failed' || t.status === 'needs_attention' || t.status === 'skipped' || (t.status === 'pending' && rec.status === 'running')) {
       // A task a person must act on carries what to act on (findings, failed checks, how to continue).
       const attention = needsAction(t) ? { attention: attentionOf(rec, ctx.repo.root) } : {};
       ctx.emit({ type: 'task_finished', id: t.id, status: t.status, ...(t.reason ? { reason: t.reason } : {}), costUsd: rec.costUsd, usage: rec.usage, turns: rec.turns, durationMs: rec.durationMs, ...attention });
@@ -418,6 +413,20 @@ async function stopOrphanedAgents(state: RunState, req: RunRequest, paths: RunPa
     delete rec.agentPid;
     delete rec.agentStart;
   }
+}
+
+/**
+ * Only a recorded run can be continued: `--resume` is offered when the state file exists, and otherwise the way to
+ * discard the branches (clean --all --force also deletes unmerged ones, with their worktrees).
+ */
+function leftoversMessage(branches: readonly string[], stateExists: boolean, stateFile: string): string {
+  const found = `branches from an earlier run exist: ${branches.join(', ')}`;
+  const discard = 'orchestrate clean --all --force  (deletes them and their worktrees, uncommitted changes included)';
+  if (stateExists) return `${found}. Continue that run with  orchestrate --resume, or discard it with  ${discard}`;
+  return (
+    `${found}, but no run state records them (${stateFile} is missing), so there is no run to continue. ` +
+    `Discard them with  ${discard}, or keep their work under other names first:  git branch -m <branch> <new-name>`
+  );
 }
 
 async function findLeftovers(req: RunRequest, ids: readonly MilestoneId[]): Promise<string[]> {

@@ -51,9 +51,9 @@ export async function runTask(ctx: RunContext, milestone: Milestone, signal: Abo
       // died of it is the interruption, not the task's failure (outcome stays "interrupted").
       if (!signal.aborted) throw err;
     }
-    // Cut short by Ctrl-C or SIGTERM, a task has not failed, whatever its last step said (an agent the run stopped
-    // reports "aborted"): it is interrupted, and --resume continues it.
-    if (signal.aborted && outcome.status === 'failed') outcome = { status: 'failed', reason: 'interrupted' };
+    // Cut short by a stop (Ctrl-C, SIGTERM, a usage-limit stop), a task has not failed, whatever its last step said
+    // (an agent the run stopped reports "aborted"): it is interrupted, back to pending, and --resume continues it.
+    if (signal.aborted && outcome.status === 'failed') outcome = { status: 'interrupted', reason: interruptedReason(outcome.reason) };
     return outcome;
   } finally {
     // The task has ended (done, failed, needs attention): its worktree, kept for you to inspect, is no longer in
@@ -71,6 +71,29 @@ export async function runTask(ctx: RunContext, milestone: Milestone, signal: Abo
   }
 }
 
+/**
+ * Git refuses a worktree for a branch checked out elsewhere (the user looked at the task's branch in their own
+ * checkout): a resume would fail the same way until that checkout is on another branch, so say exactly that.
+ */
+function worktreeProblem(err: Error, branch: string, target: string): string {
+  const at = /already (?:checked out|used by worktree) at '([^']+)'/.exec(err.message)?.[1];
+  if (!at) return `could not create the task's worktree: ${err.message}`;
+  return (
+    `branch ${branch} is checked out at ${at}, so git cannot give it its own worktree. ` +
+    `Switch that checkout to another branch (git -C ${shellQuote(at)} switch ${shellQuote(target)}), then run orchestrate --resume`
+  );
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** "interrupted" for Ctrl-C; with the cause when something else stopped the run (a usage limit with auto_resume off). */
+function interruptedReason(why: string | undefined): string {
+  if (!why || /^(interrupted|aborted)\b/.test(why)) return 'interrupted';
+  return `interrupted (${why.split('\n')[0]}); orchestrate --resume continues it`;
+}
+
 async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, journal: TaskJournal): Promise<TaskOutcome> {
   const worktree = path.join(ctx.paths.worktreeDir, m.id);
   const stage = ctx.state.stages.find((s) => s.stage === m.stage);
@@ -79,7 +102,8 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
 
   setPhase(ctx, rec, 'setup');
   const known = journal.step('worktree') !== undefined;
-  const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming || known });
+  const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming || known }).catch((err: Error) => err);
+  if (prepared instanceof Error) return { status: 'failed', reason: worktreeProblem(prepared, rec.branch, ctx.state.targetBranch) };
   if (prepared.kind === 'leftover') return { status: 'failed', reason: `${prepared.message}; fix: ${prepared.fix}` };
   const lock = await lockWorktree(ctx.repo.root, worktree, taskLockReason(ctx.state.runId, m.id));
   if (lock.kind === 'locked_by_other') ctx.logger.warn(`[${m.id}] worktree ${rel(ctx.repo.root, worktree)} is locked by someone else (${lock.reason ?? 'no reason given'}); left as it is`);

@@ -1,7 +1,7 @@
 import type { MilestoneId } from '../milestones/types.js';
 import type { Plan } from '../plan/types.js';
 import { assertNever, currentStage, isFailure, isSettled, tasksOfStage } from './queries.js';
-import type { OnFailure, SchedulerEvent, SchedulerState, StageRun, TaskRun, TaskStatus } from './types.js';
+import type { OnFailure, SchedulerEvent, SchedulerState, StageRun, TaskResultStatus, TaskRun, TaskStatus } from './types.js';
 
 export interface InitialStateOptions {
   /** Tasks to run (from `selectTasks`). */
@@ -92,9 +92,10 @@ function startTask(draft: SchedulerState, id: MilestoneId): void {
   setStatus(task, 'running');
 }
 
-function finishTask(draft: SchedulerState, id: MilestoneId, status: TaskStatus, reason?: string): void {
+function finishTask(draft: SchedulerState, id: MilestoneId, result: TaskResultStatus, reason?: string): void {
   const task = taskOf(draft, id);
   if (task.status !== 'running') throw new Error(`scheduler: ${id} finished but was ${task.status}`);
+  const status: TaskStatus = result !== 'interrupted' ? result : draft.stopRequested !== undefined ? 'pending' : 'failed';
   setStatus(task, status, reason);
   if (isFailure(status)) skipDependents(draft, id, status === 'failed' ? 'failed' : 'needs attention');
 }
@@ -176,7 +177,9 @@ function normalize(draft: SchedulerState): void {
     if (task.status !== 'pending' && task.status !== 'blocked') continue;
     // After a stop nothing waits any more: unstarted is simply `pending`, for the resume.
     const waiting = draft.stopRequested === undefined && task.deps.some((d) => !done.has(d));
-    setStatus(task, waiting ? 'blocked' : 'pending');
+    const status = waiting ? 'blocked' : 'pending';
+    // Unchanged keeps its reason (a task a stop cut off says so until the resume starts it).
+    if (task.status !== status) setStatus(task, status);
   }
 
   if (tasks.every((t) => isSettled(t.status))) stage.phase = 'settling';

@@ -9,8 +9,12 @@ import type { MilestoneId } from '../milestones/types.js';
  */
 export type TaskStatus = 'pending' | 'blocked' | 'running' | 'done' | 'failed' | 'needs_attention' | 'skipped';
 
-/** What a task attempt can end as. */
-export type TaskResultStatus = 'done' | 'failed' | 'needs_attention';
+/**
+ * What a task attempt can end as. `interrupted`: cut off by a stop (Ctrl-C, a usage-limit stop) before it could
+ * finish; it did not fail, so it goes back to `pending` for the resume (only while a stop is requested; otherwise it
+ * counts as failed, so nothing restarts in a loop).
+ */
+export type TaskResultStatus = 'done' | 'failed' | 'needs_attention' | 'interrupted';
 
 export interface TaskResult {
   status: TaskResultStatus;

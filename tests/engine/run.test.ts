@@ -147,7 +147,8 @@ describe('a run with the fake agent', () => {
     const result = await runCli([], { cwd: repo.root, env: repo.env });
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toMatch(/milestone\/1A/);
-    expect(result.stderr).toMatch(/--resume|git branch -D/);
+    // No run state records the branch: nothing to resume, so the hint is the way to discard it (tests/engine/hints).
+    expect(result.stderr).toMatch(/orchestrate clean --all --force/);
   });
 
   it('fails fast, creating nothing, when no agent can run', async () => {

@@ -168,3 +168,23 @@ describe('step', () => {
     expect(step(once, { type: 'stop-requested', reason: 'second' }).stopRequested).toBe('first');
   });
 });
+
+describe('a task cut off by a stop', () => {
+  const running = () => step(step(initialState(plan, { selected: all }), { type: 'task-started', id: '1A' }), { type: 'task-started', id: '1B' });
+
+  it('goes back to pending (not failed) while a stop is requested, and its stage is not settled', () => {
+    let state = step(running(), { type: 'stop-requested', reason: 'usage limit' });
+    state = step(state, { type: 'task-finished', id: '1A', status: 'interrupted', reason: 'stopped before finishing' });
+    state = step(state, { type: 'task-finished', id: '1B', status: 'done' });
+    expect(statuses(state)).toMatchObject({ '1A': 'pending', '1B': 'done', '1C': 'pending' });
+    expect(state.tasks.find((t) => t.id === '1A')!.reason).toBe('stopped before finishing');
+    expect(state.stages[0]!.phase).toBe('running');
+    expect(state).toMatchObject({ finished: true, stoppedReason: 'usage limit' });
+  });
+
+  it('counts as failed without a stop, so it never restarts in a loop', () => {
+    const state = step(running(), { type: 'task-finished', id: '1A', status: 'interrupted' });
+    expect(statuses(state)['1A']).toBe('failed');
+    expect(statuses(state)['1C']).toBe('skipped');
+  });
+});
