@@ -107,4 +107,19 @@ describe('orchestrate installed from the tarball, through npm\'s bin link', () =
     expect(result.stdout).toMatch(/Critical path/);
     expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
   });
+
+  it('sets up a repository with init, from the files the package ships, and the result validates', async () => {
+    const fresh = makeRepo();
+    try {
+      const init = await orchestrate(['init'], fresh.root);
+      expect(init).toMatchObject({ exitCode: 0, stderr: '' });
+      const config = JSON.parse(readFileSync(path.join(fresh.root, 'orchestrator.config.json'), 'utf8')) as { $schema: string };
+      expect(readFileSync(path.resolve(fresh.root, config.$schema), 'utf8')).toBe(readFileSync(path.join(ROOT, 'schema', 'orchestrator.config.schema.json'), 'utf8'));
+      const validate = await orchestrate(['--validate-only'], fresh.root);
+      expect(validate).toMatchObject({ exitCode: 0, stderr: '' });
+      expect(validate.stdout).toMatch(/Stage 1 · 1 task/);
+    } finally {
+      fresh.cleanup();
+    }
+  });
 });
