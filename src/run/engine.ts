@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentAdapter } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
-import { branchSha } from '../git/repo.js';
+import { branchSha, isAncestor } from '../git/repo.js';
 import type { RepoInfo } from '../git/repo.js';
 import { ensureExcluded } from '../git/worktree.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
@@ -83,6 +83,12 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
   const targetSha = target ? await branchSha(req.repo.root, target) : undefined;
   if (!target || !targetSha) {
     return { kind: 'refused', message: `target branch ${target ?? '(none: HEAD is detached)'} does not exist; check out a branch or set git.target_branch` };
+  }
+  // The target comes from the state file on --resume, which anyone can edit: it must still be the branch the run
+  // started on, i.e. contain the commit recorded then. Otherwise the run would merge into someone else's branch.
+  if (req.previous && !/^[0-9a-f]{40,64}$/.test(req.previous.targetStartSha)) return refusedState(req, paths, `its start commit ${JSON.stringify(req.previous.targetStartSha)} is not a commit id`);
+  if (req.previous && !(await isAncestor(req.repo.root, req.previous.targetStartSha, targetSha))) {
+    return refusedState(req, paths, `its target branch ${target} does not contain the commit the run started from (${req.previous.targetStartSha.slice(0, 7)})`);
   }
   if (!req.config.git.hooks) req.logger.warn("git.hooks is false: commits made for agents skip the repository's pre-commit and commit-msg hooks");
   const state = req.previous ?? newState(req, runId, paths, target, targetSha);
@@ -390,6 +396,14 @@ async function settleFinishedStages(ctx: RunContext, selected: readonly Mileston
     if (!settled.ok) return settled.reason ?? `stage ${stage.stage} could not be merged`;
   }
   return undefined;
+}
+
+function refusedState(req: RunRequest, paths: RunPaths, why: string): RunEnd {
+  const file = rel(req.repo.root, paths.stateFile);
+  return {
+    kind: 'refused',
+    message: `cannot resume: the run state ${file} does not match this repository: ${why}. Move it aside (mv ${file} ${file}.bad) to start a fresh run; branches and worktrees from the earlier run are kept`,
+  };
 }
 
 /**

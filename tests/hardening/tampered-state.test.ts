@@ -74,6 +74,24 @@ describe('a tampered state file cannot reach outside what the run owns', () => {
     expect(after.tasks['1A'].agentPid).toBeUndefined();
   });
 
+  it('--resume refuses a target branch that is not the one the run started on', async () => {
+    const repo = await finishedRun();
+    repo.git('checkout', '-q', '--orphan', 'feature/unrelated');
+    repo.write('unrelated.txt', 'mine\n');
+    const unrelatedSha = repo.commit('unrelated history');
+    repo.git('checkout', '-q', 'main');
+    tamper(repo.root, (s) => {
+      s.status = 'interrupted';
+      s.targetBranch = 'feature/unrelated';
+      s.tasks['1B'].merged = false;
+    });
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(3);
+    expect(resumed.stderr).toContain('cannot resume: the run state .orchestrator/run-state.json does not match this repository: its target branch feature/unrelated does not contain the commit the run started from');
+    expect(resumed.stderr).toContain('mv .orchestrator/run-state.json .orchestrator/run-state.json.bad');
+    expect(repo.git('rev-parse', 'feature/unrelated')).toBe(unrelatedSha);
+  });
+
   it('status, status --json and --resume refuse a state file with wrong types: exit 2, where and how to recover', async () => {
     const repo = await finishedRun();
     tamper(repo.root, (s) => {
