@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readState, setupE2E, turnsOf, unexpected, view, type E2E, type OrchestratorResult } from './harness.js';
+import { readState, setupE2E, transcriptResult, turnsOf, unexpected, view, type E2E, type OrchestratorResult } from './harness.js';
 
 /**
  * The agents' sandbox with the DEFAULT configuration (agent.sandbox "auto"; only agent.command is set, by the
@@ -16,9 +16,9 @@ import { readState, setupE2E, turnsOf, unexpected, view, type E2E, type Orchestr
 
 const SECRET = 'SSH-PRIVATE-KEY-sandbox-e2e-9f3c1';
 
-function milestoneText(id: string, title: string, checks?: string): string {
+function milestoneText(id: string, title: string, frontMatter?: string): string {
   return [
-    ...(checks ? ['---', `checks: [${JSON.stringify(checks)}]`, '---'] : []),
+    ...(frontMatter ? ['---', frontMatter, '---'] : []),
     `# Milestone ${id} - ${title}`,
     '',
     '## Tasks',
@@ -55,8 +55,9 @@ describe('e2e: agents in the sandbox (default configuration, real bubblewrap)', 
     const port = (loopback.address() as AddressInfo).port;
 
     e2e = await setupE2E({
-      milestones: { '1A': milestoneText('1A', 'Build and test', 'npm test'), '1B': milestoneText('1B', 'Stay inside') },
+      milestones: { '1A': milestoneText('1A', 'Build and test', 'checks: ["npm test"]'), '1B': milestoneText('1B', 'Stay inside', 'review: false') },
       scenario: { rules: [] },
+      config: { review: { enabled: true, max_rounds: 1 } },
     });
     const root = e2e.repo.root;
     outside = `${root}-outside`;
@@ -77,6 +78,22 @@ describe('e2e: agents in the sandbox (default configuration, real bubblewrap)', 
     ].map((c) => `${c} 2>&1; echo "rc=$?"`);
     e2e.server.setScenario({
       rules: [
+        // 1A's reviewer (its prompt also names "milestone 1A:", so it comes first): runs the tests, tries to write.
+        {
+          name: '1A-review-test',
+          match: { conversation: 'reviewing the work done for milestone 1A:', turn: 0 },
+          reply: { tool_use: { name: 'Bash', input: { command: 'npm test', description: 'Run the tests' } } },
+        },
+        {
+          name: '1A-review-touch',
+          match: { conversation: 'reviewing the work done for milestone 1A:', turn: 1, last_user: '# pass 1' },
+          reply: { tool_use: { name: 'Bash', input: { command: 'touch reviewer-was-here.txt', description: 'Try to write' } } },
+        },
+        {
+          name: '1A-review-verdict',
+          match: { conversation: 'reviewing the work done for milestone 1A:', turn: 2 },
+          reply: { verdict: 'approve', summary: 'Built and tested; the tests pass here too.' },
+        },
         // 1A: write a tiny project, build it and run its tests in the worktree.
         {
           name: '1A-write',
@@ -126,14 +143,25 @@ describe('e2e: agents in the sandbox (default configuration, real bubblewrap)', 
   });
 
   it('1A built and tested in its worktree without a tool list: the build output is on main, its check passed', () => {
-    const turns = turnsOf(e2e.server, '1A');
+    const turns = turnsOf(e2e.server, '1A').filter((r) => !r.rule?.name?.includes('review'));
     expect(turns.map((r) => r.rule?.name)).toEqual(['1A-write', '1A-build-test', '1A-done']);
     const toolResult = view(turns[2]!).lastUserText;
     expect(toolResult).toContain('BUILD-OK');
     expect(toolResult).toMatch(/# pass 1/);
     expect(e2e.repo.git('show', 'main:dist/out.txt')).toBe('built');
     expect(state.tasks['1A'].rounds.at(-1).checks).toEqual([expect.objectContaining({ command: 'npm test', ok: true })]);
-    expect(state.tasks['1A'].sandboxRefusals).toBeUndefined();
+  });
+
+  it("1A's reviewer ran the project's tests in the sandbox but could not write in the worktree", () => {
+    const review = e2e.server.requests.filter((r) => r.rule?.name?.startsWith('1A-review'));
+    expect(review.map((r) => r.rule?.name)).toEqual(['1A-review-test', '1A-review-touch', '1A-review-verdict']);
+    expect(view(review[1]!).lastUserText).toContain('# pass 1');
+    expect(view(review[2]!).lastUserText).toContain('Read-only file system');
+    const reviewTranscript = (state.tasks['1A'].transcripts as string[]).find((t) => t.includes('1A.review-'))!;
+    expect(transcriptResult(e2e.repo.root, reviewTranscript)?.permission_denials).toEqual([]);
+    expect(state.tasks['1A'].rounds.at(-1).verdict).toBe('approve');
+    expect(e2e.repo.git('ls-tree', '-r', '--name-only', 'main')).not.toContain('reviewer-was-here.txt');
+    expect(existsSync(path.resolve(e2e.repo.root, state.tasks['1A'].worktree, 'reviewer-was-here.txt'))).toBe(false);
   });
 
   it('1B changed nothing outside its worktree: main checkout, .git, HOME and the outside temp folder', () => {
