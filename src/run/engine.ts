@@ -285,7 +285,7 @@ function serialPersist(store: RunStateStore, state: RunState, paths: RunPaths, l
 export function excludePatterns(root: string, dirs: readonly string[]): string[] {
   return dirs
     .map((dir) => path.relative(root, dir))
-    .filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r))
+    .filter((r) => r !== '' && r !== '..' && !r.startsWith(`..${path.sep}`) && !path.isAbsolute(r))
     .map((r) => `/${r.split(path.sep).join('/')}/`);
 }
 

@@ -105,5 +105,6 @@ export function relPath(root: string, p: string): string {
  */
 export function shownPath(root: string, p: string): string {
   const rel = path.relative(root, p);
-  return rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(p) : rel.split(path.sep).join('/') || '.';
+  const outside = rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+  return outside ? path.resolve(p) : rel.split(path.sep).join('/') || '.';
 }
