@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runProcessGroup } from '../util/process.js';
 import { gitEnv, gitQuery, gitRaw } from './client.js';
 
 /** The hooks a commit made on an agent's behalf runs (the ones `git commit --no-verify` would skip). */
@@ -13,6 +13,15 @@ export type CommitResult =
   /** The repository's own hook refused the commit: the changes stay staged in the worktree, nothing is committed. */
   | { kind: 'hook_failed'; hook: CommitHook; exitCode: number | undefined; output: string };
 
+export interface CommitOptions {
+  /** Run the pre-commit and commit-msg hooks (default true). */
+  hooks?: boolean;
+  /** Per hook, in ms: a hook still running then is stopped and counts as failed. Default: no limit. */
+  hookTimeoutMs?: number;
+  /** Stops a running hook (Ctrl-C); the commit is then not made and the hook counts as failed. */
+  signal?: AbortSignal;
+}
+
 /**
  * Commits everything left uncommitted in a worktree. Uses a fallback identity only when the repository has none,
  * so users' own identity wins.
@@ -23,7 +32,7 @@ export type CommitResult =
  * commit). A hook that exits non-zero gives `hook_failed` with its output (stdout and stderr, in order).
  * Without `hooks` nothing is checked: the caller said so.
  */
-export async function commitAll(cwd: string, message: string, opts: { hooks?: boolean } = {}): Promise<CommitResult> {
+export async function commitAll(cwd: string, message: string, opts: CommitOptions = {}): Promise<CommitResult> {
   await gitRaw(cwd, ['add', '-A']);
   if (!(await hasStaged(cwd))) return { kind: 'nothing' };
   const dir = await mkdtemp(path.join(tmpdir(), 'mo-commit-'));
@@ -31,11 +40,11 @@ export async function commitAll(cwd: string, message: string, opts: { hooks?: bo
     const messageFile = path.join(dir, 'COMMIT_EDITMSG');
     await writeFile(messageFile, message.endsWith('\n') ? message : `${message}\n`);
     if (opts.hooks ?? true) {
-      const pre = await runHook(cwd, 'pre-commit', []);
+      const pre = await runHook(cwd, 'pre-commit', [], opts);
       if (pre) return pre;
       // A pre-commit hook may restage (lint-staged) or unstage what it fixed: commit what is staged now.
       if (!(await hasStaged(cwd))) return { kind: 'nothing' };
-      const msg = await runHook(cwd, 'commit-msg', [messageFile]);
+      const msg = await runHook(cwd, 'commit-msg', [messageFile], opts);
       if (msg) return msg;
     }
     await gitRaw(cwd, [...(await identityArgs(cwd)), 'commit', '--no-verify', '-q', '-F', messageFile]);
@@ -52,23 +61,34 @@ async function hasStaged(cwd: string): Promise<boolean> {
 
 /**
  * `git hook run --ignore-missing <hook>` (git >= 2.36): runs the hook git would run, or nothing when there is none.
- * Output is interleaved (`all`) so the agent reads it as a terminal would show it.
+ * In its own process group, so a time-out or Ctrl-C also ends what the hook started (lint-staged runs linters):
+ * SIGTERM to the group, then SIGKILL.
  */
-async function runHook(cwd: string, hook: CommitHook, args: string[]): Promise<CommitResult | undefined> {
-  const result = await execa('git', ['hook', 'run', '--ignore-missing', hook, ...(args.length > 0 ? ['--', ...args] : [])], {
+async function runHook(cwd: string, hook: CommitHook, args: string[], opts: CommitOptions): Promise<CommitResult | undefined> {
+  const lines: string[] = [];
+  const result = await runProcessGroup({
+    file: 'git',
+    args: ['hook', 'run', '--ignore-missing', hook, ...(args.length > 0 ? ['--', ...args] : [])],
     cwd,
     env: gitEnv(),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    all: true,
+    ...(opts.hookTimeoutMs !== undefined ? { timeoutMs: opts.hookTimeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    killGraceMs: 3000,
+    onStdoutLine: (line) => lines.push(line),
   });
-  if (result.exitCode === 0) return undefined;
-  const output = String(result.all ?? '').trim();
+  if (result.spawnError) throw new Error(`git could not be started to run the ${hook} hook: ${result.spawnError.message}`);
+  if (result.started && result.exitCode === 0 && result.killReason === undefined) return undefined;
+  const output = [lines.join('\n'), result.stderr].filter((t) => t.trim() !== '').join('\n').trim();
   if (/^(usage: git hook|git: 'hook' is not a git command)/m.test(output)) {
     throw new Error(`this git (${await gitVersion(cwd)}) cannot run hooks for the orchestrator's commits (git hook run needs git 2.36 or newer); upgrade git or set git.hooks: false`);
   }
-  return { kind: 'hook_failed', hook, exitCode: result.exitCode, output };
+  const stopped =
+    result.killReason === 'timeout'
+      ? `(the ${hook} hook did not finish within ${Math.round((opts.hookTimeoutMs ?? 0) / 1000)} s and was stopped)`
+      : result.killReason !== undefined || !result.started
+        ? '(interrupted)'
+        : '';
+  return { kind: 'hook_failed', hook, exitCode: result.exitCode ?? undefined, output: [output, stopped].filter(Boolean).join('\n') };
 }
 
 async function gitVersion(cwd: string): Promise<string> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { GitCommandError, gitQuery, gitRaw, gitText } from './client.js';
 import { identityArgs } from './commit.js';
 import { isAncestor, branchSha } from './repo.js';
+import { initSubmodules } from './submodules.js';
 import { listWorktrees, samePath, serializeWorktreeChange } from './worktree.js';
 
 export interface BranchToMerge {
@@ -47,6 +48,9 @@ export async function mergeInWorktree(opts: {
     const result = await gitQuery(wt, [...who, 'merge', '--no-ff', '--no-edit', '--no-verify', '-m', message, branch]);
     if (result === undefined) {
       const files = await conflictedFiles(wt);
+      // The resolution is checked with the milestones' checks, which may need the submodules' files (the merge
+      // itself does not). A submodule that cannot be set up here only makes those checks fail.
+      if (opts.resolve) await initSubmodules(wt, repoRoot).catch(() => undefined);
       const fixed = opts.resolve ? await opts.resolve({ branch, files, worktree: wt, mergedSoFar: [...merged] }).catch(() => false) : false;
       if (fixed && (await commitResolvedMerge(wt, who, branch, message))) {
         resolved.push(branch);

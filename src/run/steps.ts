@@ -28,7 +28,9 @@ export type HookFailure = Extract<CommitResult, { kind: 'hook_failed' }>;
 export async function commitStep(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, journal: TaskJournal, round: number): Promise<HookFailure | undefined> {
   const end = await journal.run<{ head?: string; commits: number; hook?: HookFailure }>(`commit-${round}`, undefined, async () => {
     const hook = await commitLeftovers(ctx, m, rec, worktree);
-    return { value: { ...(rec.headSha ? { head: rec.headSha } : {}), commits: rec.commits ?? 0, ...(hook ? { hook } : {}) } };
+    const value = { ...(rec.headSha ? { head: rec.headSha } : {}), commits: rec.commits ?? 0, ...(hook ? { hook } : {}) };
+    // A hook stopped by Ctrl-C did not refuse anything: a resumed run commits again.
+    return ctx.signal.aborted && hook ? { value, failure: 'interrupted' } : { value };
   });
   if (end.value.head) rec.headSha = end.value.head;
   rec.commits = end.value.commits;
@@ -43,7 +45,12 @@ export async function commitStep(ctx: RunContext, m: Milestone, rec: TaskRecord,
 export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string): Promise<HookFailure | undefined> {
   setPhase(ctx, rec, 'commit');
   crashPoint('before committing leftovers');
-  const committed = await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`, { hooks: ctx.config.git.hooks });
+  const committed = await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`, {
+    hooks: ctx.config.git.hooks,
+    // A hook is the repository's own check: it gets a check's time limit and stops with the run.
+    hookTimeoutMs: ctx.config.checks.timeout * 1000,
+    signal: ctx.signal,
+  });
   crashPoint('committed, head not recorded yet');
   rec.headSha = committed.kind === 'committed' ? committed.sha : await worktreeHead(worktree);
   rec.commits = rec.headSha && rec.baseSha ? await commitsBetween(worktree, rec.baseSha, rec.headSha) : 0;
