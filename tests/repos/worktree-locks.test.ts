@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { runCli } from '../support/cli.js';
-import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
+import { execa } from 'execa';
+import { CLI, runCli } from '../support/cli.js';
+import { makeEngineRepo, milestone, readAgentLog, readState } from '../support/engine-fixture.js';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => {
@@ -88,5 +89,28 @@ describe('task worktrees are locked while in use', () => {
     expect(existsSync(wt('1B'))).toBe(false);
     expect(lockLines(repo.git)[wt('1A')]).toBe('locked my experiment');
     expect(repo.git('branch', '--list', 'milestone/1B')).toContain('milestone/1B'); // unmerged: its commits stay
+  });
+
+  it('an interrupted task keeps its lock (status says the run is not running); --resume continues in it and releases it', async () => {
+    const repo = makeEngineRepo(
+      { '1A': milestone('1A') },
+      { rules: [{ match: 'milestone 1A:', runs: [{ steps: [{ write: '1A.txt', content: '1A\n' }, { hang: true }] }, { steps: [{ write: '1A.txt', content: '1A\n' }] }] }] },
+      { retry_attempts: 0, review: { enabled: false } },
+    );
+    cleanup = repo.cleanup;
+    const run = execa(process.execPath, [CLI], { cwd: repo.root, env: { ...repo.env, CI: 'true' }, reject: false, stdin: 'ignore' });
+    for (let i = 0; i < 300 && !readAgentLog(repo.log).some((r) => r.event === 'start'); i++) await new Promise((r) => setTimeout(r, 100));
+    const locked = () => Object.entries(lockLines(repo.git)).find(([p]) => p.endsWith('1A'))?.[1];
+    expect(locked()).toMatch(/^locked milestone-orchestrator run \S+, task 1A$/);
+    run.kill('SIGINT');
+    await run;
+    const runId = readState(repo.root).runId;
+    expect(locked()).toBe(`locked milestone-orchestrator run ${runId}, task 1A`);
+    expect((await runCli(['status'], { cwd: repo.root })).stdout).toContain(`locked by run ${runId} (not running: orchestrate clean unlocks it)`);
+
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    expect(readState(repo.root).tasks['1A'].status).toBe('done');
+    expect(locked()).toBeNull();
   });
 });
