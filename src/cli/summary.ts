@@ -29,5 +29,10 @@ export function summarizeRun(state: RunState, repoRoot: string, now: number = Da
     lines.push(`${ids} need${attention.length === 1 ? 's' : ''} attention: orchestrate status shows the review findings, the failed checks and the command that continues the agent's session; then orchestrate accept ${one} (after fixing it by hand) or orchestrate retry ${one}`);
   }
   if (state.status === 'interrupted' || state.status === 'failed' || state.status === 'stopped') lines.push('Continue with: orchestrate --resume');
+  else if (state.status === 'completed') {
+    // `accept` and `retry` complete only their own task: what else the run still owes is easy to miss.
+    const left = Object.values(state.tasks).filter((t) => t.status !== 'done' && t.status !== 'needs_attention').map((t) => `${t.id} (${shownStatus(t.status, t.reason)})`).sort();
+    if (left.length > 0) lines.push(`Not done yet: ${left.join(', ')}. Continue with: orchestrate --resume`);
+  }
   return `${lines.join('\n')}\n`;
 }

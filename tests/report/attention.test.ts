@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkTaskAction } from '../../src/cli/commands/task-action.js';
+import { summarizeRun } from '../../src/cli/summary.js';
 import { orchestratorDataDir } from '../../src/config/data-dir.js';
 import { attentionOf, continueCommand, retryFeedback } from '../../src/report/attention.js';
 import { excludePatterns } from '../../src/run/engine.js';
@@ -61,5 +62,14 @@ describe("the orchestrator's places", () => {
 
   it('are excluded from git status only when inside the working tree', () => {
     expect(excludePatterns('/repo', ['/repo/.worktree', '/repo/.orchestrator', '/home/me/.cache/x/logs', '/repo', '/repo-other/logs', '/repo/..cache'])).toEqual(['/.worktree/', '/.orchestrator/', '/..cache/']);
+  });
+});
+
+describe('the summary after accept or retry', () => {
+  it('names what the run still owes when the accepted or retried task completed it', () => {
+    const state = { runId: 'r', status: 'completed', logDir: 'logs/run-r', tasks: { '1A': task({ id: '1A', status: 'done', merged: true }), '1C': task({ id: '1C', status: 'failed', reason: 'crashed' }) } } as unknown as RunState;
+    expect(summarizeRun(state, '/repo')).toContain('Not done yet: 1C (failed). Continue with: orchestrate --resume');
+    state.tasks['1C']!.status = 'done';
+    expect(summarizeRun(state, '/repo')).not.toContain('Not done yet');
   });
 });
