@@ -13,10 +13,11 @@ import { endToEnd } from './scenarios/end-to-end.js';
 import { overhead } from './scenarios/overhead.js';
 import { provision } from './scenarios/provision.js';
 import { sampler } from './scenarios/sampler.js';
+import { sandbox } from './scenarios/sandbox.js';
 import { schedule } from './scenarios/schedule.js';
 import { validate } from './scenarios/validate.js';
 
-const SCENARIOS: Scenario<any>[] = [schedule, endToEnd, overhead, cpuMemory, validate, sampler, provision];
+const SCENARIOS: Scenario<any>[] = [schedule, endToEnd, overhead, cpuMemory, validate, sampler, provision, sandbox];
 const RESULTS = path.join(ROOT, 'bench', 'results');
 const OUTPUT = path.join(ROOT, 'BENCHMARKS.md');
 
