@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, getDefaultSearchPlaces, type Loader } from 'cosmiconfig';
 import { error, warning, type Diagnostic } from '../diagnostics.js';
+import { bytePosition, firstInvalidUtf8Byte } from '../util/utf8.js';
 import { parseJsonSource } from './json-source.js';
 import { ConfigSyntaxError, type ParsedSource, type SourceProblem } from './source.js';
 import { parseYamlSource } from './yaml-source.js';
@@ -171,60 +172,13 @@ function recording(sources: Map<string, ParsedSource>, parse: (text: string) => 
  * problem; undefined for valid UTF-8. A file saved as Latin-1 ("café" as 0x63 0x61 0x66 0xE9) is the usual case.
  */
 export function firstInvalidUtf8(bytes: Uint8Array): SourceProblem | undefined {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return undefined;
-  } catch {
-    // Not UTF-8: find where, line by line.
-  }
-  let lineStart = 0;
-  let line = 1;
-  for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 0x0a) {
-      const lineBytes = bytes.subarray(lineStart, i);
-      const bad = invalidOffset(lineBytes);
-      if (bad !== undefined) {
-        const col = new TextDecoder('utf-8').decode(lineBytes.subarray(0, bad)).length + 1;
-        return {
-          line,
-          col,
-          message: `the file is not valid UTF-8 (byte 0x${(lineBytes[bad] ?? 0).toString(16).toUpperCase().padStart(2, '0')} here)`,
-          hint: 'save it as UTF-8 (in most editors: "Save with encoding" → UTF-8), or re-encode it: iconv -f latin1 -t utf-8',
-        };
-      }
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return undefined;
-}
-
-/** The byte offset of the first sequence that is not UTF-8 (RFC 3629: no overlongs, no surrogates), or undefined. */
-function invalidOffset(bytes: Uint8Array): number | undefined {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    // Length of the sequence, and the range its second byte must be in.
-    const [length, low, high] =
-      b >= 0xc2 && b <= 0xdf ? [2, 0x80, 0xbf]
-      : b === 0xe0 ? [3, 0xa0, 0xbf]
-      : b === 0xed ? [3, 0x80, 0x9f]
-      : b >= 0xe1 && b <= 0xef ? [3, 0x80, 0xbf]
-      : b === 0xf0 ? [4, 0x90, 0xbf]
-      : b >= 0xf1 && b <= 0xf3 ? [4, 0x80, 0xbf]
-      : b === 0xf4 ? [4, 0x80, 0x8f]
-      : [0, 0, 0];
-    if (length === 0 || i + length > bytes.length) return i;
-    const second = bytes[i + 1]!;
-    if (second < low || second > high) return i;
-    for (let k = 2; k < length; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
-    i += length;
-  }
-  return undefined;
+  const bad = firstInvalidUtf8Byte(bytes);
+  if (bad === -1) return undefined;
+  return {
+    ...bytePosition(bytes, bad),
+    message: `the file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).toUpperCase().padStart(2, '0')} here)`,
+    hint: 'save it as UTF-8 (in most editors: "Save with encoding" → UTF-8), or re-encode it: iconv -f latin1 -t utf-8',
+  };
 }
 
 const SUPPORTED_EXTENSIONS = Object.keys(defaultLoaders).filter((ext) => ext.startsWith('.'));
