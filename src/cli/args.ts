@@ -193,15 +193,17 @@ function addInit(program: Command, done: (o: CommandOptions) => void, cwd: strin
   program
     .command('init')
     .description('write orchestrator.config.json and an example milestone (never replaces a file without --force)')
-    .option('--force', 'replace orchestrator.config.json and milestones/1A.md if they exist', false)
+    .option('--force', 'replace orchestrator.config.json if it exists', false)
     .option('--cwd <dir>', 'repository to set up (default: the current directory)')
     .allowExcessArguments(false)
     .addHelpText(
       'after',
       '\nWrites, at the repository root: orchestrator.config.json (with a $schema your editor checks it with, and the ' +
         "project's test command as the checks when package.json, Cargo.toml or go.mod names one), milestones/1A.md (an " +
-        'example that validates), and, unless the package is installed in node_modules, the schema under .orchestrator/.\n' +
-        'Refuses (exit 2, nothing written) when one of them or another configuration file exists.',
+        'example that validates; not when milestones/ already has milestone files, which are never touched), and, ' +
+        'unless the package is installed in node_modules, the schema under .orchestrator/.\n' +
+        'Refuses (exit 2, nothing written) when orchestrator.config.json exists (unless --force) or another ' +
+        'configuration file does.',
     )
     .action((_opts: unknown, cmd: Command) => {
       rejectRunFlags(program, cmd);

@@ -60,16 +60,15 @@ describe('orchestrate init', () => {
     expect(repo.git('status', '--porcelain', '--untracked-files=all').split('\n').sort()).toEqual(['?? milestones/1A.md', '?? orchestrator.config.json']);
   });
 
-  it('refuses to replace anything without --force, writing nothing; --force replaces only its own two files', async () => {
+  it('refuses to replace the configuration without --force, writing nothing; --force replaces only it', async () => {
     repo = makeRepo();
     repo.write('orchestrator.config.json', '{ "max_parallel_tasks": 1 }\n');
-    repo.write('milestones/2A.md', '# mine\n');
     const refused = await runCli(['init'], { cwd: repo.root });
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/orchestrator\.config\.json already exists; nothing was written/);
     expect(refused.stderr).toMatch(/hint: orchestrate init --force/);
     expect(read(repo.root, 'orchestrator.config.json')).toBe('{ "max_parallel_tasks": 1 }\n');
-    expect(existsSync(path.join(repo.root, 'milestones', '1A.md'))).toBe(false);
+    expect(existsSync(path.join(repo.root, 'milestones'))).toBe(false);
     expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
 
     const forced = await runCli(['init', '--force'], { cwd: repo.root });
@@ -77,7 +76,19 @@ describe('orchestrate init', () => {
     expect(forced.stdout).toMatch(/Replaced orchestrator\.config\.json/);
     expect(forced.stdout).toMatch(/Wrote milestones\/1A\.md/);
     expect(JSON.parse(read(repo.root, 'orchestrator.config.json'))).toMatchObject({ max_parallel_tasks: 2 });
-    expect(read(repo.root, 'milestones/2A.md')).toBe('# mine\n');
+  });
+
+  it('adds no example to a plan that exists, and never touches its files, --force or not', async () => {
+    repo = makeRepo();
+    repo.write('milestones/1A.md', '# mine\n');
+    repo.write('milestones/2B.md', '# also mine\n');
+    const result = await runCli(['init', '--force'], { cwd: repo.root });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/Wrote orchestrator\.config\.json/);
+    expect(result.stdout).toMatch(/No example milestone: milestones\/ already has 1A\.md, 2B\.md/);
+    expect(result.stdout).not.toMatch(/milestones\/1A\.md {2}\(/);
+    expect(read(repo.root, 'milestones/1A.md')).toBe('# mine\n');
+    expect(read(repo.root, 'milestones/2B.md')).toBe('# also mine\n');
   });
 
   it('refuses when another configuration file exists, even with --force', async () => {
@@ -127,7 +138,7 @@ describe('orchestrate init', () => {
 });
 
 describe('planInit', () => {
-  const facts = (over: Partial<InitFacts> = {}): InitFacts => ({ existing: new Set(), otherConfigs: [], installedSchema: false, testCommand: null, exampleMilestone: '# M\n', schema: '{}', force: false, ...over });
+  const facts = (over: Partial<InitFacts> = {}): InitFacts => ({ existing: new Set(), otherConfigs: [], milestoneFiles: [], installedSchema: false, testCommand: null, exampleMilestone: '# M\n', schema: '{}', force: false, ...over });
 
   it('writes the config, the milestone, the schema copy and its ignore file into an empty repository', () => {
     const plan = planInit(facts());
@@ -145,9 +156,11 @@ describe('planInit', () => {
     ]);
   });
 
-  it('names both clashes at once', () => {
-    const plan = planInit(facts({ existing: new Set(['orchestrator.config.json', 'milestones/1A.md']) }));
-    expect(plan).toMatchObject({ kind: 'refuse', message: 'orchestrator.config.json and milestones/1A.md already exist; nothing was written' });
+  it('refuses an existing config without --force; leaves a plan that exists without an example', () => {
+    expect(planInit(facts({ existing: new Set(['orchestrator.config.json']) }))).toMatchObject({ kind: 'refuse', message: 'orchestrator.config.json already exists; nothing was written' });
+    const plan = planInit(facts({ milestoneFiles: ['1A.md'], existing: new Set(['milestones/1A.md']) }));
+    expect(plan.kind === 'write' && plan.files.map((f) => f.path)).toEqual(['orchestrator.config.json', '.orchestrator/orchestrator.config.schema.json', '.orchestrator/.gitignore']);
+    expect(plan.kind === 'write' && plan.skippedExample).toEqual(['1A.md']);
   });
 });
 

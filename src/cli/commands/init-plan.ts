@@ -17,6 +17,11 @@ export interface InitFacts {
   existing: ReadonlySet<string>;
   /** Other configuration files the orchestrator would read instead of (or besides) ours, e.g. `.orchestratorrc`. */
   otherConfigs: readonly string[];
+  /**
+   * Milestone files already in `milestones/` (`2A.md` …): an example beside them would join the user's plan and run
+   * as a real task, so none is written.
+   */
+  milestoneFiles: readonly string[];
   /** Whether `node_modules/milestone-orchestrator/schema/…` exists in the repository. */
   installedSchema: boolean;
   /** The test command of the project, when one is plain to see (see `detectTestCommand`); null otherwise. */
@@ -32,12 +37,13 @@ export interface InitFile {
   /** Relative to the repository root, forward slashes. */
   path: string;
   content: string;
-  /** True when it replaces an existing file (only with --force, or the schema copy, which is ours). */
+  /** True when it replaces an existing file (the config with --force, or the schema copy, which is ours). */
   replaces: boolean;
 }
 
 export type InitPlan =
-  | { kind: 'write'; files: InitFile[]; schema: SchemaSource }
+  /** `skippedExample`: the milestone files that kept the example out (empty when it is written). */
+  | { kind: 'write'; files: InitFile[]; schema: SchemaSource; skippedExample: string[] }
   | { kind: 'refuse'; message: string; hint: string };
 
 export const CONFIG_FILE = 'orchestrator.config.json';
@@ -66,25 +72,23 @@ export function planInit(facts: InitFacts): InitPlan {
       hint: `edit it (the keys are in the README's Configuration section), or remove it and run orchestrate init again`,
     };
   }
-  const clashes = [CONFIG_FILE, EXAMPLE_MILESTONE].filter((f) => facts.existing.has(f));
-  if (clashes.length > 0 && !facts.force) {
-    return {
-      kind: 'refuse',
-      message: `${clashes.join(' and ')} already ${clashes.length === 1 ? 'exists' : 'exist'}; nothing was written`,
-      hint: 'orchestrate init --force replaces them (and only them)',
-    };
+  if (facts.existing.has(CONFIG_FILE) && !facts.force) {
+    return { kind: 'refuse', message: `${CONFIG_FILE} already exists; nothing was written`, hint: `orchestrate init --force replaces it (and only it)` };
   }
+  // A plan is there already (1A.md included): those files are the user's, never replaced, and an example beside them
+  // would run as a real task.
+  const withExample = facts.milestoneFiles.length === 0;
   const schema: SchemaSource = facts.installedSchema ? { kind: 'installed', ref: `./${INSTALLED_SCHEMA}` } : { kind: 'copy', ref: `./${SCHEMA_COPY}`, path: SCHEMA_COPY };
   const files: InitFile[] = [
     { path: CONFIG_FILE, content: configText(schema.ref, facts.testCommand), replaces: facts.existing.has(CONFIG_FILE) },
-    { path: EXAMPLE_MILESTONE, content: facts.exampleMilestone, replaces: facts.existing.has(EXAMPLE_MILESTONE) },
+    ...(withExample ? [{ path: EXAMPLE_MILESTONE, content: facts.exampleMilestone, replaces: facts.existing.has(EXAMPLE_MILESTONE) }] : []),
   ];
   if (schema.kind === 'copy') {
     // The copy is ours, not the user's: refreshing it to this version's schema is always right.
     files.push({ path: schema.path, content: facts.schema, replaces: facts.existing.has(schema.path) });
     if (!facts.existing.has(STATE_GITIGNORE)) files.push({ path: STATE_GITIGNORE, content: '# written by orchestrate init: the state folder stays out of git\n*\n', replaces: false });
   }
-  return { kind: 'write', files, schema };
+  return { kind: 'write', files, schema, skippedExample: withExample ? [] : [...facts.milestoneFiles] };
 }
 
 /** The configuration init writes: the keys a new user edits first, every other key at its default. */

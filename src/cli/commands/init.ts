@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SEARCH_PLACES } from '../../config/find.js';
 import { inspectRepo } from '../../git/repo.js';
+import { MILESTONE_FILE_PATTERN } from '../../milestones/types.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import type { InitOptions } from '../args.js';
 import { EXIT } from '../exit-codes.js';
@@ -55,6 +56,7 @@ function gatherFacts(root: string, force: boolean): InitFacts {
   return {
     existing,
     otherConfigs,
+    milestoneFiles: milestoneFilesIn(at(path.dirname(EXAMPLE_MILESTONE))),
     installedSchema: existsSync(at(INSTALLED_SCHEMA)),
     testCommand: detectTestCommand({
       ...(npmTestScript !== undefined ? { npmTestScript } : {}),
@@ -66,6 +68,15 @@ function gatherFacts(root: string, force: boolean): InitFacts {
     schema: readFileSync(path.join(PACKAGE_ROOT, 'schema', 'orchestrator.config.schema.json'), 'utf8'),
     force,
   };
+}
+
+/** `1A.md`, `2B.md` … in the folder, sorted; none when it does not exist. */
+function milestoneFilesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => MILESTONE_FILE_PATTERN.test(f)).sort();
+  } catch {
+    return [];
+  }
 }
 
 /** A package.json that cannot be read or parsed says nothing about tests or configuration here. */
@@ -92,6 +103,9 @@ const PURPOSE: Record<string, string> = {
 function report(root: string, cwd: string, plan: Extract<InitPlan, { kind: 'write' }>, problem: string | undefined): string {
   const lines = root === cwd ? [] : [`In ${root}:`];
   for (const file of plan.files) lines.push(`${file.replaces ? 'Replaced' : 'Wrote'} ${file.path}  (${PURPOSE[file.path] ?? ''})`);
+  if (plan.skippedExample.length > 0) {
+    lines.push(`No example milestone: ${path.dirname(EXAMPLE_MILESTONE)}/ already has ${plan.skippedExample.join(', ')}`);
+  }
   lines.push('', 'Next:');
   if (problem === 'not_a_repo') lines.push('  git init && git add -A && git commit -m "Initial commit"   task worktrees start from a commit');
   if (problem === 'no_commits') lines.push('  git add -A && git commit -m "Initial commit"   task worktrees start from a commit');
