@@ -118,7 +118,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
   const stopper = new AbortController();
   const signal = AbortSignal.any([req.signal, stopper.signal]);
   let pausedBecause: string | undefined;
-  const persist = serialPersist(store, state, paths, req.logger, () => metrics.summary());
+  const persist = coalescingPersist(store, state, paths, req.logger, () => metrics.summary());
   const emit: RunContext['emit'] = (event) => {
     try {
       req.onEvent?.(stamp(event));
@@ -263,18 +263,35 @@ function syncStatuses(state: RunState, s: SchedulerState): void {
   }
 }
 
-/** Saves state then TASKS.md, one write at a time, latest state last; a failed write is logged, not fatal. */
-function serialPersist(store: RunStateStore, state: RunState, paths: RunPaths, logger: Logger, resources: () => ResourceMetrics): () => Promise<void> {
-  let chain: Promise<void> = Promise.resolve();
+/**
+ * The one writer of the state file, TASKS.md and metrics.json: saves them one write at a time, the latest state
+ * last. Calls while a save runs coalesce into one more save of the state as it is then (a burst of transitions is
+ * one write, not one each: the state, TASKS.md and the metrics are rewritten whole every time). The returned promise
+ * resolves once a save that started after the call has finished; a failed write is logged, not fatal (the journal,
+ * not this file, is what a resume trusts for finished steps).
+ */
+function coalescingPersist(store: RunStateStore, state: RunState, paths: RunPaths, logger: Logger, resources: () => ResourceMetrics): () => Promise<void> {
+  let dirty = false;
+  let running: Promise<void> | undefined;
+  const saveAll = async (): Promise<void> => {
+    while (dirty) {
+      dirty = false;
+      const snapshot = structuredClone(state);
+      try {
+        await store.save(snapshot);
+        crashPoint('state saved');
+        await writeTasksMd(paths.tasksMd, snapshot, paths.stateDir);
+        await writeMetrics(paths.metricsFile, snapshot, resources());
+      } catch (err) {
+        logger.error(`could not save run state: ${(err as Error).message}`);
+      }
+    }
+    running = undefined;
+  };
   return () => {
-    const snapshot = structuredClone(state);
-    chain = chain
-      .then(() => store.save(snapshot))
-      .then(() => crashPoint('state saved'))
-      .then(() => writeTasksMd(paths.tasksMd, snapshot, paths.stateDir))
-      .then(() => writeMetrics(paths.metricsFile, snapshot, resources()))
-      .catch((err: unknown) => logger.error(`could not save run state: ${(err as Error).message}`));
-    return chain;
+    dirty = true;
+    running ??= saveAll();
+    return running;
   };
 }
 
