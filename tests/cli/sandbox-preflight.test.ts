@@ -116,5 +116,6 @@ describe('agent.sandbox settings per agent role', () => {
     expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('1 sandbox refusal');
     const status = await runCli(['status', '--json'], { cwd: repo.root, env: repo.env });
     expect(JSON.parse(status.stdout).tasks[0]).toMatchObject({ id: '1A', sandboxRefusals: 1 });
+    expect((await runCli(['status'], { cwd: repo.root, env: repo.env })).stdout).toMatch(/1 sandbox refusal\b/);
   });
 });
