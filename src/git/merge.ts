@@ -148,32 +148,40 @@ export async function advanceTarget(opts: {
   };
   if (current === newSha) return { moved: true, how: 'update-ref', setAside: [] };
   if (current === undefined) return fallback(`branch ${target} no longer exists`, `git branch ${target} ${integrationBranch}`);
-  if (current !== expectedOld && !(await isAncestor(repoRoot, current, newSha)))
-    return fallback(`${target} moved during the run (now ${current.slice(0, 7)})`, `git checkout ${target} && git merge ${integrationBranch}`);
+  if (current !== expectedOld && !(await isAncestor(repoRoot, current, newSha))) {
+    const outcome = await fallback(`${target} moved during the run (now ${current.slice(0, 7)})`, '');
+    return outcome.moved ? outcome : { ...outcome, command: await takeResultCommand({ repoRoot, target, integrationBranch, ownFiles: opts.ownFiles }) };
+  }
   const checkedOut = (await listWorktrees(repoRoot)).find((w) => w.branch === target);
   if (!checkedOut) {
     await gitRaw(repoRoot, ['update-ref', `refs/heads/${target}`, newSha, current]);
     return { moved: true, how: 'update-ref', setAside: [] };
   }
   const wt = checkedOut.path;
-  const { user, own } = await classifyChanges(wt, opts.ownFiles);
-  if (user.length > 0) {
-    const incoming = await changedBetween(wt, current, newSha);
-    const command = takeCommand(wt, repoRoot, integrationBranch, user.filter((f) => incoming.has(f)), own.filter((o) => incoming.has(o.rel)).map((o) => o.rel));
-    const listed = `${user.slice(0, 5).join(', ')}${user.length > 5 ? `, … (${user.length} files)` : ''}`;
-    return fallback(`${target} is checked out in ${wt === repoRoot ? 'your working tree' : wt} with your uncommitted changes (${listed})`, command, user);
-  }
-  const aside = await setAside(wt, own);
-  const ff = await fastForward(wt, newSha);
-  if (!ff.ok) {
+  // Twice at most: the orchestrator may rewrite its own file (TASKS.md) between the look and the fast-forward.
+  for (let attempt = 1; ; attempt++) {
+    const { user, own } = await classifyChanges(wt, opts.ownFiles);
+    if (user.length > 0) {
+      const incoming = await changedBetween(wt, current, newSha);
+      const command = takeCommand(wt, repoRoot, integrationBranch, user.filter((f) => incoming.has(f)), own.filter((o) => incoming.has(o.rel)).map((o) => o.rel));
+      const listed = `${user.slice(0, 5).join(', ')}${user.length > 5 ? `, … (${user.length} files)` : ''}`;
+      return fallback(`${target} is checked out in ${samePath(wt, repoRoot) ? 'your working tree' : wt} with your uncommitted changes (${listed})`, command, user);
+    }
+    const aside = await setAside(wt, own);
+    const ff = await fastForward(wt, newSha);
+    if (ff.ok) {
+      for (const file of aside) {
+        const committed = existsSync(file.abs) ? await readFile(file.abs, 'utf8') : undefined;
+        await writeFile(file.abs, file.own.reapply(committed));
+      }
+      return { moved: true, how: 'fast-forward', setAside: aside.map((a) => a.rel) };
+    }
     await putBack(aside);
-    return fallback(`${target} could not be fast-forwarded: ${ff.message}`, gitIn(wt, repoRoot, ['merge', '--ff-only', integrationBranch]));
+    if (attempt < 2) continue;
+    const outcome = await fallback(`${target} could not be fast-forwarded: ${ff.message}`, '');
+    if (outcome.moved) return outcome;
+    return { ...outcome, command: await takeResultCommand({ repoRoot, target, integrationBranch, ownFiles: opts.ownFiles }) };
   }
-  for (const file of aside) {
-    const committed = existsSync(file.abs) ? await readFile(file.abs, 'utf8') : undefined;
-    await writeFile(file.abs, file.own.reapply(committed));
-  }
-  return { moved: true, how: 'fast-forward', setAside: aside.map((a) => a.rel) };
 }
 
 /**

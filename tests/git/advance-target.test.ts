@@ -185,4 +185,19 @@ describe('the target held back by your own changes', () => {
     expect(repo.git('rev-parse', 'release')).toBe(sha);
     expect(repo.git('rev-parse', 'main')).toBe(base);
   });
+
+  it('a target that moved on during the run: kept on the integration branch, and the printed merge works', async () => {
+    repo = makeRepo();
+    const base = repo.git('rev-parse', 'HEAD');
+    const sha = await mergedResult(repo, base, { '1A': { 'a.txt': 'a\n' } });
+    repo.write('mine.txt', 'mine\n');
+    repo.commit('your commit during the run');
+    const moved = await advance(repo, base, sha);
+    expect(moved).toMatchObject({ moved: false, command: 'git merge milestone/integration' });
+    if (moved.moved) return;
+    expect(moved.reason).toContain('moved during the run');
+    sh(repo.root, `git -c user.name=T -c user.email=t@x ${moved.command.slice('git '.length)} --no-edit`);
+    expect(repo.git('merge-base', '--is-ancestor', sha, 'main')).toBe('');
+    expect(existsSync(path.join(repo.root, 'mine.txt'))).toBe(true);
+  });
 });
