@@ -15,9 +15,15 @@ export default function setup(): () => void {
   };
   if (process.env.SKIP_BUILD === '1') return teardown;
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  try {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+  } catch (err) {
+    // No teardown runs when the setup throws: remove the cache folder now.
+    teardown();
+    throw err;
+  }
   return teardown;
 }
