@@ -1,3 +1,4 @@
+import { createRedactor } from '../agents/redact.js';
 import type { OwnFile } from '../git/merge.js';
 import type { RunState } from '../state/run-state.js';
 import { BEGIN_MARKER, END_MARKER, renderTasksBlock, spliceBlock } from './tasks-md.js';
@@ -14,6 +15,7 @@ export function tasksMdOwnFile(file: string, state: () => RunState, repoRoot: st
   return {
     path: file,
     onlyOwnEdit: (current, committed) => spliceBlock(current, PLACEHOLDER) === spliceBlock(committed ?? '', PLACEHOLDER),
-    reapply: (committed) => spliceBlock(committed ?? '', renderTasksBlock(state(), repoRoot)),
+    // Redacted as writeTasksMd does: the block is the generated part that may quote a run's messages.
+    reapply: (committed) => spliceBlock(committed ?? '', createRedactor(process.env)(renderTasksBlock(state(), repoRoot))),
   };
 }
