@@ -36,6 +36,13 @@ export async function branchSha(cwd: string, branch: string): Promise<string | u
   return (await gitQuery(cwd, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])) || undefined;
 }
 
+/** Which of `branches` exist, with one git process for any number of them (`git for-each-ref refs/heads/`). */
+export async function existingBranches(cwd: string, branches: readonly string[]): Promise<string[]> {
+  if (branches.length === 0) return [];
+  const all = new Set(((await gitQuery(cwd, ['for-each-ref', '--format=%(refname)', 'refs/heads/'])) ?? '').split('\n'));
+  return branches.filter((b) => all.has(`refs/heads/${b}`));
+}
+
 export async function resolveCommit(cwd: string, rev: string): Promise<string | undefined> {
   return (await gitQuery(cwd, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`])) || undefined;
 }

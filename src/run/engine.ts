@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentAdapter } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
-import { branchSha, isAncestor } from '../git/repo.js';
+import { branchSha, existingBranches, isAncestor } from '../git/repo.js';
 import type { RepoInfo } from '../git/repo.js';
 import { ensureExcluded } from '../git/worktree.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
@@ -461,10 +461,5 @@ function leftoversMessage(branches: readonly string[], stateExists: boolean, sta
 }
 
 async function findLeftovers(req: RunRequest, ids: readonly MilestoneId[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const id of ids) {
-    const branch = branchFor(req.config, id);
-    if (await branchSha(req.repo.root, branch)) found.push(branch);
-  }
-  return found;
+  return existingBranches(req.repo.root, ids.map((id) => branchFor(req.config, id)));
 }
