@@ -5,7 +5,7 @@ import { GitCommandError, gitQuery, gitRaw, gitText } from './client.js';
 import { identityArgs } from './commit.js';
 import { isAncestor, branchSha } from './repo.js';
 import { initSubmodules } from './submodules.js';
-import { listWorktrees, samePath, serializeWorktreeChange } from './worktree.js';
+import { listWorktrees, lockWorktree, parseLockReason, samePath, serializeWorktreeChange, unlockWorktree } from './worktree.js';
 
 export interface BranchToMerge {
   branch: string;
@@ -33,9 +33,27 @@ export async function mergeInWorktree(opts: {
   baseSha: string;
   branches: readonly BranchToMerge[];
   resolve?: ConflictResolver;
+  /** `git worktree lock` reason held while merging (mergeLockReason), released at the end; none: not locked. */
+  lockReason?: string;
 }): Promise<MergeOutcome> {
-  const { repoRoot, mergeWorktreePath: wt, baseSha, branches } = opts;
-  await checkoutDetached(repoRoot, wt, baseSha);
+  const { repoRoot, mergeWorktreePath: wt, lockReason } = opts;
+  await checkoutDetached(repoRoot, wt, opts.baseSha);
+  if (lockReason === undefined) return mergeBranches(opts);
+  await lockWorktree(repoRoot, wt, lockReason);
+  try {
+    return await mergeBranches(opts);
+  } finally {
+    await unlockWorktree(repoRoot, wt, lockReason).catch(() => undefined);
+  }
+}
+
+/** The reason the merge worktree is locked with while a run merges in it. */
+export function mergeLockReason(runId: string): string {
+  return `milestone-orchestrator run ${runId}, merge`;
+}
+
+async function mergeBranches(opts: { repoRoot: string; mergeWorktreePath: string; branches: readonly BranchToMerge[]; resolve?: ConflictResolver }): Promise<MergeOutcome> {
+  const { repoRoot, mergeWorktreePath: wt, branches } = opts;
   const who = await identityArgs(wt);
   const merged: string[] = [];
   const resolved: string[] = [];
@@ -96,7 +114,12 @@ async function checkoutDetachedUnlocked(repoRoot: string, wt: string, sha: strin
     await gitRaw(wt, ['clean', '-fdq']);
     return;
   }
-  if (registered) await gitRaw(repoRoot, ['worktree', 'prune']);
+  if (registered) {
+    // prune keeps a locked entry; a lock of ours (a crashed run's) on a folder that is gone protects nothing.
+    const entry = (await listWorktrees(repoRoot)).find((w) => samePath(w.path, wt));
+    if (entry?.locked && parseLockReason(entry.lockReason)) await gitRaw(repoRoot, ['worktree', 'unlock', wt]);
+    await gitRaw(repoRoot, ['worktree', 'prune']);
+  }
   await gitRaw(repoRoot, ['worktree', 'add', '-q', '--detach', wt, sha]);
 }
 

@@ -1,6 +1,6 @@
 import { gitRaw } from '../git/client.js';
 import { tasksMdOwnFile } from '../report/tasks-md-own-file.js';
-import { advanceTarget, mergeInWorktree, type AdvanceOutcome } from '../git/merge.js';
+import { advanceTarget, mergeInWorktree, mergeLockReason, type AdvanceOutcome } from '../git/merge.js';
 import { branchSha, isAncestor } from '../git/repo.js';
 import type { StageOutcome, SettleResult } from '../scheduler/types.js';
 import type { StageRecord } from '../state/run-state.js';
@@ -99,6 +99,7 @@ async function merge(ctx: RunContext, stage: StageRecord, start: string, branche
     baseSha: start,
     branches,
     resolve: (conflict) => resolveConflict(ctx, stage.stage, conflict),
+    lockReason: mergeLockReason(ctx.state.runId),
   });
   for (const branch of result.resolved) {
     const rec = Object.values(ctx.state.tasks).find((t) => t.branch === branch);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { advanceTarget, mergeInWorktree } from '../../src/git/merge.js';
+import { advanceTarget, mergeInWorktree, mergeLockReason } from '../../src/git/merge.js';
 import { commitAll } from '../../src/git/commit.js';
 import { ensureExcluded, prepareTaskWorktree } from '../../src/git/worktree.js';
 import { inspectRepo } from '../../src/git/repo.js';
@@ -106,6 +106,34 @@ describe('worktrees and merges', () => {
     // The merge worktree is reusable afterwards: a fresh merge from the base works.
     const again = await mergeInWorktree({ repoRoot: repo.root, mergeWorktreePath: path.join(repo.root, '.worktree', '_merge'), baseSha: base, branches: [{ branch: 'milestone/1B', message: 'm2' }] });
     expect(again.ok).toBe(true);
+  });
+});
+
+describe('the merge worktree lock', () => {
+  it('is locked with the run while merging (a resolver sees it), and unlocked afterwards', async () => {
+    repo = makeRepo();
+    const base = repo.git('rev-parse', 'HEAD');
+    await taskBranch(repo, '1A', base, 'same.txt', 'from A\n');
+    await taskBranch(repo, '1B', base, 'same.txt', 'from B\n');
+    const mergeWt = path.join(repo.root, '.worktree', '_merge');
+    let seen = '';
+    const merged = await mergeInWorktree({
+      repoRoot: repo.root,
+      mergeWorktreePath: mergeWt,
+      baseSha: base,
+      branches: [
+        { branch: 'milestone/1A', message: 'm1' },
+        { branch: 'milestone/1B', message: 'm2' },
+      ],
+      lockReason: mergeLockReason('run-7'),
+      resolve: async () => {
+        seen = repo.git('worktree', 'list', '--porcelain');
+        return false;
+      },
+    });
+    expect(merged.ok).toBe(false);
+    expect(seen).toContain('locked milestone-orchestrator run run-7, merge');
+    expect(repo.git('worktree', 'list', '--porcelain')).not.toContain('locked');
   });
 });
 
