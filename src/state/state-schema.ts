@@ -15,7 +15,7 @@ import type { RunState } from './run-state.js';
  */
 
 const count = z.number().int().nonnegative();
-const amount = z.number().nonnegative();
+const amount = z.number().nonnegative().max(1e12);
 const text = z.string();
 const refName = z.string().superRefine((value, ctx) => {
   const problem = refNameProblem(value);
@@ -23,6 +23,12 @@ const refName = z.string().superRefine((value, ctx) => {
 });
 const milestoneId = z.string().regex(MILESTONE_ID_PATTERN, 'expected a milestone id such as "1A"');
 const stageNumber = z.number().int().min(1).max(9);
+/** The run id names the run's log folder (`<log_dir>/run-<id>`) and is printed: letters, digits, `_` and `-` only. */
+const runId = z.string().superRefine((value, ctx) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected a run id such as "20261130_125913-b68b" (letters, digits, "_" and "-"), got ${JSON.stringify(value)}` });
+  }
+});
 
 const usage = z.looseObject({
   inputTokens: count,
@@ -99,7 +105,7 @@ const stage = z.looseObject({
 export const runStateSchema = z
   .looseObject({
     version: z.literal(1),
-    runId: text.min(1),
+    runId,
     status: z.enum(['running', 'paused', 'completed', 'failed', 'interrupted', 'stopped']),
     startedAt: text,
     updatedAt: text,

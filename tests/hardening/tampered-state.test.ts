@@ -125,3 +125,35 @@ describe('a tampered state file cannot reach outside what the run owns', () => {
     expect(existsSync(stateFile(repo.root))).toBe(false); // nothing started
   });
 });
+
+describe('a tampered run id', () => {
+  it('cannot put transcripts outside the log folder nor control characters on the terminal', async () => {
+    const repo = await finishedRun();
+    for (const bad of ['../../../../../../../escaped', 'a/b', 'x\n\u001b[31mred', '']) {
+      tamper(repo.root, (s) => {
+        s.status = 'interrupted';
+        s.runId = bad;
+        s.tasks['1B'].status = 'pending';
+        s.tasks['1B'].merged = false;
+      });
+      for (const args of [['status'], ['--resume']]) {
+        const r = await runCli(args, { cwd: repo.root, env: repo.env });
+        expect(r.exitCode, `${JSON.stringify(bad)} ${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(2);
+        expect(r.stderr).toContain('the run state file is unreadable: runId: expected a run id');
+        expect(r.stdout + r.stderr).not.toContain('\u001b[31m');
+      }
+    }
+    expect(existsSync(path.join(path.dirname(repo.root), 'escaped'))).toBe(false);
+  });
+
+  it('an absurd cost is refused, not summed to $Infinity', async () => {
+    const repo = await finishedRun();
+    tamper(repo.root, (s) => {
+      s.tasks['1A'].costUsd = 1e308;
+      s.tasks['1B'].costUsd = 1e308;
+    });
+    const r = await runCli(['status'], { cwd: repo.root, env: repo.env });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout + r.stderr).not.toContain('Infinity');
+  });
+});
