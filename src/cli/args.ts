@@ -267,7 +267,8 @@ const TASK_ACTIONS = {
       'marks it done and merges it as orchestrate --resume merges a finished task (no agent runs). Its worktree and ' +
       'the continue command are in orchestrate status.\n\nExit codes: 0 accepted and merged, 1 a check failed (nothing ' +
       'recorded; your commit stays on the task branch) or the merge failed, 2 unknown task or not one that needs ' +
-      'attention or failed, 3 not a git repository, 4 a run holds the lock.',
+      'attention or failed, 3 not a git repository, or the agent or its sandbox cannot run (the acceptance is ' +
+      'kept: orchestrate --resume merges it once that is fixed), 4 a run holds the lock.',
   },
   retry: {
     description: "run a task that needs attention or failed again, telling the agent the last round's findings",

@@ -70,7 +70,7 @@ export async function runQualityGate(
     if (failedChecks.length === 0 && (verdict === undefined || verdict.verdict === 'approve')) return { status: 'done' };
     if (r - 1 - spentBefore >= maxRemediations) {
       const hookNote = hookFailure ? `; the ${hookFailure.hook} hook says: ${lastLines(hookFailure.output)}` : '';
-      return { status: 'needs_attention', reason: `not approved after ${round.round} round(s): ${describeRound(round)}${hookNote}` };
+      return { status: 'needs_attention', reason: `not approved after ${plural(round.round, 'round')}: ${describeRound(round)}${hookNote}` };
     }
 
     setPhase(ctx, rec, 'agent');
@@ -197,7 +197,12 @@ function feedback(failedChecks: readonly CheckRecord[], verdict: Verdict | undef
 function describeRound(r: RoundRecord): string {
   const failed = r.checks.filter((c) => !c.ok).map((c) => `\`${c.command}\``);
   if (failed.length > 0) return `checks failed: ${failed.join(', ')}`;
-  const checks = r.checks.length > 0 ? `${r.checks.length} check(s) passed, ` : '';
+  const checks = r.checks.length > 0 ? `${plural(r.checks.length, 'check')} passed, ` : '';
   if (!r.verdict) return `${checks}no review`.replace(/, no review$/, '; no review');
   return `${checks}review: ${r.verdict}${r.summary ? ` (${r.summary})` : ''}`;
+}
+
+/** `1 round`, `2 rounds`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

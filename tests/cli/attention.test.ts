@@ -175,3 +175,26 @@ describe('orchestrate retry', () => {
     expect(repo.git('show', 'main:b-edge.txt')).toBe('b-edge.txt');
   });
 });
+
+describe('orchestrate accept when the agent cannot run', () => {
+  let repo: Repo;
+  afterAll(() => repo?.cleanup());
+
+  it('keeps the acceptance, exits 3 and says that --resume merges it; status says so too', async () => {
+    repo = attentionRepo();
+    const first = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(first.exitCode, first.stderr).toBe(1);
+    const noCredentials = { ...repo.env, ANTHROPIC_API_KEY: undefined };
+    const accepted = await runCli(['accept', '1B'], { cwd: repo.root, env: noCredentials });
+    expect(accepted.exitCode, accepted.stdout + accepted.stderr).toBe(3);
+    expect(accepted.stderr).toContain('no credentials');
+    expect(accepted.stderr).toContain('1B stays accepted (done, not merged yet); once that is fixed, orchestrate --resume merges it');
+    expect(readState(repo.root).tasks['1B']).toMatchObject({ status: 'done' });
+    const status = await runCli(['status'], { cwd: repo.root, env: noCredentials });
+    expect(status.stdout).toMatch(/accepted by hand \S+; not merged yet: orchestrate --resume merges it/);
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    expect(readState(repo.root).tasks['1B']).toMatchObject({ status: 'done', merged: true });
+    expect((await runCli(['status'], { cwd: repo.root, env: repo.env })).stdout).not.toContain('not merged yet');
+  }, 120_000);
+});

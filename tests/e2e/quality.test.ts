@@ -187,7 +187,7 @@ describe('e2e: reviews with the real claude CLI — approved at once, after one 
     expect(state.tasks['1B']).toMatchObject({ status: 'done', merged: true });
     expect(state.tasks['1C'].status).toBe('needs_attention');
     expect(state.status).toBe('stopped');
-    expect(result.stdout).toMatch(/1C\s+needs_attention\s+not approved after 2 round\(s\)/);
+    expect(result.stdout).toMatch(/1C\s+needs_attention\s+not approved after 2 rounds/);
     // 10 agent processes: 1A worker + review; 1B and 1C worker + review + remediation + review.
     expect(Object.values(state.tasks).flatMap((t: any) => t.transcripts)).toHaveLength(10);
   });
@@ -251,7 +251,7 @@ describe('e2e: reviews with the real claude CLI — approved at once, after one 
     expect(ruleNames(requestsOf(e2e, REVIEW('1C')))).toEqual(['1C-review', '1C-review']);
     expect(rec.rounds.map((r: any) => r.verdict)).toEqual(['request_changes', 'request_changes']);
     expect(rec.rounds[1].findings).toEqual([FINDING_1C]);
-    expect(rec.reason).toBe('not approved after 2 round(s): 1 check(s) passed, review: request_changes (Not finished.)');
+    expect(rec.reason).toBe('not approved after 2 rounds: 1 check passed, review: request_changes (Not finished.)');
     expect(rec.merged).toBeFalsy();
 
     // The branch keeps both of the worker's attempts; none of it is on main.
@@ -272,7 +272,7 @@ describe('e2e: reviews with the real claude CLI — approved at once, after one 
     expect(rowCells(block, '1A')).toEqual({ status: '✅ done', rounds: '1 (approve)', cost: 'spent' });
     expect(rowCells(block, '1B')).toEqual({ status: '✅ done', rounds: '2 (approve)', cost: 'spent' });
     expect(rowCells(block, '1C')).toEqual({ status: '⚠️ needs attention', rounds: '2 (request_changes)', cost: 'spent' });
-    expect(block).toContain('- **1C** ⚠️ needs attention: not approved after 2 round(s): 1 check(s) passed, review: request_changes (Not finished.)');
+    expect(block).toContain('- **1C** ⚠️ needs attention: not approved after 2 rounds: 1 check passed, review: request_changes (Not finished.)');
     expect(block).toContain('  - round 2: review request_changes — Not finished.');
     const session = readState(e2e.repo.root).tasks['1C'].sessionId;
     expect(block).toContain(`claude --resume ${session}\``);

@@ -45,7 +45,7 @@ describe('TASKS.md', () => {
     s.tasks['1B'] = {
       ...s.tasks['1B']!,
       status: 'needs_attention',
-      reason: 'not approved after 2 round(s): review: request_changes (tests missing)',
+      reason: 'not approved after 2 rounds: review: request_changes (tests missing)',
       sessionId: 'sess-1234',
       transcripts: ['logs/run-r1/1B.agent-1.jsonl', 'logs/run-r1/1B.review-2.jsonl', 'logs/run-r1/1B.agent-3.jsonl', 'logs/run-r1/1B.review-4.jsonl'],
       rounds: [
@@ -54,7 +54,7 @@ describe('TASKS.md', () => {
       ],
     };
     const block = renderTasksBlock(s, '/repo');
-    expect(block).toContain('- **1B** ⚠️ needs attention: not approved after 2 round(s): review: request_changes (tests missing)');
+    expect(block).toContain('- **1B** ⚠️ needs attention: not approved after 2 rounds: review: request_changes (tests missing)');
     expect(block).toContain('  - round 1: checks failed\n    - check `npm test` exited with 1');
     expect(block).toContain('  - round 2: review request_changes — tests missing\n    - major `src/a.ts:12`: no test for this');
     expect(block).toContain('  - worktree `/repo/.worktree/1B` (branch `milestone/1B`), transcript `/repo/logs/run-r1/1B.agent-3.jsonl`');

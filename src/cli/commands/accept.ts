@@ -38,7 +38,12 @@ export async function acceptCommand(opts: TaskActionOptions, io: Io): Promise<nu
   }
   if (!accepted) return EXIT.runFailed;
   io.stdout(`${task.id} accepted; merging it now (as orchestrate --resume would).\n`);
-  return resumeRun(inputs, [], io, opts.cwd);
+  const code = await resumeRun(inputs, [], io, opts.cwd);
+  // The run refused to start (no agent, no sandbox): the acceptance is recorded, only its merge is still owed.
+  if (code === EXIT.environment) {
+    io.stderr(`${task.id} stays accepted (done, not merged yet); once that is fixed, orchestrate --resume merges it\n`);
+  }
+  return code;
 }
 
 async function acceptLocked(inputs: TaskActionInputs, io: Io): Promise<boolean> {

@@ -46,7 +46,7 @@ function taskLines(t: TaskView): string[] {
   ];
   const lines = [head, `      ${facts.join(' · ')}`];
   if (t.reason && t.status !== 'done') lines.push(`      reason: ${indent(t.reason, '        ')}`);
-  if (t.acceptedAt) lines.push(`      accepted by hand ${t.acceptedAt}`);
+  if (t.acceptedAt) lines.push(`      accepted by hand ${t.acceptedAt}${t.merged ? '' : '; not merged yet: orchestrate --resume merges it'}`);
   if (t.attention) lines.push(...attentionLines(t.id, t.attention));
   return lines;
 }
