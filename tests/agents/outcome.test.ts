@@ -41,6 +41,14 @@ describe('outcome of real runs', () => {
     expect(o.failure?.message).toMatch(/permission to use Write .*haven't granted it yet.*allowed_tools/);
   });
 
+  it('with the sandbox on, a permission denial does not suggest acceptEdits or allowed_tools (both already moot)', () => {
+    const o = outcomeOf('permission-denied.jsonl', { exitCode: 0, sandboxed: true });
+    expect(o.failure?.kind).toBe('permission_denied');
+    expect(o.failure?.message).toMatch(/permission to use Write .*haven't granted it yet/);
+    expect(o.failure?.message).toContain('The sandbox is on, so this is a refusal by Claude Code itself');
+    expect(o.failure?.message).not.toMatch(/acceptEdits|allowed_tools/);
+  });
+
   it('max turns', () => {
     const o = outcomeOf('max-turns.jsonl', { exitCode: 1 });
     expect(o.failure?.kind).toBe('max_turns');

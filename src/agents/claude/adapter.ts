@@ -133,6 +133,7 @@ async function runClaude(opts: ClaudeAdapterOptions, req: AgentRunRequest): Prom
       killGraceMs,
       commandLabel: commandLabel(cmd),
       now: Date.now(),
+      sandboxed: opts.sandbox !== undefined,
     });
     return buildResult({ req, state, proc, outcome, redact, warnings, startedAt });
   } finally {

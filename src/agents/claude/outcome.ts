@@ -29,6 +29,8 @@ export interface OutcomeInput {
   /** How the executable was named, for messages. */
   commandLabel: string;
   now: number;
+  /** The agent's shell ran in Claude Code's sandbox: a permission denial then needs another hint. */
+  sandboxed?: boolean;
 }
 
 export interface Failure {
@@ -221,7 +223,7 @@ function otherErrorResult(input: OutcomeInput, r: ResultSummary, detail: string)
 
 function successChecks(input: OutcomeInput, r: ResultSummary): Verdict | undefined {
   const denials = mergeDenials(r.permissionDenials, input.state);
-  if (denials.length > 0) return permissionVerdict(denials, input.state);
+  if (denials.length > 0) return permissionVerdict(denials, input.state, input.sandboxed === true);
   if (input.expectStructuredOutput && !r.hasStructuredOutput) {
     const len = r.resultText?.length ?? 0;
     return {
@@ -245,7 +247,7 @@ function mergeDenials(fromResult: PermissionDenial[], state: StreamState): Permi
   return out;
 }
 
-function permissionVerdict(denials: PermissionDenial[], state: StreamState): Verdict {
+function permissionVerdict(denials: PermissionDenial[], state: StreamState, sandboxed: boolean): Verdict {
   const counts = new Map<string, number>();
   for (const d of denials) counts.set(d.toolName, (counts.get(d.toolName) ?? 0) + 1);
   const tools = [...counts].map(([name, n]) => (n > 1 ? `${name} (${n}×)` : name)).join(', ');
@@ -254,8 +256,13 @@ function permissionVerdict(denials: PermissionDenial[], state: StreamState): Ver
     kind: 'permission_denied',
     message:
       `The agent was refused permission to use ${tools}${first ? ` ("${first}")` : ''}. ` +
-      'Allow the tools it needs with allowed_tools (for example "Edit", "Write", "Bash(git *)") or choose a ' +
-      'permission mode such as acceptEdits.',
+      (sandboxed
+        ? // acceptEdits is already the default and the sandbox allows shell commands: the old hint would mislead.
+          'The sandbox is on, so this is a refusal by Claude Code itself: a file tool aimed outside the worktree, or a ' +
+          'shell command it will not run without asking (it asks about some commands, e.g. ones whose quoting it ' +
+          'cannot check, even in the sandbox). README: Troubleshooting, "A task failed with permission_denied".'
+        : 'Allow the tools it needs with allowed_tools (for example "Edit", "Write", "Bash(git *)") or choose a ' +
+          'permission mode such as acceptEdits.'),
   };
 }
 
