@@ -65,10 +65,13 @@ export function addSecretValues(values: Record<string, string>, source: string):
   }
 }
 
-/** The value, and its JSON-escaped form when that differs (a secret with a quote, seen inside a JSON line). */
+/**
+ * The value, and its JSON-escaped form (a secret with a quote, seen inside a JSON line) and URL-encoded form (a
+ * secret put in a query string or a connection URL) when those differ.
+ */
 function withJsonForm(value: string): string[] {
-  const escaped = JSON.stringify(value).slice(1, -1);
-  return escaped === value ? [value] : [value, escaped];
+  const forms = [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)];
+  return forms.filter((form, i) => forms.indexOf(form) === i);
 }
 
 /** A copy with `redact` applied to every string, so a replacement can never break the JSON around it. */

@@ -1,3 +1,4 @@
+import { createRedactor } from '../agents/redact.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +33,9 @@ export interface CommitOptions {
  * commit). A hook that exits non-zero gives `hook_failed` with its output (stdout and stderr, in order).
  * Without `hooks` nothing is checked: the caller said so.
  */
-export async function commitAll(cwd: string, message: string, opts: CommitOptions = {}): Promise<CommitResult> {
+export async function commitAll(cwd: string, rawMessage: string, opts: CommitOptions = {}): Promise<CommitResult> {
+  // The message names the milestone's title: a secret in it (an agent.env value, a token) must not enter history.
+  const message = createRedactor(process.env)(rawMessage);
   await gitRaw(cwd, ['add', '-A']);
   if (!(await hasStaged(cwd))) return { kind: 'nothing' };
   const dir = await mkdtemp(path.join(tmpdir(), 'mo-commit-'));

@@ -1,3 +1,4 @@
+import { createRedactor } from '../agents/redact.js';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -57,7 +58,10 @@ async function mergeBranches(opts: { repoRoot: string; mergeWorktreePath: string
   const who = await identityArgs(wt);
   const merged: string[] = [];
   const resolved: string[] = [];
-  for (const { branch, message } of branches) {
+  const redact = createRedactor(process.env);
+  for (const { branch, message: rawMessage } of branches) {
+    // The message names the milestone's title: a secret in it must not enter history.
+    const message = redact(rawMessage);
     const head = await gitRaw(wt, ['rev-parse', 'HEAD']);
     if (await isAncestor(wt, branch, head)) {
       merged.push(branch); // already in (a same-stage dependent carried it, or a resumed run merged it)

@@ -106,3 +106,28 @@ describe('secrets are redacted by value and by shape everywhere the run writes',
     for (const value of all) expect(status.stdout.includes(value)).toBe(false);
   });
 });
+
+describe('secrets in neighbouring forms', () => {
+  it('an agent.env value URL-encoded, and a secret in a milestone title, reach neither the transcript nor git history', async () => {
+    const value = `tok+en/${hex(6)}=chars&more`; // URL-encoding changes it
+    const token = `ghp_${alnum(36)}`;
+    const repo = makeEngineRepo(
+      { '1A': milestone('1A').replace('# Milestone 1A - Task 1A', `# Milestone 1A - Task with ${value} and ${token}`) },
+      { rules: [{ match: 'milestone 1A:', run: { steps: [{ text: `encoded: ${encodeURIComponent(value)}` }, { write: '1A.txt', content: '1A\n' }] } }] },
+      { agent: { env: { MY_SETTING: value } } },
+    );
+    cleanup = repo.cleanup;
+    const result = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const logs = path.join(orchestratorDataDir(repo.root, process.env), 'logs'); // worktrees hold the user's own files
+    const written = allFiles(logs).map(([, b]) => b.toString('utf8')).join('\n');
+    expect(written).toContain('encoded: [REDACTED:agent.env.MY_SETTING]');
+    // The orchestrator's own commits (leftovers, merges) name the title: redacted there too.
+    const history = repo.git('log', '--format=%B', 'main');
+    expect(history).toContain('[REDACTED:agent.env.MY_SETTING]');
+    for (const secret of [value, encodeURIComponent(value), token]) {
+      expect(history).not.toContain(secret);
+      expect(written).not.toContain(secret);
+    }
+  });
+});
