@@ -28,6 +28,8 @@ Runs the example plan in examples/demo/ with real Claude Code agents against a s
 
 interface Layout {
   out: string;
+  /** `--out` was given: the closing hint names that folder, not demo-output/. */
+  custom: boolean;
   /** The sandbox project the agents work on. */
   repo: string;
   /** HOME of the agents: Claude Code's settings, sessions and scratch files. */
@@ -89,7 +91,7 @@ function parseCommandLine(argv: string[]): { out?: string } | number {
 
 function makeLayout(outOption: string | undefined): Layout {
   const out = path.resolve(outOption ?? path.join(PACKAGE_ROOT, 'demo-output', timestamp(new Date())));
-  return { out, repo: path.join(out, 'repo'), home: path.join(out, 'home'), requestLog: path.join(out, 'api-requests.ndjson') };
+  return { out, custom: outOption !== undefined, repo: path.join(out, 'repo'), home: path.join(out, 'home'), requestLog: path.join(out, 'api-requests.ndjson') };
 }
 
 function timestamp(d: Date): string {
@@ -232,7 +234,9 @@ function report(layout: Layout, code: number, unplanned: number): number {
     `${gitC} log --graph --oneline --all`,
     graph.stdout.trimEnd(),
     '',
-    `Run it again with  npm run demo  (a new folder each time); remove old ones with  rm -rf ${path.join(PACKAGE_ROOT, 'demo-output')}`,
+    layout.custom
+      ? `Run it again with  npm run demo  (a new folder each time); remove this one with  rm -rf ${layout.out}`
+      : `Run it again with  npm run demo  (a new folder each time); remove old ones with  rm -rf ${path.join(PACKAGE_ROOT, 'demo-output')}`,
     '',
   );
   say(lines.join('\n'));

@@ -24,6 +24,8 @@ describe('e2e: npm run demo', () => {
     const output = `${String(result.stdout)}\n${String(result.stderr)}`;
     expect(result.exitCode, output).toBe(0);
     expect(output).not.toMatch(/has no answer|no rule for|internal error/);
+    // With --out the closing hint names that folder (demo-output/ was never made).
+    expect(output).toContain(`remove this one with  rm -rf ${out}`);
 
     const repo = path.join(out, 'repo');
     const tasksMd = readFileSync(path.join(repo, 'TASKS.md'), 'utf8');
