@@ -187,10 +187,13 @@ export async function advanceTarget(opts: {
   const wt = checkedOut.path;
   // Twice at most: the orchestrator may rewrite its own file (TASKS.md) between the look and the fast-forward.
   for (let attempt = 1; ; attempt++) {
-    const { user, own } = await classifyChanges(wt, opts.ownFiles);
+    const { user: changed, untracked, own } = await classifyChanges(wt, opts.ownFiles);
+    const incoming = changed.length > 0 ? await changedBetween(wt, current, newSha) : new Set<string>();
+    // An untracked file of yours that the result does not bring in (a log folder, a local .env) is kept by git's
+    // fast-forward as it is: it does not hold the target back. A tracked file you changed does: you are mid-edit.
+    const user = changed.filter((f) => !untracked.has(f) || touches(incoming, f));
     if (user.length > 0) {
-      const incoming = await changedBetween(wt, current, newSha);
-      const command = takeCommand(wt, repoRoot, integrationBranch, user.filter((f) => incoming.has(f)), own.filter((o) => incoming.has(o.rel)).map((o) => o.rel));
+      const command = takeCommand(wt, repoRoot, integrationBranch, user.filter((f) => touches(incoming, f)), own.filter((o) => incoming.has(o.rel)).map((o) => o.rel));
       const listed = `${user.slice(0, 5).join(', ')}${user.length > 5 ? `, … (${user.length} files)` : ''}`;
       return fallback(`${target} is checked out in ${samePath(wt, repoRoot) ? 'your working tree' : wt} with your uncommitted changes (${listed})`, command, user);
     }
@@ -251,8 +254,9 @@ interface OwnChange {
 }
 
 /** The worktree's uncommitted paths, split into the user's and the orchestrator's own edits. */
-async function classifyChanges(wt: string, ownFiles: readonly OwnFile[]): Promise<{ user: string[]; own: OwnChange[] }> {
+async function classifyChanges(wt: string, ownFiles: readonly OwnFile[]): Promise<{ user: string[]; untracked: Set<string>; own: OwnChange[] }> {
   const user: string[] = [];
+  const userUntracked = new Set<string>();
   const own: OwnChange[] = [];
   for (const file of await statusEntries(wt)) {
     const match = ownFiles.find((o) => samePath(o.path, path.join(wt, file.path)));
@@ -261,6 +265,7 @@ async function classifyChanges(wt: string, ownFiles: readonly OwnFile[]): Promis
     const ours = match && (untracked || (file.index === ' ' && file.working_dir === 'M'));
     if (!match || !ours) {
       user.push(file.path);
+      if (untracked) userUntracked.add(file.path);
       continue;
     }
     const text = await readFile(match.path, 'utf8');
@@ -268,7 +273,15 @@ async function classifyChanges(wt: string, ownFiles: readonly OwnFile[]): Promis
     if (match.onlyOwnEdit(text, committed)) own.push({ own: match, abs: match.path, rel: file.path, tracked: !untracked, text });
     else user.push(file.path);
   }
-  return { user, own };
+  return { user, untracked: userUntracked, own };
+}
+
+/** Whether the incoming paths include `entry`, or lie under it when git listed an untracked folder (`logs/`). */
+function touches(incoming: ReadonlySet<string>, entry: string): boolean {
+  if (incoming.has(entry)) return true;
+  if (!entry.endsWith('/')) return false;
+  for (const p of incoming) if (p.startsWith(entry)) return true;
+  return false;
 }
 
 /** `git show HEAD:<path>`, byte for byte (a file's last newline matters here). */
