@@ -160,7 +160,8 @@ export async function probeSandboxHost(env: NodeJS.ProcessEnv, platform: NodeJS.
     if (found) host.found[tool] = found;
   }
   if (host.found.bwrap) {
-    const r = await execa(host.found.bwrap, ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', 'true'], {
+    // The probe runs this very node by its absolute path: `true` need not be on a minimal PATH.
+    const r = await execa(host.found.bwrap, ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', process.execPath, '-e', ''], {
       reject: false,
       stdin: 'ignore',
       timeout: 10_000,
