@@ -46,6 +46,17 @@ export function checkConfiguredFolders(config: Config, repoRoot: string, ctx: Pa
     );
   }
 
+  // Inside the repository's own `.git`: git's administrative files, and write-protected for sandboxed agents.
+  const gitDir = path.join(root, '.git');
+  if (worktrees !== undefined && isInside(worktrees, gitDir)) {
+    out.push(
+      error('config-invalid', `worktrees.dir: "${config.worktrees.dir}" is inside the repository's .git folder (git's own files; sandboxed agents cannot write there)`, {
+        ...at(['worktrees', 'dir']),
+        hint: 'use a folder inside the repository such as ".worktree", or one outside it such as "../worktrees"',
+      }),
+    );
+  }
+
   for (const folder of FOLDERS) {
     const value = folder.get(config);
     if (value === null) continue;

@@ -31,6 +31,13 @@ describe('worktrees.dir is a folder of its own', () => {
     expect(brief(result)).toEqual([`orchestrator.config.json:2:18 error config-invalid: worktrees.dir: "${dir}" ${what}; task worktrees need a folder of their own`]);
   });
 
+  it.each(['.git', '.git/wt', './x/../.git/worktrees/a'])('%j (inside .git) is refused at its line and column', async (dir) => {
+    const result = await loadFrom(json(`{\n  "worktrees": { "dir": ${JSON.stringify(dir)} }\n}\n`));
+    expect(brief(result)).toEqual([
+      `orchestrator.config.json:2:18 error config-invalid: worktrees.dir: "${dir}" is inside the repository's .git folder (git's own files; sandboxed agents cannot write there)`,
+    ]);
+  });
+
   it('a folder outside the repository, configured on purpose, is fine', async () => {
     const outside = mkdtempSync(path.join(tmpdir(), 'mo-outside-'));
     const result = await loadFrom(json(JSON.stringify({ worktrees: { dir: path.join(outside, 'wt') }, state_dir: path.join(outside, 'state'), logging: { log_dir: '../logs-elsewhere' } })));
