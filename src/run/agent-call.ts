@@ -77,7 +77,7 @@ function doing(call: CallRequest, m: Milestone): string {
     case 'review':
       return `You were reviewing the work done for milestone ${m.id}: ${m.title} (answer with your verdict when done)`;
     case 'resolve':
-      return `You were resolving a git merge conflict for milestone ${m.id}: ${m.title} (resolve every conflict and stage the files; do not commit)`;
+      return `You were resolving a git merge conflict for milestone ${m.id}: ${m.title} (resolve every conflict by editing the files; do not run git commands)`;
     default: {
       const never: never = call.purpose;
       return never;

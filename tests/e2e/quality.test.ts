@@ -299,12 +299,7 @@ const MERGE_SCENARIO = {
       match: { conversation: RESOLVE, turn: 1, last_user: { regex: '<<<<<<<[^\\n]*\\n[\\s\\S]*from 1B[\\s\\S]*=======[\\s\\S]*from 1C[\\s\\S]*>>>>>>>' } },
       reply: { text: 'Both lines belong in the file.', tool_use: { name: 'Write', input: { file_path: '{{cwd}}/notes.txt', content: 'from 1B\nfrom 1C\n' } } },
     },
-    {
-      name: 'resolve-add',
-      match: { conversation: RESOLVE, turn: 2, last_user: 'notes.txt has been updated successfully' },
-      reply: { tool_use: { name: 'Bash', input: { command: 'git add notes.txt', description: 'Mark the conflict resolved' } } },
-    },
-    { name: 'resolve-done', match: { conversation: RESOLVE, turn: 3 }, reply: 'Resolved notes.txt: it keeps the lines of both milestones.' },
+    { name: 'resolve-done', match: { conversation: RESOLVE, turn: 2, last_user: 'notes.txt has been updated successfully' }, reply: 'Resolved notes.txt: it keeps the lines of both milestones.' },
     // 1A: a draft the check rejects; the resumed session reads the file and fixes it.
     { name: '1A-write', match: { conversation: WORK('1A'), turn: 0 }, reply: { tool_use: { name: 'Write', input: { file_path: '{{cwd}}/1A.txt', content: 'status: draft\n' } } } },
     { name: '1A-done', match: { conversation: WORK('1A'), turn: 1, last_user: 'File created successfully' }, reply: '1A.txt is written.' },
@@ -400,7 +395,7 @@ describe('e2e: a check that fails then passes, and a merge conflict resolved by 
   it('(e) 1C: the conflict goes to an agent in the merge worktree; the merge keeps both sides; conflictResolved', () => {
     const { git, root } = e2e.repo;
     const resolver = requestsOf(e2e, RESOLVE);
-    expect(ruleNames(resolver)).toEqual(['resolve-read', 'resolve-write', 'resolve-add', 'resolve-done']);
+    expect(ruleNames(resolver)).toEqual(['resolve-read', 'resolve-write', 'resolve-done']);
     expect(view(resolver[0]!).cwd).toBe(defaultPaths(root).mergeWorktree);
     const prompt = promptOf(resolver[0]!);
     expect(prompt.startsWith(`${RESOLVE} in this worktree. The branch \`milestone/1C\` (milestone 1C: Notes from 1C)`)).toBe(true);
