@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { AgentRunRequest, AgentRunResult } from '../agents/types.js';
 import type { Milestone } from '../milestones/types.js';
-import type { TaskRecord } from '../state/run-state.js';
+import { addUsage, type TaskRecord } from '../state/run-state.js';
 import { rel, type RunContext } from './context.js';
 import { abortableSleep } from '../util/sleep.js';
 import { limitKind } from './limits.js';
@@ -194,10 +194,7 @@ async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: 
 function book(rec: TaskRecord, r: AgentRunResult): void {
   rec.turns += r.numTurns;
   rec.costUsd += r.costUsd;
-  rec.usage.inputTokens += r.usage.inputTokens;
-  rec.usage.outputTokens += r.usage.outputTokens;
-  rec.usage.cacheReadInputTokens += r.usage.cacheReadInputTokens;
-  rec.usage.cacheCreationInputTokens += r.usage.cacheCreationInputTokens;
+  addUsage(rec.usage, r.usage);
   if (r.sandboxRefusals) rec.sandboxRefusals = (rec.sandboxRefusals ?? 0) + r.sandboxRefusals;
 }
 

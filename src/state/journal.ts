@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDir, writeFileAtomic } from './atomic.js';
+import { addUsage } from './run-state.js';
 
 /**
  * The run journal: every step of every task and stage, appended as one JSON line (NDJSON) with its outcome before
@@ -116,10 +117,7 @@ export function applyEntry(view: JournalView, e: JournalEntry): JournalView {
       }
       task.costUsd += e.costUsd;
       task.turns += e.turns;
-      task.usage.inputTokens += e.usage.inputTokens;
-      task.usage.outputTokens += e.usage.outputTokens;
-      task.usage.cacheReadInputTokens += e.usage.cacheReadInputTokens;
-      task.usage.cacheCreationInputTokens += e.usage.cacheCreationInputTokens;
+      addUsage(task.usage, e.usage);
       break;
     }
     case 'done': {

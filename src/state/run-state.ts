@@ -185,6 +185,15 @@ export function emptyUsage(): TaskUsage {
   return { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
 }
 
+/** Adds `from`'s token counts to `into` (tokens, as the CLI's result event reports them); returns `into`. */
+export function addUsage(into: TaskUsage, from: TaskUsage): TaskUsage {
+  into.inputTokens += from.inputTokens;
+  into.outputTokens += from.outputTokens;
+  into.cacheReadInputTokens += from.cacheReadInputTokens;
+  into.cacheCreationInputTokens += from.cacheCreationInputTokens;
+  return into;
+}
+
 export function runTotals(state: RunState): { costUsd: number; usage: TaskUsage; durationMs: number } {
   const usage = emptyUsage();
   let costUsd = 0;
@@ -192,10 +201,7 @@ export function runTotals(state: RunState): { costUsd: number; usage: TaskUsage;
   for (const t of Object.values(state.tasks)) {
     costUsd += t.costUsd;
     durationMs += t.durationMs;
-    usage.inputTokens += t.usage.inputTokens;
-    usage.outputTokens += t.usage.outputTokens;
-    usage.cacheReadInputTokens += t.usage.cacheReadInputTokens;
-    usage.cacheCreationInputTokens += t.usage.cacheCreationInputTokens;
+    addUsage(usage, t.usage);
   }
   return { costUsd, usage, durationMs };
 }
