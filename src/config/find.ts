@@ -110,11 +110,13 @@ function untrustedJavaScript(file: string): Diagnostic {
 }
 
 function createExplorer(sources: Map<string, ParsedSource>, allowJavaScript: boolean) {
-  const loadJs: Loader = allowJavaScript
-    ? loadJsModule
-    : (filepath) => {
-        throw new UntrustedJavaScriptConfig(filepath);
-      };
+  const untrusted: Loader = (filepath) => {
+    throw new UntrustedJavaScriptConfig(filepath);
+  };
+  const loadJs: Loader = allowJavaScript ? loadJsModule : untrusted;
+  // cosmiconfig also searches orchestrator.config.ts (and .orchestratorrc.ts …) and compiles and runs it with
+  // TypeScript when that is installed: code, like a JavaScript config, so it is gated the same way.
+  const loadTs: Loader = allowJavaScript ? defaultLoaders['.ts'] : untrusted;
   return cosmiconfig(MODULE, {
     searchPlaces: SEARCH_PLACES,
     searchStrategy: 'none',
@@ -129,6 +131,7 @@ function createExplorer(sources: Map<string, ParsedSource>, allowJavaScript: boo
       '.js': loadJs,
       '.mjs': loadJs,
       '.cjs': loadJs,
+      '.ts': loadTs,
     },
   });
 }

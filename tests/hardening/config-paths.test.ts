@@ -121,4 +121,16 @@ describe('a JavaScript configuration found by searching is not run unless asked 
     expect(result.config.max_parallel_tasks).toBe(2);
     expect(existsSync(marker)).toBe(true);
   });
+
+  it.each(['orchestrator.config.ts', '.orchestratorrc.ts', '.config/orchestratorrc.ts'])('%s (TypeScript, which cosmiconfig also searches and compiles) is refused the same way', async (name) => {
+    const root = mkdtempSync(path.join(tmpdir(), 'mo-ts-'));
+    const marker = path.join(root, 'ran.txt');
+    mkdirSync(path.join(root, '.config'), { recursive: true });
+    writeFileSync(path.join(root, name), `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { max_parallel_tasks: 2 };\n`);
+    const result = await loadConfig({ repoRoot: root, env: {}, cwd: root });
+    expect(brief(result)).toEqual([
+      `${name} error config-untrusted-js: ${name} is a JavaScript configuration: loading it runs its code with your rights, so it is not loaded unless you ask for it`,
+    ]);
+    expect(existsSync(marker)).toBe(false);
+  });
 });
