@@ -193,7 +193,8 @@ export async function advanceTarget(opts: {
     // fast-forward as it is: it does not hold the target back. A tracked file you changed does: you are mid-edit.
     const user = changed.filter((f) => !untracked.has(f) || touches(incoming, f));
     if (user.length > 0) {
-      const command = takeCommand(wt, repoRoot, integrationBranch, user.filter((f) => touches(incoming, f)), own.filter((o) => incoming.has(o.rel)).map((o) => o.rel));
+      const inWay = user.filter((f) => touches(incoming, f));
+      const command = takeCommand(wt, repoRoot, integrationBranch, inWay, own.filter((o) => incoming.has(o.rel)).map((o) => o.rel), inWay.some((f) => untracked.has(f)));
       const listed = `${user.slice(0, 5).join(', ')}${user.length > 5 ? `, … (${user.length} files)` : ''}`;
       return fallback(`${target} is checked out in ${samePath(wt, repoRoot) ? 'your working tree' : wt} with your uncommitted changes (${listed})`, command, user);
     }
@@ -232,14 +233,16 @@ export async function takeResultCommand(opts: { repoRoot: string; target: string
       : `git checkout ${shellWord(target)} && git merge ${shellWord(integrationBranch)}`;
   }
   if (!(await isAncestor(repoRoot, current, result))) return gitIn(checkedOut.path, repoRoot, ['merge', integrationBranch]);
-  const { user, own } = await classifyChanges(checkedOut.path, opts.ownFiles);
+  const { user, untracked, own } = await classifyChanges(checkedOut.path, opts.ownFiles);
   const incoming = await changedBetween(checkedOut.path, current, result);
+  const inWay = user.filter((f) => touches(incoming, f));
   return takeCommand(
     checkedOut.path,
     repoRoot,
     integrationBranch,
-    user.filter((f) => incoming.has(f)),
+    inWay,
     own.filter((o) => incoming.has(o.rel)).map((o) => o.rel),
+    inWay.some((f) => untracked.has(f)),
   );
 }
 
@@ -332,13 +335,14 @@ async function changedBetween(wt: string, from: string, to: string): Promise<Set
 /**
  * What the user runs to take the result: a plain fast-forward when none of their changes is in the way (git keeps
  * them), else their files in the way stashed around it (the stash is kept if popping conflicts) and our own edits
- * dropped (the orchestrator writes its block again on the next run; `orchestrate status` shows the same).
+ * dropped (the orchestrator writes its block again on the next run; `orchestrate status` shows the same). An
+ * untracked file in the way is stashed too (`--include-untracked`): `stash push -- <it>` refuses a path git does not track.
  */
-function takeCommand(wt: string, repoRoot: string, integrationBranch: string, userInWay: string[], ownInWay: string[]): string {
+function takeCommand(wt: string, repoRoot: string, integrationBranch: string, userInWay: string[], ownInWay: string[], untrackedInWay = false): string {
   const g = (args: string[]) => gitIn(wt, repoRoot, args);
   const parts: string[] = [];
   if (ownInWay.length > 0) parts.push(g(['checkout', '--', ...ownInWay]));
-  if (userInWay.length > 0) parts.push(g(['stash', 'push', '-m', 'before taking the milestone-orchestrator result', '--', ...userInWay]));
+  if (userInWay.length > 0) parts.push(g(['stash', 'push', ...(untrackedInWay ? ['--include-untracked'] : []), '-m', 'before taking the milestone-orchestrator result', '--', ...userInWay]));
   parts.push(g(['merge', '--ff-only', integrationBranch]));
   if (userInWay.length > 0) parts.push(g(['stash', 'pop']));
   return parts.join(' && ');

@@ -183,6 +183,32 @@ describe('the target held back by your own changes', () => {
     expect(readFileSync(path.join(repo.root, 'a.txt'), 'utf8')).toBe('mine\n');
   });
 
+  it('an untracked file of yours in the way: the printed command stashes it too (plain `stash push -- a.txt` fails on it), the target advances, your file stays in the stash', async () => {
+    repo = makeRepo();
+    repo.write('TASKS.md', TASKS_MD);
+    const base = repo.commit('base');
+    repo.write('a.txt', 'mine\n');
+    repo.write('TASKS.md', `${TASKS_MD}- [ ] my own line\n`);
+    const sha = await mergedResult(repo, base, { '1A': { 'a.txt': 'theirs\n', 'TASKS.md': `- [x] ticked\n${TASKS_MD}` } });
+    const moved = await advance(repo, base, sha);
+    expect(moved.moved).toBe(false);
+    if (moved.moved) return;
+    expect(moved.command).toContain('--include-untracked');
+    for (const command of [moved.command, await takeResultCommand({ repoRoot: repo.root, target: 'main', integrationBranch: 'milestone/integration', ownFiles: [tasksMdOwnFile(path.join(repo.root, 'TASKS.md'), () => state('run-2'), repo.root)] })]) {
+      expect(command).toContain('stash push --include-untracked');
+    }
+    // The pop cannot put a.txt back over the result's a.txt: git keeps the stash, and says so.
+    try {
+      sh(repo.root, moved.command);
+    } catch {
+      /* the pop's refusal */
+    }
+    expect(repo.git('rev-parse', 'main')).toBe(sha);
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('my own line');
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('- [x] ticked');
+    expect(repo.git('show', 'stash@{0}^3:a.txt')).toBe('mine');
+  });
+
   it('changes of yours that the result does not touch: the plain fast-forward command, which works', async () => {
     repo = makeRepo();
     repo.write('notes.txt', 'committed\n');
