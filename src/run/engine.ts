@@ -21,7 +21,7 @@ import type { SchedulerState } from '../scheduler/types.js';
 import { JournalWriter, type JournalEntry } from '../state/journal.js';
 import { acquireLock } from '../state/lock.js';
 import { emptyUsage, runTotals, RunStateStore, type RunState, type RunStatus, type StageRecord, type TaskRecord } from '../state/run-state.js';
-import { branchFor, rel, runPaths, type RunContext, type RunPaths } from './context.js';
+import { branchFor, integrationBranchFor, rel, runPaths, type RunContext, type RunPaths } from './context.js';
 import { stopOrphanedAgent } from './orphans.js';
 import { stepKind } from './agent-call.js';
 import { stamp, type EventSink } from './events.js';
@@ -429,6 +429,9 @@ function refusedState(req: RunRequest, paths: RunPaths, why: string): RunEnd {
  * the run at a user's branch or at a folder outside the run's worktrees.
  */
 function rebindToConfig(state: RunState, req: RunRequest, paths: RunPaths): void {
+  // The integration branch too: a tampered name (a user's branch) would be taken as the stage's merge result and
+  // fast-forwarded onto the target.
+  if (state.integrationBranch !== undefined) state.integrationBranch = integrationBranchFor(req.config);
   for (const rec of Object.values(state.tasks)) {
     rec.branch = branchFor(req.config, rec.id);
     rec.worktree = rel(req.repo.root, path.join(paths.worktreeDir, rec.id));

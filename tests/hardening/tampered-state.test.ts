@@ -157,3 +157,39 @@ describe('a tampered run id', () => {
     expect(r.stdout + r.stderr).not.toContain('Infinity');
   });
 });
+
+describe('a tampered integration branch', () => {
+  it('--resume does not take a user branch named as the integration branch for the merge result', async () => {
+    const repo = await finishedRun();
+    repo.git('checkout', '-q', '-b', 'feature/unrelated');
+    repo.write('unrelated.txt', 'mine\n');
+    const unrelatedSha = repo.commit('unrelated work');
+    repo.git('checkout', '-q', 'main');
+    const mainBefore = repo.git('rev-parse', 'main');
+    tamper(repo.root, (s) => {
+      s.status = 'interrupted';
+      s.integrationBranch = 'feature/unrelated';
+      s.tasks['1B'].merged = false;
+      s.stages[0].status = 'merging';
+    });
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    expect(repo.git('log', '--format=%H', 'main')).not.toContain(unrelatedSha);
+    expect(repo.git('merge-base', '--is-ancestor', mainBefore, 'main') === '' ).toBe(true);
+    expect(repo.git('rev-parse', 'feature/unrelated')).toBe(unrelatedSha);
+    expect(resumed.stdout + resumed.stderr).not.toContain('feature/unrelated');
+  });
+
+  it('status does not offer to merge a user branch named as the integration branch', async () => {
+    const repo = await finishedRun();
+    repo.git('branch', 'feature/unrelated');
+    tamper(repo.root, (s) => {
+      s.integrationBranch = 'feature/unrelated';
+    });
+    for (const args of [['status'], ['status', '--json']]) {
+      const r = await runCli(args, { cwd: repo.root, env: repo.env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain('feature/unrelated');
+    }
+  });
+});

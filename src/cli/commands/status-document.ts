@@ -6,6 +6,7 @@ import { isPidAlive } from '../../util/process.js';
 import { runTotals, type RunState, type TaskRecord, type TaskUsage } from '../../state/run-state.js';
 import { attentionOf, needsAction, type Attention } from '../../report/attention.js';
 import { takeResultCommand } from '../../git/merge.js';
+import { integrationBranchFor } from '../../run/context.js';
 import { tasksMdOwnFile } from '../../report/tasks-md-own-file.js';
 import type { WorktreeInfo } from './worktrees.js';
 import { relPath, shownPath, type Workspace } from './workspace.js';
@@ -126,7 +127,7 @@ export async function buildStatusDocument(ws: Workspace, state: RunState | undef
     schemaVersion: 1,
     repo: ws.repo.root,
     stateFile: relPath(ws.repo.root, ws.stateFile),
-    run: state ? { ...runView(state), takeCommand: await takeCommandFor(ws, state) } : null,
+    run: state ? { ...runView(state, ws), takeCommand: await takeCommandFor(ws, state) } : null,
     lock: await lockView(ws.lockFile),
     pause: state?.pause ? { until: state.pause.until, reason: state.pause.reason } : null,
     target: target ?? null,
@@ -138,7 +139,7 @@ export async function buildStatusDocument(ws: Workspace, state: RunState | undef
   };
 }
 
-function runView(s: RunState): Omit<RunView, 'takeCommand'> {
+function runView(s: RunState, ws: Workspace): Omit<RunView, 'takeCommand'> {
   return {
     id: s.runId,
     status: s.status,
@@ -147,7 +148,8 @@ function runView(s: RunState): Omit<RunView, 'takeCommand'> {
     finishedAt: s.finishedAt ?? null,
     targetBranch: s.targetBranch,
     targetStartSha: s.targetStartSha,
-    integrationBranch: s.integrationBranch ?? null,
+    // Derived from the configuration, never the file's name (a tampered one would point the hint at a user branch).
+    integrationBranch: s.integrationBranch ? integrationBranchFor(ws.config) : null,
     message: s.message ?? null,
     logDir: s.logDir,
   };
@@ -156,7 +158,7 @@ function runView(s: RunState): Omit<RunView, 'takeCommand'> {
 async function takeCommandFor(ws: Workspace, s: RunState): Promise<string | null> {
   if (!s.integrationBranch) return null;
   const ownFiles = [tasksMdOwnFile(ws.tasksMd, () => s, ws.repo.root)];
-  return takeResultCommand({ repoRoot: ws.repo.root, target: s.targetBranch, integrationBranch: s.integrationBranch, ownFiles }).catch(() => null);
+  return takeResultCommand({ repoRoot: ws.repo.root, target: s.targetBranch, integrationBranch: integrationBranchFor(ws.config), ownFiles }).catch(() => null);
 }
 
 async function lockView(file: string): Promise<LockView | null> {
