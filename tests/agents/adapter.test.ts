@@ -190,7 +190,8 @@ describe('claude adapter with the fake agent: stopping runs', () => {
   it('timeout: an agent that ignores SIGTERM is SIGKILLed with its own-group tool process', async () => {
     const req = box.request(
       { default: { ignoreSigterm: true, steps: [{ spawnChild: 'ownGroup' }, { text: 'running tests' }, { hang: true }] } },
-      { timeoutMs: 500 },
+      // Long enough for the fake agent to start and install its SIGTERM handler on a loaded machine.
+      { timeoutMs: 3000 },
     );
     const result = await box.adapter({ killGraceMs: 300 }).run(req);
     expect(result).toMatchObject({ ok: false, failure: { kind: 'timeout' }, signal: 'SIGKILL', exitCode: null });
@@ -216,10 +217,11 @@ describe('claude adapter with the fake agent: stopping runs', () => {
     expect(silent).toMatchObject({ ok: false, failure: { kind: 'idle_timeout' } });
     expect(silent.failure?.message).toMatch(/printed nothing for 400ms/);
 
-    const ticks = Array.from({ length: 8 }, () => [{ sleep: 100 }, { text: 'tick' }]).flat();
-    const chatty = await adapter.run(box.request({ default: { steps: ticks } }, { idleTimeoutMs: 400 }));
+    // Steady output for longer than the idle limit; the limit leaves room for a slow start on a loaded machine.
+    const ticks = Array.from({ length: 30 }, () => [{ sleep: 100 }, { text: 'tick' }]).flat();
+    const chatty = await adapter.run(box.request({ default: { steps: ticks } }, { idleTimeoutMs: 2500 }));
     expect(chatty.ok).toBe(true);
-    expect(chatty.durationMs).toBeGreaterThan(400);
+    expect(chatty.durationMs).toBeGreaterThan(2500);
   });
 
   it('abort signal: stops a running agent; the transcript already holds what it printed', async () => {
