@@ -81,7 +81,7 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
     output.finish(finalState);
     switch (end.kind) {
       case 'locked':
-        output.error(fail(end.message, 'wait for it to finish, or stop it; a lock left by a crashed run is taken over automatically'));
+        output.error(fail(end.message, 'wait for it to finish, or stop it; a lock whose process has exited (a crashed run) is taken over automatically'));
         return EXIT.locked;
       case 'refused':
         output.error(fail(end.message));

@@ -1,13 +1,18 @@
 import { hostname } from 'node:os';
 import { lstat, mkdir, open, readFile, rm, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isPidAlive } from '../util/process.js';
+import { isPidAlive, readProcStat } from '../util/process.js';
 
 export interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
   command: string;
+  /**
+   * The holder's start time in clock ticks since boot (`/proc/<pid>/stat` field 22), where /proc exists: a live
+   * process with the same pid but another start time is a recycled pid (a reboot, a long-dead run), not the holder.
+   */
+  procStart?: string;
 }
 
 export type LockOutcome =
@@ -22,14 +27,15 @@ export type LockOutcome =
 export async function acquireLock(file: string, command: string): Promise<LockOutcome> {
   const unusable = await unusableLockPath(file);
   if (unusable) return { acquired: false, holder: undefined, reason: unusable };
-  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
+  const procStart = readProcStat(process.pid)?.startTime;
+  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, ...(procStart ? { procStart } : {}) };
   let tookOverFrom: LockInfo | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await createExclusive(file, info)) {
       return { acquired: true, release: () => releaseLock(file, info.pid), ...(tookOverFrom ? { tookOverFrom } : {}) };
     }
     const holder = await readLock(file);
-    if (holder && !isStale(holder)) return { acquired: false, holder, reason: describeHolder(holder) };
+    if (holder && !isStale(holder)) return { acquired: false, holder, reason: describeHolder(holder, file) };
     // An unreadable lock may be one another starter is writing this instant: only an old one is garbage.
     if (!holder && (await ageMs(file)) < 10_000) break;
     // Stale or unreadable: move it aside atomically; whoever renames it first wins the next exclusive create.
@@ -86,7 +92,8 @@ export async function readLock(file: string): Promise<LockInfo | undefined> {
     // A lock is input like the state file: a pid that is no process id (0, -1, 1.5) is an unreadable lock.
     const pid = parsed.pid;
     if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1 || typeof parsed.host !== 'string') return undefined;
-    return { pid, host: parsed.host, startedAt: String(parsed.startedAt ?? ''), command: String(parsed.command ?? '') };
+    const procStart = typeof parsed.procStart === 'string' ? { procStart: parsed.procStart } : {};
+    return { pid, host: parsed.host, startedAt: String(parsed.startedAt ?? ''), command: String(parsed.command ?? ''), ...procStart };
   } catch {
     return undefined;
   }
@@ -95,11 +102,17 @@ export async function readLock(file: string): Promise<LockInfo | undefined> {
 function isStale(holder: LockInfo): boolean {
   // A lock from another host cannot be checked; treat it as live and let the user decide.
   if (holder.host !== hostname()) return false;
-  return !isPidAlive(holder.pid);
+  if (!isPidAlive(holder.pid)) return true;
+  const now = readProcStat(holder.pid)?.startTime;
+  return holder.procStart !== undefined && now !== undefined && now !== holder.procStart;
 }
 
-function describeHolder(h: LockInfo): string {
-  return `another run holds the lock: pid ${h.pid} on ${h.host}, started ${h.startedAt}${h.command ? ` (${h.command})` : ''}`;
+/** Who holds the lock, and the way out when that process is not a run at all (a lock from another machine or tool). */
+function describeHolder(h: LockInfo, file: string): string {
+  return (
+    `another run holds the lock: pid ${h.pid} on ${h.host}, started ${h.startedAt}${h.command ? ` (${h.command})` : ''}. ` +
+    `If no orchestrate run is going on there, remove the lock: rm ${shellQuote(file)}`
+  );
 }
 
 async function releaseLock(file: string, pid: number): Promise<void> {

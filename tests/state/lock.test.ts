@@ -26,6 +26,29 @@ describe('one run per repository', () => {
     }
   });
 
+  it('takes over a lock whose pid now belongs to a later process (a recycled pid); without a recorded start time it names the rm that frees it', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mo-lock-'));
+    const file = path.join(dir, 'lock');
+    const mine = await acquireLock(file, 'orchestrate');
+    expect(mine.acquired).toBe(true);
+    const recorded = JSON.parse(readFileSync(file, 'utf8'));
+    expect(recorded.procStart).toMatch(/^\d+$/);
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      // The live child's pid with another start time: the process that wrote the lock is gone.
+      writeFileSync(file, JSON.stringify({ pid: child.pid, host: hostname(), startedAt: 'then', command: 'orchestrate', procStart: '1' }));
+      const taken = await acquireLock(file, 'orchestrate');
+      expect(taken.acquired).toBe(true);
+      // No start time recorded (another tool's lock, or an older version's): never guessed stale; the reason says how out.
+      writeFileSync(file, JSON.stringify({ pid: child.pid, host: hostname(), startedAt: 'then', command: 'orchestrate' }));
+      const refused = await acquireLock(file, 'orchestrate');
+      expect(refused.acquired).toBe(false);
+      if (!refused.acquired) expect(refused.reason).toContain(`If no orchestrate run is going on there, remove the lock: rm ${file}`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('takes over a stale lock whose process is gone, and releases only its own', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mo-lock-'));
     const file = path.join(dir, 'lock');

@@ -36,7 +36,7 @@ export async function cleanCommand(opts: CleanOptions, io: Io): Promise<number> 
   if (!read.ok) return read.code;
   const lock = await takeLock(ws.lockFile, `orchestrate clean${opts.mode === 'all' ? ' --all' : ''}${opts.force ? ' --force' : ''}`);
   if (!lock.held) {
-    io.stderr(fail(`cannot clean now: ${lock.reason}`, 'wait for the run to finish, or stop it (Ctrl-C); a lock left by a crashed run is taken over automatically'));
+    io.stderr(fail(`cannot clean now: ${lock.reason}`, 'wait for the run to finish, or stop it (Ctrl-C); a lock whose process has exited (a crashed run) is taken over automatically'));
     return EXIT.locked;
   }
   try {
