@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PlanDocument } from '../../src/cli/plan-json.js';
 import { runCli } from '../support/cli.js';
-import { makeRepo, snapshotRepo, type TempRepo } from '../support/git-repo.js';
+import { makeRepo, makeRepoWithExample, snapshotRepo, type TempRepo } from '../support/git-repo.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../milestones', import.meta.url));
 let repo: TempRepo | undefined;
 afterEach(() => repo?.cleanup());
 
-function withExample(): TempRepo {
-  const r = makeRepo();
-  cpSync(EXAMPLE, path.join(r.root, 'milestones'), { recursive: true });
-  r.commit('add milestones');
-  return r;
-}
+const withExample = makeRepoWithExample;
 
 describe('orchestrate --validate-only --json', () => {
   it('prints the whole plan as one JSON document that agrees with the text, writes nothing', async () => {

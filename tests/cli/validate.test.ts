@@ -1,21 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../support/cli.js';
 import { defaultPaths } from '../support/paths.js';
-import { makeRepo, snapshotRepo, type TempRepo } from '../support/git-repo.js';
+import { makeRepo, makeRepoWithExample, snapshotRepo, type TempRepo } from '../support/git-repo.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../milestones', import.meta.url));
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
 
-function withExample(): TempRepo {
-  const r = makeRepo();
-  cpSync(EXAMPLE, path.join(r.root, 'milestones'), { recursive: true });
-  r.commit('add milestones');
-  return r;
-}
+const withExample = makeRepoWithExample;
 
 describe('orchestrate --validate-only', () => {
   it('prints the plan for the shipped example, exits 0 and writes nothing', async () => {

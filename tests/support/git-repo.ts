@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { orchestratorDataDir } from '../../src/config/data-dir.js';
 
 /** A real git repository in a temp dir, with one commit, for tests. */
@@ -53,4 +54,15 @@ export function snapshotRepo(repo: TempRepo): string {
     repo.git('worktree', 'list', '--porcelain'),
     repo.git('stash', 'list'),
   ].join('\n---\n');
+}
+
+/** This project's own example plan (`milestones/`), a small real plan that validates cleanly. */
+const EXAMPLE_MILESTONES = fileURLToPath(new URL('../../milestones', import.meta.url));
+
+/** A temporary repository with the example plan committed under `milestones/`. */
+export function makeRepoWithExample(): TempRepo {
+  const r = makeRepo();
+  cpSync(EXAMPLE_MILESTONES, path.join(r.root, 'milestones'), { recursive: true });
+  r.commit('add milestones');
+  return r;
 }

@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SEARCH_PLACES } from '../../config/find.js';
 import { inspectRepo } from '../../git/repo.js';
 import { MILESTONE_FILE_PATTERN } from '../../milestones/types.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import type { InitOptions } from '../args.js';
+import { cwdFolder } from '../cwd.js';
 import { EXIT } from '../exit-codes.js';
 import { PACKAGE_ROOT, type Io } from '../package.js';
 import { fail } from '../print.js';
@@ -16,11 +17,8 @@ import { CONFIG_FILE, EXAMPLE_MILESTONE, INSTALLED_SCHEMA, SCHEMA_COPY, STATE_GI
  * a refusal writes nothing. Exit 0 written, 2 refused (files exist, another configuration), 3 unusable folder.
  */
 export async function initCommand(opts: InitOptions, io: Io): Promise<number> {
-  const dir = path.resolve(io.cwd, opts.cwd);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    io.stderr(fail(`--cwd ${opts.cwd}: ${existsSync(dir) ? 'is not a directory' : 'no such directory'}`, 'name the folder of the repository to set up'));
-    return EXIT.usage;
-  }
+  const dir = cwdFolder(opts.cwd, io, 'name the folder of the repository to set up');
+  if (dir === undefined) return EXIT.usage;
   const inspected = await inspectRepo(dir);
   if (inspected.problem?.kind === 'bare') {
     io.stderr(fail(`${dir} is a bare repository`, 'run orchestrate init in a working tree (a clone with checked-out files)'));

@@ -1,4 +1,3 @@
-import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { loadConfig } from '../../config/load.js';
@@ -10,6 +9,7 @@ import { buildPlan, formatPlan, selectTasks } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { loadRunState, stateFilePath, type RunState } from '../../state/run-state.js';
 import type { RunOptions } from '../args.js';
+import { cwdFolder } from '../cwd.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../package.js';
 import { planDocument } from '../plan-json.js';
@@ -20,11 +20,8 @@ import { fail, printDiagnostics } from '../print.js';
  * start the run. Returns the exit code (exit-codes.ts); every problem is printed through the one printer.
  */
 export async function runCommand(opts: RunOptions, io: Io): Promise<number> {
-  const dir = path.resolve(io.cwd, opts.cwd);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    io.stderr(fail(`--cwd ${opts.cwd}: ${existsSync(dir) ? 'is not a directory' : 'no such directory'}`, 'name the folder of the repository to work on'));
-    return EXIT.usage;
-  }
+  const dir = cwdFolder(opts.cwd, io, 'name the folder of the repository to work on');
+  if (dir === undefined) return EXIT.usage;
   const inspected = await inspectRepo(dir);
   if (!inspected.repo && !opts.validateOnly) {
     io.stderr(fail(describeRepoProblem(inspected.problem!), 'run orchestrate inside a git repository with at least one commit, or pass --cwd <repo>'));
