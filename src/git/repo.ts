@@ -56,6 +56,19 @@ export async function isAncestor(cwd: string, ancestor: string, descendant: stri
   return (await gitQuery(cwd, ['merge-base', '--is-ancestor', ancestor, descendant])) !== undefined;
 }
 
+/**
+ * Whether `commit` lies on `branch`'s first-parent chain: the branch's own line of history, not something merged
+ * into it. A task branch with no commits of its own points at such a commit (its base), while a merged task branch
+ * is the second parent of a `--no-ff` merge. One git process; the walk stops at the commit's parents, so it reads
+ * only the first-parent commits made since `commit`.
+ */
+export async function isOnFirstParentChain(cwd: string, commit: string, branch: string): Promise<boolean> {
+  const sha = await resolveCommit(cwd, commit);
+  if (!sha) return false;
+  const chain = (await gitQuery(cwd, ['rev-list', '--first-parent', `refs/heads/${branch}`, '--not', `${sha}^@`])) ?? '';
+  return chain.split('\n').includes(sha);
+}
+
 export async function commitsBetween(cwd: string, from: string, to: string): Promise<number> {
   return Number(await gitRaw(cwd, ['rev-list', '--count', `${from}..${to}`]));
 }

@@ -154,6 +154,41 @@ describe('orchestrate status', () => {
     expect((await runCli(['status'], { cwd: repo.root })).stdout).toContain(`in progress: pid ${process.pid}`);
   });
 
+  it('a task branch without commits of its own is "no commits yet", not "merged" (a running task\'s worktree)', async () => {
+    const repo = makeRepo();
+    cleanup = repo.cleanup;
+    // 1A: a commit of its own, merged with --no-ff as a stage merge does; main moves on after it.
+    repo.git('switch', '-q', '-c', 'milestone/1A');
+    repo.write('a.txt', 'a\n');
+    repo.commit('1A: work');
+    repo.git('switch', '-q', 'main');
+    repo.git('merge', '-q', '--no-ff', '-m', 'Merge milestone 1A', 'milestone/1A');
+    repo.write('b.txt', 'b\n');
+    repo.commit('later');
+    // 1B: made from main, nothing committed yet (its agent is still working); 1C: made from an older main commit.
+    repo.git('worktree', 'add', '-q', '-b', 'milestone/1B', path.join(W(repo), '1B'), 'main');
+    repo.git('worktree', 'add', '-q', '-b', 'milestone/1C', path.join(W(repo), '1C'), 'main~1');
+    repo.git('worktree', 'add', '-q', path.join(W(repo), '1A'), 'milestone/1A');
+
+    const json = JSON.parse((await runCli(['status', '--json'], { cwd: repo.root })).stdout);
+    const byTask = Object.fromEntries(json.worktrees.map((w: { task: string }) => [w.task, w]));
+    expect(byTask['1A']).toMatchObject({ merged: true, ownCommits: true });
+    expect(byTask['1B']).toMatchObject({ merged: true, ownCommits: false });
+    expect(byTask['1C']).toMatchObject({ merged: true, ownCommits: false });
+    const text = (await runCli(['status'], { cwd: repo.root })).stdout;
+    expect(text).toMatch(new RegExp(`${esc(W(repo))}/1A +milestone/1A · merged into main\n`));
+    expect(text).toMatch(new RegExp(`${esc(W(repo))}/1B +milestone/1B · no commits yet: nothing to merge into main\n`));
+    expect(text).toMatch(new RegExp(`${esc(W(repo))}/1C +milestone/1C · no commits yet: nothing to merge into main\n`));
+
+    // Nothing is lost by removing them, so clean still does; it says why truthfully.
+    const cleaned = await runCli(['clean', '--all'], { cwd: repo.root });
+    expect(cleaned.exitCode).toBe(0);
+    expect(cleaned.stdout).toContain(`Removed worktree ${W(repo)}/1B (milestone/1B, no commits yet: nothing to merge into main)`);
+    expect(cleaned.stdout).toContain('Deleted branch milestone/1A (merged into main)');
+    expect(cleaned.stdout).toContain('Deleted branch milestone/1B (no commits yet: nothing to merge into main)');
+    expect(branches(repo)).toEqual(['main']);
+  });
+
   it('says so plainly when there is no run, and names a corrupt state file (exit 2)', async () => {
     const repo = makeRepo();
     cleanup = repo.cleanup;

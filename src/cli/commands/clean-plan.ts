@@ -1,5 +1,5 @@
 import type { CleanMode } from '../args.js';
-import type { WorktreeInfo } from './worktrees.js';
+import { describeBranchState, type WorktreeInfo } from './worktrees.js';
 
 /**
  * What clean decides, before it touches anything. Pure, so every rule is in one place: nothing unmerged and
@@ -28,6 +28,8 @@ export interface BranchInfo {
   name: string;
   /** Null when there is no target branch to compare with. */
   merged: boolean | null;
+  /** False when the branch has no commits of its own (still at its base); null when `merged` is. */
+  ownCommits: boolean | null;
   /** A worktree (after removals) that has it checked out: git cannot delete it, and neither should we. */
   checkedOutIn: string | undefined;
 }
@@ -53,7 +55,7 @@ export function decideWorktree(wt: WorktreeInfo, req: CleanRequest): WorktreeDec
     if (req.force) return { action: 'remove', wt, force: true, why: 'merge worktree, uncommitted changes discarded (--force)' };
     return keep('merge worktree with uncommitted changes', forceRemove('its uncommitted changes'), CLEAN_FORCE);
   }
-  const mergedNote = describeMerged(wt.merged, req.target);
+  const mergedNote = describeBranchState(wt, req.target);
   if (req.mode === 'merged' && wt.merged !== true) {
     // Without --all only merged work goes; a clean worktree of an unmerged branch can go with --all, because
     // the branch (kept) still holds every commit.
@@ -73,14 +75,8 @@ export function decideBranch(b: BranchInfo, req: CleanRequest): BranchDecision {
   const keep = (why: string, ...overrides: Override[]): BranchDecision => ({ action: 'keep', branch: b.name, why, overrides });
   if (b.name === req.target) return keep('it is the target branch');
   if (b.checkedOutIn !== undefined) return keep(`checked out in ${b.checkedOutIn}`);
-  const mergedNote = describeMerged(b.merged, req.target);
+  const mergedNote = describeBranchState(b, req.target);
   if (b.merged === true) return { action: 'delete', branch: b.name, why: mergedNote };
   if (req.force) return { action: 'delete', branch: b.name, why: `${mergedNote}, its commits discarded (--force)` };
   return keep(mergedNote, { kind: 'git', args: ['branch', '-D', b.name], loses: 'its unmerged commits' }, CLEAN_ALL_FORCE);
-}
-
-function describeMerged(merged: boolean | null, target: string | undefined): string {
-  if (merged === true) return `merged into ${target}`;
-  if (merged === false) return `not merged into ${target}`;
-  return target ? `cannot tell whether it is merged (no branch ${target})` : 'cannot tell whether it is merged (no target branch)';
 }

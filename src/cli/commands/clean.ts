@@ -11,7 +11,7 @@ import type { Io } from '../main.js';
 import { fail } from '../print.js';
 import { takeLock } from './clean-lock.js';
 import { decideBranch, decideWorktree, type BranchDecision, type BranchInfo, type CleanRequest, type Override, type WorktreeDecision } from './clean-plan.js';
-import { isBranchMerged, orchestratorWorktrees, taskIdOf, type WorktreeInfo } from './worktrees.js';
+import { compareWithTarget, orchestratorWorktrees, taskIdOf, type WorktreeInfo } from './worktrees.js';
 import { openWorkspace, readState, shownPath, targetBranch, type Workspace } from './workspace.js';
 
 /** What happened, in order, for the report: every removal, every item kept with why, every failure. */
@@ -144,7 +144,7 @@ async function orchestratorBranches(ws: Workspace, target: string | undefined): 
   return Promise.all(
     names.map(async (name) => ({
       name,
-      merged: targetExists ? await isBranchMerged(ws.repo.root, name, target) : null,
+      ...(targetExists ? await compareWithTarget(ws.repo.root, name, target) : { merged: null, ownCommits: null }),
       checkedOutIn: checkedOut.get(name),
     })),
   );

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describeFailedCheck, describeFinding, type Attention } from '../../report/attention.js';
 import { formatDuration } from '../../report/tasks-md.js';
+import { describeBranchState } from './worktrees.js';
 import type { LockView, StatusDocument, TaskView, TotalsView, WorktreeView } from './status-document.js';
 
 /** `orchestrate status` for a person: written from the same document as --json, so the two never disagree. */
@@ -111,7 +112,7 @@ function describeWorktree(w: WorktreeView, target: string | null, liveRun: strin
       break;
     case 'task':
     case 'integration':
-      notes.push(w.branch!, mergedNote(w.merged, target));
+      notes.push(w.branch!, describeBranchState(w, target));
       break;
     case 'other':
       notes.push(`${w.branch ?? `detached${w.head ? ` at ${w.head.slice(0, 7)}` : ''}`}, not the orchestrator's`);
@@ -126,11 +127,6 @@ function describeWorktree(w: WorktreeView, target: string | null, liveRun: strin
   else if (w.locked) notes.push(`locked${w.lockReason ? ` (${w.lockReason})` : ''}`);
   if (w.missing) notes.push('folder missing');
   return notes.join(' · ');
-}
-
-function mergedNote(merged: boolean | null, target: string | null): string {
-  if (merged === null) return target ? `cannot tell if merged (no branch ${target})` : 'cannot tell if merged (no target branch)';
-  return merged ? `merged into ${target}` : `not merged into ${target}`;
 }
 
 function indent(text: string, by: string): string {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gitRaw } from '../../git/client.js';
-import { branchSha, isAncestor } from '../../git/repo.js';
+import { branchSha, isAncestor, isOnFirstParentChain } from '../../git/repo.js';
 import { listWorktrees, parseLockReason, samePath, type WorktreeEntry } from '../../git/worktree.js';
 import { MILESTONE_ID_PATTERN } from '../../milestones/types.js';
 import { integrationBranchFor } from '../../run/context.js';
@@ -23,8 +23,16 @@ export interface WorktreeInfo {
   kind: WorktreeKind;
   /** The milestone id, for a task worktree. */
   task: string | null;
-  /** Branch fully merged into the target; null when there is no branch or no target to compare with. */
+  /**
+   * Nothing on the branch that the target lacks (removing it loses no commit); null when there is no branch or no
+   * target to compare with. Also true for a branch with no commits of its own: see `ownCommits`.
+   */
   merged: boolean | null;
+  /**
+   * Whether the branch has commits of its own: false while a task's branch still points at its base (a task that
+   * is running or never committed), which git alone would call merged; null when `merged` is.
+   */
+  ownCommits: boolean | null;
   /** Uncommitted changes (staged, unstaged or untracked). */
   dirty: boolean;
   /** Locked with `git worktree lock`: git itself refuses to remove it. */
@@ -56,7 +64,7 @@ async function describe(ws: Workspace, e: WorktreeEntry, target: string | undefi
     head: e.head ?? null,
     kind,
     task,
-    merged: e.branch && target ? await isBranchMerged(ws.repo.root, e.branch, target) : null,
+    ...(e.branch && target ? await compareWithTarget(ws.repo.root, e.branch, target) : { merged: null, ownCommits: null }),
     dirty: missing ? false : await hasUncommittedChanges(e.path),
     locked: e.locked,
     lockReason: e.lockReason ?? null,
@@ -95,8 +103,24 @@ async function hasUncommittedChanges(worktree: string): Promise<boolean> {
   return out.length > 0;
 }
 
-export async function isBranchMerged(root: string, branch: string, target: string): Promise<boolean> {
-  return isAncestor(root, `refs/heads/${branch}`, `refs/heads/${target}`);
+/**
+ * Where `branch` stands against the target branch: merged (the target has all of it) and whether it has commits of
+ * its own at all. A branch whose tip is on the target's first-parent chain was never merged: it was made there and
+ * nothing was committed on it since (the orchestrator merges task branches with `--no-ff`).
+ */
+export async function compareWithTarget(root: string, branch: string, target: string): Promise<{ merged: boolean; ownCommits: boolean }> {
+  if (!(await isAncestor(root, `refs/heads/${branch}`, `refs/heads/${target}`))) return { merged: false, ownCommits: true };
+  return { merged: true, ownCommits: !(await isOnFirstParentChain(root, `refs/heads/${branch}`, target)) };
+}
+
+/**
+ * How a branch stands against the target, for a person: "merged into main", "not merged into main", "no commits
+ * yet: nothing to merge into main" or why it cannot be told. One wording for status and clean.
+ */
+export function describeBranchState(s: { merged: boolean | null; ownCommits: boolean | null }, target: string | null | undefined): string {
+  if (s.merged === null) return target ? `cannot tell whether it is merged (no branch ${target})` : 'cannot tell whether it is merged (no target branch)';
+  if (!s.merged) return `not merged into ${target}`;
+  return s.ownCommits === false ? `no commits yet: nothing to merge into ${target}` : `merged into ${target}`;
 }
 
 function isInside(dir: string, p: string): boolean {
