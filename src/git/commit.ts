@@ -12,7 +12,15 @@ export type CommitResult =
   | { kind: 'committed'; sha: string }
   | { kind: 'nothing' }
   /** The repository's own hook refused the commit: the changes stay staged in the worktree, nothing is committed. */
-  | { kind: 'hook_failed'; hook: CommitHook; exitCode: number | undefined; output: string };
+  | {
+      kind: 'hook_failed';
+      hook: CommitHook;
+      /** Undefined when the hook did not exit by itself (stopped, or killed by a signal). */
+      exitCode: number | undefined;
+      output: string;
+      /** Set when the orchestrator stopped the hook: at its time limit (`afterS`, seconds), or on Ctrl-C. */
+      stopped?: { by: 'timeout'; afterS: number } | { by: 'interrupt' };
+    };
 
 export interface CommitOptions {
   /** Run the pre-commit and commit-msg hooks (default true). */
@@ -85,13 +93,20 @@ async function runHook(cwd: string, hook: CommitHook, args: string[], opts: Comm
   if (/^(usage: git hook|git: 'hook' is not a git command)/m.test(output)) {
     throw new Error(`this git (${await gitVersion(cwd)}) cannot run hooks for the orchestrator's commits (git hook run needs git 2.36 or newer); upgrade git or set git.hooks: false`);
   }
-  const stopped =
+  const stopped: Extract<CommitResult, { kind: 'hook_failed' }>['stopped'] =
     result.killReason === 'timeout'
-      ? `(the ${hook} hook did not finish within ${Math.round((opts.hookTimeoutMs ?? 0) / 1000)} s and was stopped)`
+      ? { by: 'timeout', afterS: Math.round((opts.hookTimeoutMs ?? 0) / 1000) }
       : result.killReason !== undefined || !result.started
-        ? '(interrupted)'
-        : '';
-  return { kind: 'hook_failed', hook, exitCode: result.exitCode ?? undefined, output: [output, stopped].filter(Boolean).join('\n') };
+        ? { by: 'interrupt' }
+        : undefined;
+  const note = stopped?.by === 'timeout' ? `(the ${hook} hook did not finish within ${stopped.afterS} s and was stopped)` : stopped ? '(interrupted)' : '';
+  return {
+    kind: 'hook_failed',
+    hook,
+    exitCode: stopped ? undefined : (result.exitCode ?? undefined),
+    output: [output, note].filter(Boolean).join('\n'),
+    ...(stopped ? { stopped } : {}),
+  };
 }
 
 async function gitVersion(cwd: string): Promise<string> {

@@ -9,6 +9,7 @@ import { crashPoint } from './crash-points.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 import { commitStep, setPhase, type HookFailure, type TaskOutcome } from './steps.js';
 import { lastSession, callToContinue, type CallLog, type StepLog, type TaskJournal } from './journal.js';
+import { describeHookFailure } from '../report/hook-failure.js';
 
 /**
  * "Done" means checks pass and a reviewer approves. Each failed round sends the findings back to the worker's own
@@ -91,7 +92,7 @@ export async function runQualityGate(
 
 /** Recorded as a check named after the hook, so TASKS.md, status and the feedback show it like any check. */
 function hookCheck(hook: HookFailure): CheckRecord {
-  return { command: `${hook.hook} hook`, ok: false, exitCode: hook.exitCode ?? null, timedOut: false, durationMs: 0, outputTail: hook.output.slice(-2000) };
+  return { command: `${hook.hook} hook`, ok: false, exitCode: hook.exitCode ?? null, timedOut: hook.stopped?.by === 'timeout', durationMs: 0, outputTail: hook.output.slice(-2000) };
 }
 
 function lastLines(output: string): string {
@@ -181,7 +182,7 @@ function feedback(failedChecks: readonly CheckRecord[], verdict: Verdict | undef
     parts.push('These checks failed:');
     for (const c of failedChecks) {
       if (hook && c.command === hookCheck(hook).command) {
-        parts.push(`- the repository's ${hook.hook} hook refused the commit (exit ${c.exitCode ?? '?'}); your changes are staged but not committed:\n\`\`\`\n${(c.outputTail ?? '').trim()}\n\`\`\``);
+        parts.push(`- ${describeHookFailure(hook).replace(/^the /, "the repository's ")}; your changes are staged but not committed:\n\`\`\`\n${(c.outputTail ?? '').trim()}\n\`\`\``);
         continue;
       }
       parts.push(`- \`${c.command}\` ${c.timedOut ? 'timed out' : `exited with ${c.exitCode}`}:\n\`\`\`\n${(c.outputTail ?? '').trim()}\n\`\`\``);

@@ -7,6 +7,7 @@ import type { TaskResult } from '../scheduler/types.js';
 import type { RunContext } from './context.js';
 import { crashPoint } from './crash-points.js';
 import type { TaskJournal } from './journal.js';
+import { hookFailureLogLine } from '../report/hook-failure.js';
 
 /** What a task run ends as: exactly what the scheduler records. */
 export type TaskOutcome = TaskResult;
@@ -55,7 +56,7 @@ export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRe
   rec.headSha = committed.kind === 'committed' ? committed.sha : await worktreeHead(worktree);
   rec.commits = rec.headSha && rec.baseSha ? await commitsBetween(worktree, rec.baseSha, rec.headSha) : 0;
   if (committed.kind !== 'hook_failed') return undefined;
-  ctx.logger.warn(`[${m.id}] the ${committed.hook} hook refused the commit (exit ${committed.exitCode ?? '?'})`);
+  ctx.logger.warn(`[${m.id}] ${hookFailureLogLine(committed)}`);
   return committed;
 }
 

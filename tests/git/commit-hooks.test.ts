@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { commitAll } from '../../src/git/commit.js';
+import { describeHookFailure, hookFailureLogLine } from '../../src/report/hook-failure.js';
 import { makeRepo, type TempRepo } from '../support/git-repo.js';
 
 let repo: TempRepo;
@@ -40,6 +41,7 @@ describe('commitAll with the repository hooks', () => {
     const head = repo.git('rev-parse', 'HEAD');
     const result = await commitAll(repo.root, '1A: work');
     expect(result).toEqual({ kind: 'hook_failed', hook: 'commit-msg', exitCode: 3, output: 'subject must start with a ticket' });
+    if (result.kind === 'hook_failed') expect(describeHookFailure(result)).toBe('the commit-msg hook refused the commit (exit 3)');
     expect(repo.git('rev-parse', 'HEAD')).toBe(head);
     expect(repo.git('diff', '--cached', '--name-only')).toBe('a.txt');
     // hooks: false commits anyway.
@@ -56,6 +58,9 @@ describe('commitAll with the repository hooks', () => {
     if (result.kind !== 'hook_failed') return;
     expect(result.output).toContain('linting');
     expect(result.output).toContain('did not finish within 1 s');
+    expect(result).toMatchObject({ exitCode: undefined, stopped: { by: 'timeout', afterS: 1 } });
+    expect(describeHookFailure(result)).toBe('the pre-commit hook did not finish within 1 s and was stopped, with everything it started');
+    expect(hookFailureLogLine(result)).toMatch(/raise checks\.timeout \(now 1 s/);
     // SIGTERM went to the hook's whole process group; give the shell a moment to act on it.
     const pid = Number(readFileSync(pidFile, 'utf8'));
     for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));

@@ -41,6 +41,26 @@ describe('commit hooks on commits made for the agent', () => {
     expect(task.merged ?? false).toBe(false);
   });
 
+  it('a pre-commit hook stopped at its time limit: says after how many seconds and what to do, never "exit ?"', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A') }, { rules: [{ match: workOn('1A'), run: write('a.txt') }] }, { review: { enabled: false, max_rounds: 1 }, checks: { timeout: 1 } });
+    cleanup = repo.cleanup;
+    hook(repo, '.git/hooks/pre-commit', 'echo linting; sleep 30 & wait');
+    const result = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    const output = result.stdout + result.stderr;
+    expect(output).not.toContain('exit ?');
+    expect(output).toContain('the pre-commit hook did not finish within 1 s and was stopped');
+    expect(output).toContain('raise checks.timeout');
+    const task = readState(repo.root).tasks['1A'];
+    expect(task.status).toBe('needs_attention');
+    expect(task.rounds[0].checks[0]).toMatchObject({ command: 'pre-commit hook', ok: false, exitCode: null, timedOut: true });
+    const remediation = starts(repo.log, workOn('1A'))[1]!.prompt;
+    expect(remediation).toContain("the repository's pre-commit hook did not finish within 1 s and was stopped");
+    expect(remediation).not.toContain('checks.timeout'); // advice for the user, not the agent
+    const status = await runCli(['status'], { cwd: repo.root });
+    expect(status.stdout).toContain('check `pre-commit hook` timed out');
+  });
+
   it('a pre-commit hook the agent satisfies after its feedback: committed and merged, the hook ran on the commit', async () => {
     const repo = makeEngineRepo(
       { '1A': milestone('1A') },
