@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { createClaudeAdapter } from '../agents/claude/adapter.js';
 import { decideSandbox, probeSandboxHost } from '../agents/claude/sandbox.js';
 import type { Config } from '../config/schema.js';
+import { commandSandboxOf } from '../sandbox/plan.js';
 import { takeResultCommand } from '../git/merge.js';
 import type { RepoInfo } from '../git/repo.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
@@ -28,12 +29,25 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
   addSecretValues(config.agent.env, 'agent.env');
   // The sandbox first: a machine without it is told what to install before anything else happens or is created.
   const agentHome = config.agent.env.HOME ?? io.env.HOME ?? homedir();
-  const sandbox = decideSandbox(config.agent.sandbox, await probeSandboxHost(io.env), agentHome, p.repo.commonDir);
+  const host = await probeSandboxHost(io.env);
+  const sandbox = decideSandbox(config.agent.sandbox, host, agentHome, p.repo.commonDir);
   if (sandbox.kind === 'unavailable') {
     io.stderr(fail(`the agents' sandbox is not available: ${sandbox.problem}`));
     return EXIT.environment;
   }
   if (sandbox.kind === 'off' && sandbox.warning) io.stderr(`warning: ${sandbox.warning}\n`);
+  // Checks and commit hooks run the agents' code: in bubblewrap too, where there is one (src/sandbox).
+  const commandSandbox =
+    sandbox.kind === 'on'
+      ? commandSandboxOf({
+          bwrap: host.found.bwrap,
+          denyRead: config.agent.sandbox.deny_read,
+          denyEnv: config.agent.sandbox.deny_env,
+          homes: [agentHome, io.env.HOME ?? homedir()],
+          gitCommonDir: p.repo.commonDir,
+        })
+      : undefined;
+  if (sandbox.kind === 'on' && !commandSandbox) io.stderr(`warning: on ${sandbox.platform} checks and commit hooks run as you, outside the sandbox (only Linux and WSL2 confine them, with bubblewrap)\n`);
   const adapter = createClaudeAdapter({
     ...(config.agent.command ? { command: toArgv(config.agent.command) } : {}),
     projectRoot: PACKAGE_ROOT,
@@ -72,6 +86,7 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
       carriedOver: [...p.done],
       ...(p.opts.resume && p.previous ? { previous: p.previous } : {}),
       adapter,
+      ...(commandSandbox ? { commandSandbox } : {}),
       logger,
       signal: controller.signal,
       command: ['orchestrate', ...process.argv.slice(2)].join(' '),

@@ -1,4 +1,6 @@
 import { createRedactor } from '../agents/redact.js';
+import type { CommandSandbox } from '../sandbox/plan.js';
+import { sandboxedSpawn } from '../sandbox/command.js';
 import { runProcessGroup } from '../util/process.js';
 
 export interface CommandResult {
@@ -15,16 +17,20 @@ const TAIL_CHARS = 4000;
 
 /**
  * Runs one user-configured command (set-up, checks) through the shell, in its own process group, so a timeout or
- * a cancellation ends everything it started (SIGTERM to the group, then SIGKILL).
+ * a cancellation ends everything it started (SIGTERM to the group, then SIGKILL). With `sandbox` (checks, when the
+ * agents' sandbox is on) it runs inside bubblewrap, confined to `cwd` (src/sandbox/plan.ts).
  */
-export async function runCommand(command: string, opts: { cwd: string; timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; graceMs?: number }): Promise<CommandResult> {
+export async function runCommand(command: string, opts: { cwd: string; timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; graceMs?: number; sandbox?: CommandSandbox }): Promise<CommandResult> {
   const lines: string[] = [];
   let kept = 0;
+  const env = { ...process.env, ...opts.env };
+  const shell = process.platform === 'win32' ? ['cmd.exe', '/d', '/s', '/c', command] : ['/bin/sh', '-c', command];
+  const spawn = opts.sandbox ? sandboxedSpawn(opts.sandbox, { cwd: opts.cwd, argv: shell, env }) : { file: shell[0]!, args: shell.slice(1), cleanup: () => {} };
   const result = await runProcessGroup({
-    file: process.platform === 'win32' ? 'cmd.exe' : '/bin/sh',
-    args: process.platform === 'win32' ? ['/d', '/s', '/c', command] : ['-c', command],
+    file: spawn.file,
+    args: spawn.args,
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
+    env,
     timeoutMs: opts.timeoutMs,
     ...(opts.signal ? { signal: opts.signal } : {}),
     killGraceMs: opts.graceMs ?? 3000,
@@ -34,7 +40,7 @@ export async function runCommand(command: string, opts: { cwd: string; timeoutMs
       kept += line.length + 1;
       while (kept > TAIL_CHARS && lines.length > 1) kept -= lines.shift()!.length + 1;
     },
-  });
+  }).finally(spawn.cleanup);
   const output = [lines.join('\n'), result.stderr].filter((s) => s.trim().length > 0).join('\n');
   const timedOut = result.killReason === 'timeout';
   return {

@@ -73,7 +73,7 @@ function milestoneOfBranch(ctx: RunContext, branch: string): Milestone | undefin
 async function checksPass(ctx: RunContext, milestones: readonly Milestone[], cwd: string): Promise<boolean> {
   const commands = [...new Set(milestones.flatMap((m) => m.settings.checks ?? ctx.config.checks.commands))];
   for (const command of commands) {
-    const r = await runCommand(command, { cwd, timeoutMs: ctx.config.checks.timeout * 1000, signal: ctx.signal });
+    const r = await runCommand(command, { cwd, timeoutMs: ctx.config.checks.timeout * 1000, signal: ctx.signal, ...(ctx.commandSandbox ? { sandbox: ctx.commandSandbox } : {}) });
     if (!r.ok) {
       ctx.logger.warn(`conflict resolution rejected: check \`${command}\` failed on the merged result:\n${r.outputTail.trim()}`);
       return false;

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { RepoInfo } from '../git/repo.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
 import type { Plan } from '../plan/types.js';
+import type { CommandSandbox } from '../sandbox/plan.js';
 import type { Logger } from '../report/logger.js';
 import type { JournalWriter } from '../state/journal.js';
 import type { RunState } from '../state/run-state.js';
@@ -58,6 +59,8 @@ export interface RunContext {
   /** Saves the state file and TASKS.md, in order, atomically. Safe to call without awaiting. */
   persist: () => Promise<void>;
   adapter: AgentAdapter;
+  /** Checks and commit hooks run inside it (agent.sandbox on, with bubblewrap); absent: as the user. */
+  commandSandbox?: CommandSandbox;
   logger: Logger;
   templates: { task: string; review: string; conflict: string };
   /** True on --resume: existing task branches and worktrees are this run's own. */

@@ -30,6 +30,7 @@ import { crashPoint } from './crash-points.js';
 import { loadTemplate, type TemplateName } from './prompt.js';
 import { settleStage } from './stage.js';
 import { runTask } from './task.js';
+import type { CommandSandbox } from '../sandbox/plan.js';
 
 export interface RunRequest {
   repo: RepoInfo;
@@ -43,6 +44,8 @@ export interface RunRequest {
   /** The state being resumed, if --resume. */
   previous?: RunState;
   adapter: AgentAdapter;
+  /** Checks and commit hooks run inside it (src/sandbox); absent: as the user. */
+  commandSandbox?: CommandSandbox;
   logger: Logger;
   signal: AbortSignal;
   command: string;
@@ -139,6 +142,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     state,
     persist,
     adapter: req.adapter,
+    ...(req.commandSandbox ? { commandSandbox: req.commandSandbox } : {}),
     logger: req.logger,
     templates,
     resuming,

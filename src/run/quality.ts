@@ -109,7 +109,7 @@ async function runChecks(ctx: RunContext, m: Milestone, cwd: string, signal: Abo
   const commands = m.settings.checks ?? ctx.config.checks.commands;
   const results: CheckRecord[] = [];
   for (const command of commands) {
-    const r = await runCommand(command, { cwd, timeoutMs: ctx.config.checks.timeout * 1000, signal });
+    const r = await runCommand(command, { cwd, timeoutMs: ctx.config.checks.timeout * 1000, signal, ...(ctx.commandSandbox ? { sandbox: ctx.commandSandbox } : {}) });
     results.push({
       command,
       ok: r.ok,
