@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { RunState, TaskRecord } from '../state/run-state.js';
 import { runTotals } from '../state/run-state.js';
 import { writeFileAtomic } from '../state/atomic.js';
+import { localDateTimeOf } from './local-time.js';
 import { attentionOf, describeFailedCheck, findingPlace, needsAction } from './attention.js';
 
 /** Found by this prefix, so a block written with another wording of the comment is still replaced. */
@@ -24,8 +25,8 @@ export function renderTasksBlock(state: RunState, repoRoot = '.'): string {
       (state.integrationBranch ? ` (merged result on \`${state.integrationBranch}\`)` : ''),
     '',
   );
-  if (state.pause) lines.push(`Paused until ${state.pause.until}: ${state.pause.reason}`, '');
-  if (state.resourceWait) lines.push(`Holding ${state.resourceWait.task} since ${state.resourceWait.since}: ${state.resourceWait.reasons.join('; ')}`, '');
+  if (state.pause) lines.push(`Paused until ${localDateTimeOf(state.pause.until)}: ${state.pause.reason}`, '');
+  if (state.resourceWait) lines.push(`Holding ${state.resourceWait.task} since ${localDateTimeOf(state.resourceWait.since)}: ${state.resourceWait.reasons.join('; ')}`, '');
   if (state.message) lines.push(`> ${state.message.replace(/\n/g, ' ')}`, '');
   for (const stage of state.stages) {
     const tasks = all.filter((t) => t.stage === stage.stage).sort((a, b) => a.id.localeCompare(b.id));
@@ -39,7 +40,7 @@ export function renderTasksBlock(state: RunState, repoRoot = '.'): string {
   }
   const gantt = renderGantt(state);
   if (gantt) lines.push(gantt, '');
-  lines.push(`_Updated ${state.updatedAt}_`, '', END_MARKER);
+  lines.push(`_Updated ${localDateTimeOf(state.updatedAt)}_`, '', END_MARKER);
   return lines.join('\n');
 }
 

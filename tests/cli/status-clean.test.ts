@@ -139,9 +139,11 @@ describe('orchestrate status', () => {
     delete state.tasks['1B'].reason;
     writeFileSync(stateFile, JSON.stringify(state));
 
-    const crashed = await runCli(['status'], { cwd: repo.root });
+    // Local time with its offset, as the live view's clock (here a half-hour zone); --json keeps ISO UTC.
+    const crashed = await runCli(['status'], { cwd: repo.root, env: { TZ: 'Asia/Kolkata' } });
     expect(crashed.exitCode).toBe(0);
-    expect(crashed.stdout).toContain('paused until 2030-01-02T03:04:05.000Z: usage limit reached');
+    expect(crashed.stdout).toContain('paused until 2030-01-02 08:34:05 +05:30: usage limit reached');
+    expect(crashed.stdout).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
     expect(crashed.stdout).toMatch(/^ {2}1B {2}running \(agent\) +Task 1B$/m);
     expect(crashed.stdout).toContain('no process is running it any more');
     const json = JSON.parse((await runCli(['status', '--json'], { cwd: repo.root })).stdout);

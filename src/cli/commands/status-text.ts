@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describeFailedCheck, describeFinding, type Attention } from '../../report/attention.js';
+import { localDateTimeOf } from '../../report/local-time.js';
 import { formatDuration } from '../../report/tasks-md.js';
 import { describeBranchState } from './worktrees.js';
 import type { LockView, StatusDocument, TaskView, TotalsView, WorktreeView } from './status-document.js';
@@ -15,11 +16,11 @@ export function renderStatus(doc: StatusDocument): string {
 
 function runLines(doc: StatusDocument): string[] {
   const run = doc.run!;
-  const lines = [`Run ${run.id}: ${run.status}`, `  started ${run.startedAt}${run.finishedAt ? ` · finished ${run.finishedAt}` : ` · updated ${run.updatedAt}`}`];
+  const lines = [`Run ${run.id}: ${run.status}`, `  started ${localDateTimeOf(run.startedAt)}${run.finishedAt ? ` · finished ${localDateTimeOf(run.finishedAt)}` : ` · updated ${localDateTimeOf(run.updatedAt)}`}`];
   lines.push(`  target branch ${run.targetBranch}`);
   lines.push(`  transcripts in ${path.resolve(doc.repo, run.logDir)}`);
   if (run.integrationBranch) lines.push(`  merged result on ${run.integrationBranch}; take it with: ${run.takeCommand ?? `git merge --ff-only ${run.integrationBranch}`}`);
-  if (doc.pause) lines.push(`  paused until ${doc.pause.until}: ${doc.pause.reason}`);
+  if (doc.pause) lines.push(`  paused until ${localDateTimeOf(doc.pause.until)}: ${doc.pause.reason}`);
   if (run.message) lines.push(`  stopped: ${indent(run.message, '    ')}`);
   lines.push(...lockLines(doc.lock, run.status));
   return lines;
@@ -28,7 +29,7 @@ function runLines(doc: StatusDocument): string[] {
 /** A "running" state with nobody holding the lock means the run died: say so, and how to go on. */
 function lockLines(lock: LockView | null, status: string): string[] {
   if (lock && lock.alive !== false) {
-    return [`  in progress: pid ${lock.pid} on ${lock.host}, since ${lock.startedAt}${lock.command ? ` (${lock.command})` : ''}`];
+    return [`  in progress: pid ${lock.pid} on ${lock.host}, since ${localDateTimeOf(lock.startedAt)}${lock.command ? ` (${lock.command})` : ''}`];
   }
   if (status === 'running') return ['  no process is running it any more (interrupted or crashed); continue with: orchestrate --resume'];
   return [];
@@ -47,7 +48,7 @@ function taskLines(t: TaskView): string[] {
   ];
   const lines = [head, `      ${facts.join(' · ')}`];
   if (t.reason && t.status !== 'done') lines.push(`      reason: ${indent(t.reason, '        ')}`);
-  if (t.acceptedAt) lines.push(`      accepted by hand ${t.acceptedAt}${t.merged ? '' : '; not merged yet: orchestrate --resume merges it'}`);
+  if (t.acceptedAt) lines.push(`      accepted by hand ${localDateTimeOf(t.acceptedAt)}${t.merged ? '' : '; not merged yet: orchestrate --resume merges it'}`);
   if (t.attention) lines.push(...attentionLines(t.id, t.attention));
   return lines;
 }
