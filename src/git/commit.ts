@@ -2,8 +2,11 @@ import { createRedactor } from '../agents/redact.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { CommandSandbox } from '../sandbox/plan.js';
+import { sandboxedSpawn } from '../sandbox/command.js';
 import { runProcessGroup } from '../util/process.js';
 import { gitEnv, gitQuery, gitRaw } from './client.js';
+import { closeQuarantine, discardQuarantine, openQuarantine } from './quarantine.js';
 
 /** The hooks a commit made on an agent's behalf runs (the ones `git commit --no-verify` would skip). */
 export type CommitHook = 'pre-commit' | 'commit-msg';
@@ -29,6 +32,11 @@ export interface CommitOptions {
   hookTimeoutMs?: number;
   /** Stops a running hook (Ctrl-C); the commit is then not made and the hook counts as failed. */
   signal?: AbortSignal;
+  /**
+   * Run the hooks inside this sandbox (the agents' commits: the hook runs files the agent may have written), on a
+   * quarantined index and object folder (quarantine.ts); the commit itself is made outside it.
+   */
+  sandbox?: CommandSandbox;
 }
 
 /**
@@ -39,6 +47,8 @@ export interface CommitOptions {
  * them (`core.hooksPath` included), each through `git hook run` so a failure names its hook; the commit itself
  * then passes `--no-verify` so they do not run twice (prepare-commit-msg and post-commit still run, as in any
  * commit). A hook that exits non-zero gives `hook_failed` with its output (stdout and stderr, in order).
+ * With `sandbox`, each hook runs in bubblewrap with the repository's `.git` read-only; what it staged is taken
+ * over afterwards (quarantine.ts).
  * Without `hooks` nothing is checked: the caller said so.
  */
 export async function commitAll(cwd: string, rawMessage: string, opts: CommitOptions = {}): Promise<CommitResult> {
@@ -51,11 +61,11 @@ export async function commitAll(cwd: string, rawMessage: string, opts: CommitOpt
     const messageFile = path.join(dir, 'COMMIT_EDITMSG');
     await writeFile(messageFile, message.endsWith('\n') ? message : `${message}\n`);
     if (opts.hooks ?? true) {
-      const pre = await runHook(cwd, 'pre-commit', [], opts);
+      const pre = await runHook(cwd, 'pre-commit', [], opts, dir);
       if (pre) return pre;
       // A pre-commit hook may restage (lint-staged) or unstage what it fixed: commit what is staged now.
       if (!(await hasStaged(cwd))) return { kind: 'nothing' };
-      const msg = await runHook(cwd, 'commit-msg', [messageFile], opts);
+      const msg = await runHook(cwd, 'commit-msg', [messageFile], opts, dir);
       if (msg) return msg;
     }
     await gitRaw(cwd, [...(await identityArgs(cwd)), 'commit', '--no-verify', '-q', '-F', messageFile]);
@@ -75,20 +85,27 @@ async function hasStaged(cwd: string): Promise<boolean> {
  * In its own process group, so a time-out or Ctrl-C also ends what the hook started (lint-staged runs linters):
  * SIGTERM to the group, then SIGKILL.
  */
-async function runHook(cwd: string, hook: CommitHook, args: string[], opts: CommitOptions): Promise<CommitResult | undefined> {
+async function runHook(cwd: string, hook: CommitHook, args: string[], opts: CommitOptions, scratch: string): Promise<CommitResult | undefined> {
   const lines: string[] = [];
+  const argv = ['git', 'hook', 'run', '--ignore-missing', hook, ...(args.length > 0 ? ['--', ...args] : [])];
+  const quarantine = opts.sandbox ? await openQuarantine(cwd, path.join(scratch, `${hook}-quarantine`)) : undefined;
+  const env = { ...gitEnv(), ...quarantine?.env };
+  // The message file is in `scratch`: a commit-msg hook may rewrite it.
+  const spawn = opts.sandbox ? sandboxedSpawn(opts.sandbox, { cwd, argv, env, writable: [scratch] }) : { file: argv[0]!, args: argv.slice(1), cleanup: () => {} };
   const result = await runProcessGroup({
-    file: 'git',
-    args: ['hook', 'run', '--ignore-missing', hook, ...(args.length > 0 ? ['--', ...args] : [])],
+    file: spawn.file,
+    args: spawn.args,
     cwd,
-    env: gitEnv(),
+    env,
     ...(opts.hookTimeoutMs !== undefined ? { timeoutMs: opts.hookTimeoutMs } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     killGraceMs: 3000,
     onStdoutLine: (line) => lines.push(line),
-  });
+  }).finally(spawn.cleanup);
+  const succeeded = result.started && result.exitCode === 0 && result.killReason === undefined;
+  if (quarantine) await (succeeded ? closeQuarantine(quarantine) : discardQuarantine(quarantine));
   if (result.spawnError) throw new Error(`git could not be started to run the ${hook} hook: ${result.spawnError.message}`);
-  if (result.started && result.exitCode === 0 && result.killReason === undefined) return undefined;
+  if (succeeded) return undefined;
   const output = [lines.join('\n'), result.stderr].filter((t) => t.trim() !== '').join('\n').trim();
   if (/^(usage: git hook|git: 'hook' is not a git command)/m.test(output)) {
     throw new Error(`this git (${await gitVersion(cwd)}) cannot run hooks for the orchestrator's commits (git hook run needs git 2.36 or newer); upgrade git or set git.hooks: false`);

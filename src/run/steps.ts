@@ -51,6 +51,7 @@ export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRe
     // A hook is the repository's own check: it gets a check's time limit and stops with the run.
     hookTimeoutMs: ctx.config.checks.timeout * 1000,
     signal: ctx.signal,
+    ...(ctx.commandSandbox ? { sandbox: ctx.commandSandbox } : {}),
   });
   crashPoint('committed, head not recorded yet');
   rec.headSha = committed.kind === 'committed' ? committed.sha : await worktreeHead(worktree);

@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commitAll } from '../../src/git/commit.js';
+import type { CommandSandbox } from '../../src/sandbox/plan.js';
+import { makeRepo, type TempRepo } from '../support/git-repo.js';
+
+/**
+ * The repository's commit hooks, run for an agent's commit inside real bubblewrap: hooks that work unsandboxed still
+ * work (a formatter that restages, a message rewriter, a husky-style hooksPath in the worktree), and a hook cannot
+ * reach HOME, refs or ~/.ssh. The commit itself is made outside the sandbox.
+ */
+
+const bwrap = execFileSync('sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' }).trim();
+const SECRET = 'SSH-KEY-hook-sandbox-77aa';
+
+let repo: TempRepo;
+let worktree: string;
+let home: string;
+let sandbox: CommandSandbox;
+
+beforeEach(() => {
+  repo = makeRepo();
+  home = `${repo.root}-home`;
+  mkdirSync(path.join(home, '.ssh'), { recursive: true });
+  writeFileSync(path.join(home, '.ssh', 'id_ed25519'), `${SECRET}\n`);
+  worktree = `${repo.root}-wt`;
+  repo.git('worktree', 'add', '-q', '-b', 'task', worktree);
+  worktree = realpathSync(worktree);
+  sandbox = { bwrap, denyRead: [path.join(home, '.ssh')], denyEnv: [], keepVisible: [home, path.join(repo.root, '.git')] };
+});
+
+afterEach(() => {
+  repo.git('worktree', 'remove', '--force', worktree);
+  repo.cleanup();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function hook(name: string, body: string, dir = path.join(repo.root, '.git', 'hooks')): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`);
+  chmodSync(path.join(dir, name), 0o755);
+}
+
+describe('commit hooks in the sandbox (real bubblewrap)', () => {
+  it('a formatter that restages and a message rewriter work as they do unsandboxed; the commit holds what they staged', async () => {
+    // lint-staged style: fix the staged file in place, then stage the fix (new objects, a new index).
+    hook('pre-commit', 'for f in $(git diff --cached --name-only); do tr a-z A-Z < "$f" > "$f.tmp" && mv "$f.tmp" "$f" && git add "$f"; done');
+    hook('commit-msg', 'printf "\\nRefs: TASK-1\\n" >> "$1"');
+    writeFileSync(path.join(worktree, 'a.txt'), 'shout\n');
+    const result = await commitAll(worktree, '1A: work', { sandbox });
+    expect(result.kind).toBe('committed');
+    expect(execFileSync('git', ['show', 'HEAD:a.txt'], { cwd: worktree, encoding: 'utf8' })).toBe('SHOUT\n');
+    expect(execFileSync('git', ['log', '-1', '--format=%B'], { cwd: worktree, encoding: 'utf8' }).trim()).toBe('1A: work\n\nRefs: TASK-1');
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: worktree, encoding: 'utf8' })).toBe('');
+    // Every object the commit needs is in the repository itself (none left behind in the quarantine).
+    expect(execFileSync('git', ['fsck', '--no-dangling'], { cwd: repo.root, encoding: 'utf8' })).toBe('');
+  });
+
+  it('a husky-style hook in the worktree (core.hooksPath) runs; one that refuses still refuses', async () => {
+    repo.git('config', 'core.hooksPath', '.husky');
+    hook('pre-commit', 'echo "lint: 1 problem" >&2; exit 1', path.join(worktree, '.husky'));
+    writeFileSync(path.join(worktree, 'b.txt'), 'b\n');
+    const result = await commitAll(worktree, '1A: work', { sandbox });
+    expect(result).toEqual({ kind: 'hook_failed', hook: 'pre-commit', exitCode: 1, output: expect.stringContaining('lint: 1 problem') });
+    // Nothing committed; the work stays staged in the real index.
+    expect(execFileSync('git', ['diff', '--cached', '--name-only'], { cwd: worktree, encoding: 'utf8' })).toContain('b.txt');
+  });
+
+  it('a hook cannot write HOME or the refs, nor read ~/.ssh; the commit still happens and nothing else changed', async () => {
+    const refsBefore = repo.git('for-each-ref', '--format=%(refname) %(objectname)').split('\n').filter((l) => !l.startsWith('refs/heads/task '));
+    hook(
+      'pre-commit',
+      [
+        'echo pwned > "$HOME/pwned-by-hook.txt"',
+        'git branch escaped-by-hook',
+        'git update-ref refs/heads/main HEAD',
+        'echo "[core]" >> "$(git rev-parse --git-common-dir)/config"',
+        'cat "$HOME/.ssh/id_ed25519"',
+        'exit 0',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(worktree, 'c.txt'), 'c\n');
+    const result = await commitAll(worktree, '1A: work', { sandbox });
+    expect(result.kind).toBe('committed');
+    expect(existsSync(path.join(home, 'pwned-by-hook.txt'))).toBe(false);
+    expect(repo.git('for-each-ref', '--format=%(refname) %(objectname)').split('\n').filter((l) => !l.startsWith('refs/heads/task '))).toEqual(refsBefore);
+    expect(readFileSync(path.join(repo.root, '.git', 'config'), 'utf8')).not.toMatch(/\[core\]\s*$/);
+    expect(readFileSync(path.join(home, '.ssh', 'id_ed25519'), 'utf8')).toBe(`${SECRET}\n`);
+  });
+});
