@@ -1,6 +1,7 @@
 import { redactStrings } from '../agents/redact.js';
 import type { RunEvent } from '../run/events.js';
 import { runTotals, type RunState } from '../state/run-state.js';
+import { safeJson } from './terminal-safe.js';
 
 /**
  * `orchestrate --json`: the run's events on stdout as NDJSON, one JSON object per line, in the order the engine
@@ -55,7 +56,7 @@ export class NdjsonWriter {
     if (this.finished) return;
     if (event.type === 'run_started') this.started = true;
     if (event.type === 'run_finished') this.finished = true;
-    this.write(`${JSON.stringify(redactStrings(event, this.redact))}\n`);
+    this.write(`${safeJson(redactStrings(event, this.redact))}\n`);
   }
 
   /** A log line as a `log` event (the CLI turns the logger's lines into events; the engine does not emit them). */

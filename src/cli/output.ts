@@ -4,6 +4,7 @@ import type { RunEvent } from '../run/events.js';
 import type { RunState } from '../state/run-state.js';
 import { LiveView, localClock, showAboveBlock, styler, wantsColor, type LiveTerminal } from './live-view.js';
 import { NdjsonWriter, redactStrings, runFinishedFrom } from './ndjson.js';
+import { terminalSafe } from './terminal-safe.js';
 
 /**
  * How a run talks to its terminal:
@@ -84,7 +85,9 @@ export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: 
   // The same rules as the log file and the transcripts.
   const redact = createRedactor(io.env);
   // Local time, as the run id and the user's clock.
-  const stamp = (line: string) => `${localClock(Date.now())} ${redact(line)}\n`;
+  const stamp = (line: string) => `${localClock(Date.now())} ${terminalSafe(redact(line))}\n`;
+  const info = (text: string) => io.stdout(terminalSafe(text));
+  const error = (text: string) => io.stderr(terminalSafe(text));
 
   if (mode === 'json') {
     const writer = new NdjsonWriter(io.stdout, redact);
@@ -97,8 +100,8 @@ export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: 
         writer.log(level, line);
       },
       onEvent: (event) => writer.event(event),
-      info: io.stderr,
-      error: io.stderr,
+      info: (text) => io.stderr(terminalSafe(text)),
+      error,
       finish: (state) => {
         if (state && !writer.done) writer.event(runFinishedFrom(state));
       },
@@ -120,8 +123,8 @@ export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: 
         if (event.type === 'run_finished') sawFinish = true;
         view.event(redactStrings(event, redact));
       },
-      info: io.stdout,
-      error: (text) => view.print(io.stderr, text),
+      info,
+      error: (text) => view.print(io.stderr, terminalSafe(text)),
       finish: (state) => {
         if (state && !sawFinish && view.view.runId !== undefined) view.event(redactStrings(runFinishedFrom(state), redact));
         view.stop();
@@ -136,8 +139,8 @@ export function createRunOutput(opts: { json: boolean; io: OutputIo; terminal?: 
       if (!shownAt(verbosity, level)) return;
       (level === 'info' || level === 'debug' ? io.stdout : io.stderr)(stamp(line));
     },
-    info: io.stdout,
-    error: io.stderr,
+    info,
+    error,
     finish: () => undefined,
   };
 }

@@ -126,6 +126,44 @@ describe('a tampered state file cannot reach outside what the run owns', () => {
   });
 });
 
+describe('control characters in a tampered state or lock file', () => {
+  // eslint-disable-next-line no-control-regex
+  const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/;
+
+  it('are shown escaped by status, status --json and the refusal of a run, never sent raw to the terminal', async () => {
+    const repo = await finishedRun();
+    tamper(repo.root, (s) => {
+      s.status = 'failed';
+      s.message = 'stopped\u001b[2J\u001b]0;pwned\u0007';
+      s.tasks['1B'].title = 'Title \u001b]52;c;ZXZpbA==\u0007 with OSC 52';
+      s.tasks['1B'].status = 'failed';
+      s.tasks['1B'].merged = false;
+      s.tasks['1B'].reason = 'broke\u009b31m\u202eevil';
+    });
+    const lock = { pid: 4242, host: 'other\u001b[8mhost', startedAt: '2026-11-30T10:00:00.000Z', command: 'orchestrate \u001b[2K' };
+    writeFileSync(path.join(repo.root, '.orchestrator', 'lock'), JSON.stringify(lock));
+
+    const text = await runCli(['status'], { cwd: repo.root, env: repo.env });
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).not.toMatch(RAW);
+    expect(text.stdout).toContain('Title \\x1b]52;c;ZXZpbA==\\x07 with OSC 52');
+    expect(text.stdout).toContain('stopped\\x1b[2J\\x1b]0;pwned\\x07');
+    expect(text.stdout).toContain('broke\\x9b31m\\u202eevil');
+    expect(text.stdout).toContain('on other\\x1b[8mhost');
+
+    const json = await runCli(['status', '--json'], { cwd: repo.root, env: repo.env });
+    expect(json.stdout).not.toMatch(RAW);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.tasks[1].reason).toBe('broke\u009b31m\u202eevil'); // the same value, written as \u escapes
+    expect(doc.lock.host).toBe(lock.host);
+
+    const run = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(4);
+    expect(run.stdout + run.stderr).not.toMatch(RAW);
+    expect(run.stderr).toContain('other\\x1b[8mhost');
+  });
+});
+
 describe('a tampered run id', () => {
   it('cannot put transcripts outside the log folder nor control characters on the terminal', async () => {
     const repo = await finishedRun();

@@ -13,6 +13,7 @@ import { takeLock } from './clean-lock.js';
 import { decideBranch, decideWorktree, type BranchDecision, type BranchInfo, type CleanRequest, type Override, type WorktreeDecision } from './clean-plan.js';
 import { compareWithTarget, orchestratorWorktrees, taskIdOf, type WorktreeInfo } from './worktrees.js';
 import { openWorkspace, readState, shownPath, targetBranch, type Workspace } from './workspace.js';
+import { terminalSafe } from '../terminal-safe.js';
 
 /** What happened, in order, for the report: every removal, every item kept with why, every failure. */
 interface Outcome {
@@ -43,7 +44,7 @@ export async function cleanCommand(opts: CleanOptions, io: Io): Promise<number> 
     if (lock.tookOverFrom) io.stdout(`Took over a stale lock from pid ${lock.tookOverFrom.pid} (no longer running).\n`);
     const target = targetBranch(ws, read.state);
     const outcome = await clean(ws, { mode: opts.mode, force: opts.force, target }, commandsFor(opts, ws, io));
-    io.stdout(report(outcome, opts));
+    io.stdout(terminalSafe(report(outcome, opts)));
     for (const failure of outcome.failures) io.stderr(fail(failure));
     return outcome.failures.length > 0 ? EXIT.runFailed : EXIT.ok;
   } finally {

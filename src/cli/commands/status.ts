@@ -5,6 +5,7 @@ import { buildStatusDocument } from './status-document.js';
 import { renderStatus } from './status-text.js';
 import { orchestratorWorktrees } from './worktrees.js';
 import { openWorkspace, readState, targetBranch } from './workspace.js';
+import { safeJson, terminalSafe } from '../terminal-safe.js';
 
 /**
  * `orchestrate status`: reads the state file and asks git about the worktrees; writes nothing and takes no
@@ -19,6 +20,7 @@ export async function statusCommand(opts: StatusOptions, io: Io): Promise<number
   const target = targetBranch(ws, read.state);
   const worktrees = await orchestratorWorktrees(ws, target);
   const doc = await buildStatusDocument(ws, read.state, target, worktrees);
-  io.stdout(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatus(doc));
+  // Everything in it comes from files others can edit (the state, the lock, git's lock reasons): never raw controls.
+  io.stdout(opts.json ? `${safeJson(doc, 2)}\n` : terminalSafe(renderStatus(doc)));
   return EXIT.ok;
 }
