@@ -111,7 +111,9 @@ export function runCli(args: readonly string[], opts: { cwd: string; env?: Recor
     Object.assign(env, { CI: 'true' }, opts.env);
     const startedAt = Date.now();
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_CPU_PROF=<dir>: every CLI run writes a V8 CPU profile there (bench/profile.ts summarises them).
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+    const child = spawn(process.execPath, [...prof, ...(opts.nodeArgs ?? []), CLI, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,18 +1,23 @@
 import { createRedactor } from '../agents/redact.js';
+import { existsSync, lstatSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CommandSandbox } from '../sandbox/plan.js';
 import { sandboxedSpawn } from '../sandbox/command.js';
 import { runProcessGroup } from '../util/process.js';
 import { gitEnv, gitQuery, gitRaw } from './client.js';
+import { commonGitDir } from './layout.js';
 import { closeQuarantine, discardQuarantine, openQuarantine } from './quarantine.js';
+import { branchProgress } from './repo.js';
+import { commitConfig, type CommitConfig } from './repo-config.js';
 
 /** The hooks a commit made on an agent's behalf runs (the ones `git commit --no-verify` would skip). */
 export type CommitHook = 'pre-commit' | 'commit-msg';
 
 export type CommitResult =
-  | { kind: 'committed'; sha: string }
+  /** `commits`: with `since`, the commits from `since` to the new head (the agent's own included). */
+  | { kind: 'committed'; sha: string; commits?: number }
   | { kind: 'nothing' }
   /** The repository's own hook refused the commit: the changes stay staged in the worktree, nothing is committed. */
   | {
@@ -37,6 +42,8 @@ export interface CommitOptions {
    * quarantined index and object folder (quarantine.ts); the commit itself is made outside it.
    */
   sandbox?: CommandSandbox;
+  /** A base commit: the result then also counts the commits from it to the new head, with no extra git process. */
+  since?: string;
 }
 
 /**
@@ -60,18 +67,56 @@ export async function commitAll(cwd: string, rawMessage: string, opts: CommitOpt
   try {
     const messageFile = path.join(dir, 'COMMIT_EDITMSG');
     await writeFile(messageFile, message.endsWith('\n') ? message : `${message}\n`);
+    const config = await commitConfig(cwd);
     if (opts.hooks ?? true) {
-      const pre = await runHook(cwd, 'pre-commit', [], opts, dir);
-      if (pre) return pre;
-      // A pre-commit hook may restage (lint-staged) or unstage what it fixed: commit what is staged now.
-      if (!(await hasStaged(cwd))) return { kind: 'nothing' };
-      const msg = await runHook(cwd, 'commit-msg', [messageFile], opts, dir);
-      if (msg) return msg;
+      // A hook git would not find (no file) is not started at all: `git hook run --ignore-missing` would do nothing.
+      if (mayHaveHook(cwd, config, 'pre-commit')) {
+        const pre = await runHook(cwd, 'pre-commit', [], opts, dir);
+        if (pre) return pre;
+        // A pre-commit hook may restage (lint-staged) or unstage what it fixed: commit what is staged now.
+        if (!(await hasStaged(cwd))) return { kind: 'nothing' };
+      }
+      if (mayHaveHook(cwd, config, 'commit-msg')) {
+        const msg = await runHook(cwd, 'commit-msg', [messageFile], opts, dir);
+        if (msg) return msg;
+      }
     }
-    await gitRaw(cwd, [...(await identityArgs(cwd)), 'commit', '--no-verify', '-q', '-F', messageFile]);
-    return { kind: 'committed', sha: await gitRaw(cwd, ['rev-parse', 'HEAD']) };
+    await gitRaw(cwd, [...config.identityArgs, 'commit', '--no-verify', '-q', '-F', messageFile]);
+    if (opts.since === undefined) return { kind: 'committed', sha: await gitRaw(cwd, ['rev-parse', 'HEAD']) };
+    const progress = await branchProgress(cwd, opts.since);
+    if (progress.head === undefined) throw new Error(`no HEAD in ${cwd} right after committing`);
+    return { kind: 'committed', sha: progress.head, commits: progress.commits };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * False only when the hook's file does not exist where git looks for it (`core.hooksPath`, else the common git
+ * dir's hooks/): git then runs nothing. True when it exists (git decides whether it is executable) or when the
+ * place cannot be worked out here (`~user/`, `%(prefix)/`, an unusual layout): git is asked.
+ */
+function mayHaveHook(cwd: string, config: CommitConfig, hook: CommitHook): boolean {
+  const dir = hooksDir(cwd, config.hooksPath);
+  return dir === undefined || existsSync(path.join(dir, hook)) || isBrokenLink(path.join(dir, hook));
+}
+
+function hooksDir(cwd: string, hooksPath: string | undefined): string | undefined {
+  if (hooksPath === undefined) {
+    const common = commonGitDir(cwd);
+    return common === undefined ? undefined : path.join(common, 'hooks');
+  }
+  if (hooksPath.startsWith('~/')) return path.join(process.env.HOME ?? homedir(), hooksPath.slice(2));
+  if (hooksPath.startsWith('~') || hooksPath.includes('%(')) return undefined;
+  return path.resolve(cwd, hooksPath); // git looks it up from the worktree's top level, which cwd is
+}
+
+/** A symlink whose target is missing: existsSync says no, git may still say something about it. */
+function isBrokenLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
@@ -131,24 +176,9 @@ async function gitVersion(cwd: string): Promise<string> {
 }
 
 /**
- * Read once per working tree (two git processes each time add up: a task commits and merges several times).
- * Identity does not change during a run.
+ * `-c user.name=… -c user.email=…` for what the configuration in `cwd` lacks (so the user's own identity wins);
+ * read once per repository while its configuration files are unchanged (repo-config.ts).
  */
-const identities = new Map<string, Promise<string[]>>();
-
-export function identityArgs(cwd: string): Promise<string[]> {
-  let known = identities.get(cwd);
-  if (!known) {
-    known = readIdentityArgs(cwd);
-    identities.set(cwd, known);
-  }
-  return known;
-}
-
-async function readIdentityArgs(cwd: string): Promise<string[]> {
-  const [email, name] = await Promise.all([gitQuery(cwd, ['config', 'user.email']), gitQuery(cwd, ['config', 'user.name'])]);
-  const args: string[] = [];
-  if (!name) args.push('-c', 'user.name=milestone-orchestrator');
-  if (!email) args.push('-c', 'user.email=orchestrator@localhost');
-  return args;
+export async function identityArgs(cwd: string): Promise<string[]> {
+  return (await commitConfig(cwd)).identityArgs;
 }

@@ -62,13 +62,12 @@ async function mergeBranches(opts: { repoRoot: string; mergeWorktreePath: string
   for (const { branch, message: rawMessage } of branches) {
     // The message names the milestone's title: a secret in it must not enter history.
     const message = redact(rawMessage);
-    const head = await gitRaw(wt, ['rev-parse', 'HEAD']);
-    if (await isAncestor(wt, branch, head)) {
-      merged.push(branch); // already in (a same-stage dependent carried it, or a resumed run merged it)
-      continue;
-    }
+    // A branch already in (a same-stage dependent carried it, or a resumed run merged it) is "Already up to date":
+    // git merges nothing and exits 0, --no-ff or not, so no ancestry question is asked first.
     const result = await gitQuery(wt, [...who, 'merge', '--no-ff', '--no-edit', '--no-verify', '-m', message, branch]);
     if (result === undefined) {
+      // A merge that stopped has not moved HEAD: it is still the result so far, before the resolver touches it.
+      const head = await gitRaw(wt, ['rev-parse', 'HEAD']);
       const files = await conflictedFiles(wt);
       // The resolution is checked with the milestones' checks, which may need the submodules' files (the merge
       // itself does not). A submodule that cannot be set up here only makes those checks fail.

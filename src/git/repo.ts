@@ -69,6 +69,18 @@ export async function isOnFirstParentChain(cwd: string, commit: string, branch: 
   return chain.split('\n').includes(sha);
 }
 
+/**
+ * The head of the worktree `cwd` and the number of commits from `base` to it (`git rev-list base..HEAD`), with one
+ * git process when there are any: with --topo-order no commit is listed before its descendants, so the first one
+ * listed is HEAD itself. With none (HEAD is `base`, or behind it) HEAD is asked for separately; `head` is undefined
+ * only when HEAD does not resolve.
+ */
+export async function branchProgress(cwd: string, base: string): Promise<{ head: string | undefined; commits: number }> {
+  const listed = (await gitRaw(cwd, ['rev-list', '--topo-order', `${base}..HEAD`])).split('\n').filter(Boolean);
+  if (listed.length > 0) return { head: listed[0], commits: listed.length };
+  return { head: (await gitQuery(cwd, ['rev-parse', '--verify', '--quiet', 'HEAD'])) || undefined, commits: 0 };
+}
+
 export async function commitsBetween(cwd: string, from: string, to: string): Promise<number> {
   return Number(await gitRaw(cwd, ['rev-list', '--count', `${from}..${to}`]));
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gitQuery, gitRaw } from './client.js';
+import { worktreeLock } from './layout.js';
 import { branchSha } from './repo.js';
 
 export interface WorktreeEntry {
@@ -52,8 +53,8 @@ export function serializeWorktreeChange<T>(repoRoot: string, change: () => Promi
 }
 
 export type PrepareOutcome =
-  | { kind: 'created' }
-  | { kind: 'reused' }
+  | { kind: 'created'; lock?: LockOutcome }
+  | { kind: 'reused'; lock?: LockOutcome }
   | { kind: 'leftover'; message: string; fix: string };
 
 export interface PrepareRequest {
@@ -63,14 +64,29 @@ export interface PrepareRequest {
   baseSha: string;
   /** On --resume an existing branch or worktree is the task's own earlier work: take it over. */
   reuse: boolean;
+  /** Lock the worktree with this reason once it is ready (as lockWorktree does; the outcome says how it went). */
+  lockReason?: string;
 }
 
 /**
- * Makes sure the task's worktree exists on its branch. Nothing the user made is ever removed: an unexpected
- * leftover is reported with the command that clears it, and the user decides.
+ * Makes sure the task's worktree exists on its branch (and locks it, given `lockReason`). Nothing the user made is
+ * ever removed: an unexpected leftover is reported with the command that clears it, and the user decides.
+ *
+ * The usual case (nothing at the path) is one git process: `git worktree add --lock -b`, which itself refuses an
+ * existing branch or a registered worktree at that path; only then are the leftovers looked at one by one.
  */
 export function prepareTaskWorktree(req: PrepareRequest): Promise<PrepareOutcome> {
-  return serializeWorktreeChange(req.repoRoot, () => prepareUnlocked(req));
+  return serializeWorktreeChange(req.repoRoot, async () => {
+    if (!existsSync(req.worktreePath)) {
+      await mkdir(path.dirname(req.worktreePath), { recursive: true });
+      const lock = req.lockReason === undefined ? [] : ['--lock', '--reason', req.lockReason];
+      const added = await gitQuery(req.repoRoot, ['worktree', 'add', ...lock, '-b', req.branch, req.worktreePath, req.baseSha]);
+      if (added !== undefined) return { kind: 'created', ...(req.lockReason === undefined ? {} : { lock: { kind: 'locked' } }) };
+    }
+    const prepared = await prepareUnlocked(req);
+    if (prepared.kind === 'leftover' || req.lockReason === undefined) return prepared;
+    return { ...prepared, lock: await lockUnqueued(req.repoRoot, req.worktreePath, req.lockReason) };
+  });
 }
 
 async function prepareUnlocked(req: PrepareRequest): Promise<PrepareOutcome> {
@@ -136,26 +152,38 @@ export type LockOutcome = { kind: 'locked' } | { kind: 'locked_by_other'; reason
  * alone. A lock of the orchestrator's own (an earlier, interrupted run's) is replaced; someone else's is left as it is.
  */
 export function lockWorktree(repoRoot: string, worktreePath: string, reason: string): Promise<LockOutcome> {
-  return serializeWorktreeChange(repoRoot, async () => {
-    const entry = (await listWorktrees(repoRoot)).find((w) => samePath(w.path, worktreePath));
-    if (entry?.locked) {
-      if (entry.lockReason === reason) return { kind: 'locked' };
-      if (!parseLockReason(entry.lockReason)) return { kind: 'locked_by_other', reason: entry.lockReason };
-      await gitRaw(repoRoot, ['worktree', 'unlock', worktreePath]);
-    }
-    await gitRaw(repoRoot, ['worktree', 'lock', '--reason', reason, worktreePath]);
-    return { kind: 'locked' };
-  });
+  return serializeWorktreeChange(repoRoot, () => lockUnqueued(repoRoot, worktreePath, reason));
+}
+
+async function lockUnqueued(repoRoot: string, worktreePath: string, reason: string): Promise<LockOutcome> {
+  const entry = await lockState(repoRoot, worktreePath);
+  if (entry?.locked) {
+    if (entry.lockReason === reason) return { kind: 'locked' };
+    if (!parseLockReason(entry.lockReason)) return { kind: 'locked_by_other', reason: entry.lockReason };
+    await gitRaw(repoRoot, ['worktree', 'unlock', worktreePath]);
+  }
+  await gitRaw(repoRoot, ['worktree', 'lock', '--reason', reason, worktreePath]);
+  return { kind: 'locked' };
 }
 
 /** Unlocks a worktree, but only a lock with exactly `reason` (a lock someone else took stays). */
 export function unlockWorktree(repoRoot: string, worktreePath: string, reason: string): Promise<boolean> {
   return serializeWorktreeChange(repoRoot, async () => {
-    const entry = (await listWorktrees(repoRoot)).find((w) => samePath(w.path, worktreePath));
+    const entry = await lockState(repoRoot, worktreePath);
     if (!entry?.locked || entry.lockReason !== reason) return false;
     await gitRaw(repoRoot, ['worktree', 'unlock', worktreePath]);
     return true;
   });
+}
+
+/**
+ * Whether a worktree is locked, and why: read from its git dir (layout.ts) when it has the usual layout, else
+ * from `git worktree list`. Undefined: not a registered worktree.
+ */
+async function lockState(repoRoot: string, worktreePath: string): Promise<Pick<WorktreeEntry, 'locked' | 'lockReason'> | undefined> {
+  const read = worktreeLock(worktreePath);
+  if (read) return read.locked ? { locked: true, lockReason: read.reason === '' ? undefined : read.reason } : { locked: false, lockReason: undefined };
+  return (await listWorktrees(repoRoot)).find((w) => samePath(w.path, worktreePath));
 }
 
 /** Removes a worktree the orchestrator created. `force` discards its uncommitted changes. */

@@ -1,5 +1,5 @@
 import { commitAll, type CommitResult } from '../git/commit.js';
-import { commitsBetween } from '../git/repo.js';
+import { branchProgress } from '../git/repo.js';
 import { worktreeHead } from '../git/worktree.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskPhase, TaskRecord } from '../state/run-state.js';
@@ -52,10 +52,13 @@ export async function commitLeftovers(ctx: RunContext, m: Milestone, rec: TaskRe
     hookTimeoutMs: ctx.config.checks.timeout * 1000,
     signal: ctx.signal,
     ...(ctx.commandSandbox ? { sandbox: ctx.commandSandbox } : {}),
+    ...(rec.baseSha ? { since: rec.baseSha } : {}),
   });
   crashPoint('committed, head not recorded yet');
-  rec.headSha = committed.kind === 'committed' ? committed.sha : await worktreeHead(worktree);
-  rec.commits = rec.headSha && rec.baseSha ? await commitsBetween(worktree, rec.baseSha, rec.headSha) : 0;
+  // One git process answers both (the commit's own, or branchProgress's), not rev-parse plus rev-list.
+  const progress = committed.kind === 'committed' && committed.commits !== undefined ? { head: committed.sha, commits: committed.commits } : rec.baseSha ? await branchProgress(worktree, rec.baseSha) : undefined;
+  rec.headSha = progress ? progress.head : committed.kind === 'committed' ? committed.sha : await worktreeHead(worktree);
+  rec.commits = rec.headSha && progress ? progress.commits : 0;
   if (committed.kind !== 'hook_failed') return undefined;
   ctx.logger.warn(`[${m.id}] ${hookFailureLogLine(committed)}`);
   return committed;

@@ -102,10 +102,11 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
 
   setPhase(ctx, rec, 'setup');
   const known = journal.step('worktree') !== undefined;
-  const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming || known }).catch((err: Error) => err);
+  const lockReason = taskLockReason(ctx.state.runId, m.id);
+  const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming || known, lockReason }).catch((err: Error) => err);
   if (prepared instanceof Error) return { status: 'failed', reason: worktreeProblem(prepared, rec.branch, ctx.state.targetBranch) };
   if (prepared.kind === 'leftover') return { status: 'failed', reason: `${prepared.message}; fix: ${prepared.fix}` };
-  const lock = await lockWorktree(ctx.repo.root, worktree, taskLockReason(ctx.state.runId, m.id));
+  const lock = prepared.lock ?? (await lockWorktree(ctx.repo.root, worktree, lockReason));
   if (lock.kind === 'locked_by_other') ctx.logger.warn(`[${m.id}] worktree ${rel(ctx.repo.root, worktree)} is locked by someone else (${lock.reason ?? 'no reason given'}); left as it is`);
   rec.baseSha = baseSha;
   rec.worktree = rel(ctx.repo.root, worktree);
@@ -161,7 +162,7 @@ async function warnAboutWritesThroughLinks(ctx: RunContext, m: Milestone, worktr
  */
 async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, signal: AbortSignal): Promise<{ problem?: string; provisioned?: ProvisionResult }> {
   const sameStageDeps = m.dependencies.map((d) => d.id).filter((id) => ctx.milestones.get(id)?.stage === m.stage);
-  const who = await identityArgs(worktree);
+  const who = sameStageDeps.length > 0 ? await identityArgs(worktree) : [];
   for (const dep of sameStageDeps) {
     const branch = branchFor(ctx.config, dep);
     const merged = await gitQuery(worktree, [...who, 'merge', '--no-ff', '--no-edit', '--no-verify', '-m', `Merge ${dep} into ${m.id} (same-stage dependency)`, branch]);
