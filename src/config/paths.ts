@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { error, type Diagnostic } from '../diagnostics.js';
 import type { KeyPath, Position } from './source.js';
@@ -61,6 +61,18 @@ export function checkConfiguredFolders(config: Config, repoRoot: string, ctx: Pa
     const value = folder.get(config);
     if (value === null) continue;
     const resolved = path.resolve(root, value);
+    // The milestones folder and the state folder have their own messages when they are files (their loaders').
+    const clash = folder.key[0] === 'worktrees' || folder.key[0] === 'logging' ? notAFolder(root, resolved) : undefined;
+    if (clash) {
+      const name = folder.key.join('.');
+      out.push(
+        error('config-invalid', `${name}: "${value}" ${clash}: the orchestrator would ${folder.does} it`, {
+          ...at(folder.key),
+          hint: `name a folder (created when missing), e.g. ${JSON.stringify(EXAMPLE_FOLDER[name] ?? `.${folder.key.at(-1)}`)}; nothing of yours is changed`,
+        }),
+      );
+      continue;
+    }
     if (!isInside(resolved, root) || resolved === root) continue; // configured outside on purpose, or the root itself
     const link = linkOut(root, realRoot, resolved);
     if (!link) continue;
@@ -73,6 +85,22 @@ export function checkConfiguredFolders(config: Config, repoRoot: string, ctx: Pa
     );
   }
   return out;
+}
+
+/** A folder name to suggest for each key, as in the README. */
+const EXAMPLE_FOLDER: Readonly<Record<string, string>> = { 'worktrees.dir': '.worktree', 'logging.log_dir': 'logs' };
+
+/**
+ * Why a configured folder cannot be one, or undefined: it exists and is a file (`worktrees.dir: "TASKS.md"`), or
+ * it is TASKS.md, where the orchestrator writes its progress (a folder there would hide the file). Follows links.
+ */
+function notAFolder(root: string, resolved: string): string | undefined {
+  if (resolved === path.join(root, 'TASKS.md')) return 'is TASKS.md, the file the orchestrator writes its progress to';
+  try {
+    return statSync(resolved).isDirectory() ? undefined : 'is a file, not a folder';
+  } catch {
+    return undefined; // missing: created when needed
+  }
 }
 
 /**

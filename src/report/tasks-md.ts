@@ -1,5 +1,6 @@
 import { createRedactor } from '../agents/redact.js';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { error, type Diagnostic } from '../diagnostics.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunState, TaskRecord } from '../state/run-state.js';
@@ -227,8 +228,60 @@ export function spliceBlock(document: string, block: string): string {
  * worktree paths in the notes absolute (default: the folder of `file`).
  */
 export async function writeTasksMd(file: string, state: RunState, tmpDir?: string, repoRoot = path.dirname(file)): Promise<void> {
+  // A link or a folder is never replaced (the run refuses to start on one: tasksMdProblem); nothing is written then.
+  if (tasksMdKind(file) !== 'file' && tasksMdKind(file) !== 'missing') return;
   const current = existsSync(file) ? await readFile(file, 'utf8') : '';
   // Only the generated block is redacted: everything outside the markers stays byte for byte.
   const next = spliceBlock(current, createRedactor(process.env)(renderTasksBlock(state, repoRoot)));
   if (next !== current) await writeFileAtomic(file, next, tmpDir ? { tmpDir } : {});
+}
+
+type TasksMdKind = 'missing' | 'file' | 'link' | 'folder' | 'other';
+
+function tasksMdKind(file: string): TasksMdKind {
+  try {
+    const st = lstatSync(file);
+    return st.isSymbolicLink() ? 'link' : st.isFile() ? 'file' : st.isDirectory() ? 'folder' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * Why the run cannot keep its progress in `<repoRoot>/TASKS.md`, as an error diagnostic, or undefined when it can
+ * (a regular file, or none yet). A symbolic link is refused rather than replaced by a file (the committed link
+ * would then show as the user's change and hold the target branch back) or written through (it may lead out of
+ * the repository); a folder or another kind of file cannot hold the block. Reads only `lstat`.
+ */
+export function tasksMdProblem(repoRoot: string): Diagnostic | undefined {
+  const file = path.join(repoRoot, 'TASKS.md');
+  const kind = tasksMdKind(file);
+  switch (kind) {
+    case 'missing':
+    case 'file':
+      return undefined;
+    case 'link':
+      return error('tasks-md-not-a-file', `TASKS.md is a symbolic link (to ${linkTarget(file)}); the orchestrator writes its progress block into TASKS.md and neither replaces a link nor writes through one`, {
+        file: 'TASKS.md',
+        hint: 'make TASKS.md a regular file (e.g. git rm TASKS.md && git commit, or replace the link with a copy of the file it points to and commit that); the file the link points to is never touched',
+      });
+    case 'folder':
+    case 'other':
+      return error('tasks-md-not-a-file', `TASKS.md is ${kind === 'folder' ? 'a folder' : 'not a regular file'}; the orchestrator writes its progress block into a file of that name`, {
+        file: 'TASKS.md',
+        hint: 'rename or move it (git mv TASKS.md <new name>), then run again',
+      });
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+}
+
+function linkTarget(file: string): string {
+  try {
+    return readlinkSync(file);
+  } catch {
+    return 'somewhere unreadable';
+  }
 }

@@ -38,6 +38,18 @@ describe('worktrees.dir is a folder of its own', () => {
     ]);
   });
 
+  it('an existing file, or TASKS.md, is refused at its line and column; nothing is written', async () => {
+    const files = { 'TASKS.md': '# my tasks\n', 'notes.txt': 'mine\n' };
+    const tasks = await loadFrom({ ...files, ...json('{\n  "worktrees": { "dir": "TASKS.md" }\n}\n') });
+    expect(brief(tasks)).toEqual(['orchestrator.config.json:2:18 error config-invalid: worktrees.dir: "TASKS.md" is TASKS.md, the file the orchestrator writes its progress to: the orchestrator would create task worktrees in it']);
+    expect(tasks.diagnostics[0]!.hint).toContain('".worktree"');
+    const file = await loadFrom({ ...files, ...json('{\n  "worktrees": { "dir": "notes.txt" },\n  "logging": { "log_dir": "./notes.txt" }\n}\n') });
+    expect(brief(file)).toEqual([
+      'orchestrator.config.json:2:18 error config-invalid: worktrees.dir: "notes.txt" is a file, not a folder: the orchestrator would create task worktrees in it',
+      'orchestrator.config.json:3:16 error config-invalid: logging.log_dir: "./notes.txt" is a file, not a folder: the orchestrator would write logs and transcripts to it',
+    ]);
+  });
+
   it('a folder outside the repository, configured on purpose, is fine', async () => {
     const outside = mkdtempSync(path.join(tmpdir(), 'mo-outside-'));
     const result = await loadFrom(json(JSON.stringify({ worktrees: { dir: path.join(outside, 'wt') }, state_dir: path.join(outside, 'state'), logging: { log_dir: '../logs-elsewhere' } })));

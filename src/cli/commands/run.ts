@@ -14,6 +14,7 @@ import { EXIT } from '../exit-codes.js';
 import type { Io } from '../package.js';
 import { planDocument } from '../plan-json.js';
 import { fail, printDiagnostics } from '../print.js';
+import { tasksMdProblem } from '../../report/tasks-md.js';
 
 /**
  * `orchestrate [options]`: validate the configuration and milestones, then print the plan (`--validate-only`) or
@@ -77,6 +78,8 @@ interface Loaded {
 async function loadInputs(root: string, opts: RunOptions, env: NodeJS.ProcessEnv): Promise<Loaded> {
   const configResult = await loadConfig({ repoRoot: root, ...(opts.config ? { explicitPath: opts.config } : {}), env });
   const diagnostics: Diagnostic[] = [...configResult.diagnostics];
+  const tasksMd = tasksMdProblem(root);
+  if (tasksMd) diagnostics.push(tasksMd);
   // A config error elsewhere (LOG_LEVEL=loud) must not hide the milestones' own errors: report both at once.
   const configSource = configResult.source;
   if (hasErrors(configResult.diagnostics) && !configResult.milestonesDirTrusted) return { configSource, milestones: [], diagnostics, done: new Set() };

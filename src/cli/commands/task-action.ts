@@ -4,7 +4,7 @@ import type { Milestone, MilestoneId } from '../../milestones/types.js';
 import { buildPlan } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { needsAction } from '../../report/attention.js';
-import { writeTasksMd } from '../../report/tasks-md.js';
+import { tasksMdProblem, writeTasksMd } from '../../report/tasks-md.js';
 import { RunStateStore, type RunState, type TaskRecord } from '../../state/run-state.js';
 import { closest } from '../../util/did-you-mean.js';
 import type { TaskActionOptions } from '../args.js';
@@ -71,8 +71,9 @@ export async function loadTaskAction(opts: TaskActionOptions, io: Io): Promise<{
     return { ok: false, code: EXIT.usage };
   }
   const loaded = await loadMilestones({ repoRoot: ws.repo.root, milestonesDir: ws.config.milestones_dir });
-  printDiagnostics(loaded.diagnostics, io.stderr);
-  if (hasErrors(loaded.diagnostics)) return { ok: false, code: EXIT.usage };
+  const diagnostics = [...loaded.diagnostics, ...[tasksMdProblem(ws.repo.root)].filter((d) => d !== undefined)];
+  printDiagnostics(diagnostics, io.stderr);
+  if (hasErrors(diagnostics)) return { ok: false, code: EXIT.usage };
   const milestone = loaded.milestones.find((m) => m.id === checked.task.id);
   if (!milestone) {
     io.stderr(fail(`${checked.task.id} is no longer among the milestones in ${ws.config.milestones_dir}/`, `put its milestone file back, or start a new run`));
