@@ -100,12 +100,13 @@ const worktrees = z
       .default(() => [])
       .describe('Paths relative to the repository root copied into each new worktree, e.g. ".env".'),
     provision: z
-      .enum(['auto', 'reflink', 'off'])
+      .enum(['auto', 'reflink', 'hardlink', 'off'])
       .default('auto')
       .describe(
         "Give each new worktree the main checkout's node_modules when its lockfile is identical, instead of installing: " +
-          '"auto" clones it copy-on-write where the filesystem can (btrfs, XFS, APFS), else hard-links it (fast, but the files ' +
-          "are shared: a write in place changes the main checkout's copy too); \"reflink\" only clones; \"off\" never. " +
+          '"auto" clones it copy-on-write where the filesystem can (btrfs, XFS, APFS), else copies it (full disk cost, ' +
+          'only when that leaves resources.min_free_disk_mb free); "reflink" only clones; "hardlink" hard-links it (no disk, ' +
+          "but the files are shared: a write in place changes the main checkout's copy too); \"off\" never. " +
           'Set-up commands that only install dependencies (npm ci, npm install, pnpm install, yarn) are then skipped.',
       ),
   })

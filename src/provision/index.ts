@@ -3,3 +3,5 @@ export type { LinkMethod, LinkStats, LinkTreeOptions } from './link-tree.js';
 export { compareLockfiles, installedFromLockfile, LOCKFILES, readLockfiles } from './lockfile.js';
 export { findWritesThroughLinks, isDependencyInstall, provisionDependencies } from './provision.js';
 export type { ProvisionMode, ProvisionRequest, ProvisionResult } from './provision.js';
+export { copyDoesNotFit, freeBytes, measureTree } from './disk.js';
+export type { CopySpace, TreeMeasure } from './disk.js';

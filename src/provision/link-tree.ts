@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, opendir, readlink, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { createLimiter } from '../util/limiter.js';
 
 /**
  * How regular files reach the new tree:
@@ -8,7 +9,9 @@ import path from 'node:path';
  *   independent copy: writing to either side never affects the other.
  * - `hardlink`: another name for the same inode. Costs no data blocks, but the content is SHARED: a tool that
  *   writes into an existing file in place (instead of replacing it) changes both trees. See `findWritesThroughLinks`.
- * - `copy`: a plain copy (full disk cost); used per file where linking is impossible (EXDEV, EMLINK).
+ * - `copy`: an independent copy of each file: `copyFile` with `COPYFILE_FICLONE`, which clones where the filesystem
+ *   can and otherwise copies the bytes (full disk cost). Also used per file where a hard link is impossible (EXDEV,
+ *   EMLINK).
  */
 export type LinkMethod = 'reflink' | 'hardlink' | 'copy';
 
@@ -17,16 +20,25 @@ export interface LinkStats {
   files: number;
   dirs: number;
   symlinks: number;
-  /** Files that had to be copied in full (cross-device, too many links, or method `copy`). */
+  /** Files given by `copy` (method `copy`, or a hard link that was impossible: cross-device, too many links). */
   copied: number;
   /** Sockets, FIFOs, devices: left out. */
   skipped: number;
+  /** Files given as a hard link to another file of the new tree, as they were in the source (see `linkGroups`). */
+  linkedWithin?: number;
 }
 
 export interface LinkTreeOptions {
   method: LinkMethod;
   /** File-system operations in flight at once. Default 64 (libuv runs 4 at a time; the rest queue cheaply). */
   concurrency?: number;
+  /**
+   * For `copy` and `reflink`: source files that are hard links of each other (path relative to `src` -> a key shared
+   * by the group, from `measureTree`). Each group is copied once and the others become hard links to that copy inside
+   * the new tree, as `cp -a` does: npm installs some packages' large binaries under two names (Claude Code's 370 MB
+   * executable), which a plain per-file copy would store twice.
+   */
+  linkGroups?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -40,8 +52,31 @@ export async function linkTree(src: string, dst: string, opts: LinkTreeOptions):
   const limit = createLimiter(opts.concurrency ?? 64);
   const srcRoot = path.resolve(src);
   const dstRoot = path.resolve(dst);
+  /** Link group -> the new tree's copy of its first file, once written. */
+  const groupCopies = new Map<string, Promise<string>>();
 
   const placeFile = async (from: string, to: string): Promise<void> => {
+    const group = opts.method === 'hardlink' ? undefined : opts.linkGroups?.get(path.relative(srcRoot, from));
+    if (group === undefined) return giveFile(from, to);
+    const first = groupCopies.get(group);
+    if (first) {
+      stats.files++;
+      stats.linkedWithin = (stats.linkedWithin ?? 0) + 1;
+      const copy = await first;
+      return limit(() => link(copy, to)).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EMLINK') throw err;
+        stats.linkedWithin!--;
+        stats.files--;
+        await giveFile(from, to);
+      });
+    }
+    const given = giveFile(from, to).then(() => to);
+    groupCopies.set(group, given);
+    given.catch(() => undefined); // the failure is reported through this file's own promise
+    await given;
+  };
+
+  const giveFile = async (from: string, to: string): Promise<void> => {
     stats.files++;
     if (opts.method === 'reflink') {
       await limit(() => copyFile(from, to, constants.COPYFILE_FICLONE_FORCE));
@@ -58,7 +93,8 @@ export async function linkTree(src: string, dst: string, opts: LinkTreeOptions):
       }
     }
     stats.copied++;
-    await limit(() => copyFile(from, to));
+    // Mode bits come along (libuv copies them); a clone where the filesystem can, the bytes where it cannot.
+    await limit(() => copyFile(from, to, constants.COPYFILE_FICLONE));
   };
 
   const placeSymlink = async (from: string, to: string): Promise<void> => {
@@ -96,22 +132,4 @@ async function settleAll(pending: Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(pending);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-function createLimiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  const release = (): void => {
-    active--;
-    queue.shift()?.();
-  };
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= max) await new Promise<void>((resolve) => queue.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  };
 }

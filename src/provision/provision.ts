@@ -4,14 +4,17 @@ import { copyFile, lstat, opendir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gitQuery } from '../git/client.js';
+import { copyDoesNotFit, freeBytes, measureTree } from './disk.js';
 import { linkTree, type LinkMethod } from './link-tree.js';
 import { compareLockfiles, installedFromLockfile, readLockfiles } from './lockfile.js';
 
 /**
  * - `auto`: a copy-on-write clone of the main checkout's `node_modules` where the filesystem supports it
- *   (btrfs, XFS, APFS), else hard links (ext4 and most Linux disks).
+ *   (btrfs, XFS, APFS, ZFS 2.2+), else a plain copy (ext4 and most Linux disks): either way the worktree's files are
+ *   its own. A plain copy costs the tree's full size, so it is made only when that leaves `reserveBytes` free.
  * - `reflink`: copy-on-write clones only; without them, nothing is provisioned (the set-up commands install).
- * - `hardlink`: hard links even where clones would work (benchmarks, tests).
+ * - `hardlink`: hard links, on request only: no disk cost, but the files are SHARED with the main checkout (see RISK
+ *   below and `findWritesThroughLinks`).
  * - `off`: never.
  */
 export type ProvisionMode = 'auto' | 'reflink' | 'hardlink' | 'off';
@@ -22,22 +25,29 @@ export interface ProvisionRequest {
   /** The new worktree, checked out, without `node_modules`. */
   worktree: string;
   mode?: ProvisionMode;
-  /** Told what was linked, once, on success. */
+  /** Bytes that must stay free on the worktree's filesystem after a plain copy (default 0). */
+  reserveBytes?: number;
+  /** Told what was provisioned, once, on success; and why not, when the user should know (not enough disk). */
   log?: (message: string) => void;
 }
 
 export interface ProvisionResult {
-  /** `linked`: the worktree has a complete `node_modules`; `skipped`: nothing was written, install as usual. */
+  /**
+   * `linked`: the worktree has a complete `node_modules` (cloned, copied or hard-linked: see `method`); `skipped`:
+   * nothing was written, install as usual.
+   */
   kind: 'linked' | 'skipped';
   /** Why it was skipped. */
   reason?: string;
-  /** How files were given (when linked): `hardlink` shares content with the main checkout, `reflink` does not. */
-  method?: Exclude<LinkMethod, 'copy'>;
+  /** How files were given (when linked): only `hardlink` shares content with the main checkout. */
+  method?: LinkMethod;
+  /** Bytes a plain copy (`method: 'copy'`) added to the disk, measured before copying. */
+  bytes?: number;
   /** Regular files placed. */
   files: number;
   dirs?: number;
   symlinks?: number;
-  /** Files copied in full because they could not be linked (a mount point inside node_modules, link limit). */
+  /** Files given by copy: all of them for `copy`; for `hardlink`, those that could not be linked (a mount point, link limit). */
   copied?: number;
   /** Wall time, ms. */
   ms: number;
@@ -47,23 +57,23 @@ export interface ProvisionResult {
 
 /**
  * Gives a new worktree the dependencies the main checkout already has installed, without installing them again:
- * a linked copy of `node_modules`, when that is the same tree an install would produce, that is when
+ * a copy of `node_modules` (see `ProvisionMode`), when that is the same tree an install would produce, that is when
  * - the worktree's lockfiles are byte-identical to the main checkout's,
  * - the main checkout's `node_modules` was installed from that lockfile (npm: its hidden lockfile agrees),
  * - git ignores `node_modules` in the worktree (otherwise committing the task's leftovers would commit it),
  * - the worktree has no `node_modules` yet, and
- * - the two are on one filesystem (hard links and clones cannot cross filesystems; a full copy would cost as much
- *   disk as an install, so the set-up command is left to do it).
+ * - the method can be used: `hardlink` needs one filesystem; `reflink` a filesystem that clones; a plain copy
+ *   (`auto` without clones) enough free disk to leave `reserveBytes` free.
  * Otherwise it answers `skipped` with the reason and changes nothing. Never throws.
  *
  * The tree is built beside the worktree and renamed into place, so an interrupted provisioning never leaves a
  * half-filled `node_modules` that would look installed.
  *
- * RISK (hard links): the worktree's files ARE the main checkout's files. Replacing a file (npm, yarn and pnpm
+ * RISK (`hardlink` only): the worktree's files ARE the main checkout's files. Replacing a file (npm, yarn and pnpm
  * installs, git, most editors' atomic saves) is harmless; writing into an existing file in place (patch-package,
  * an agent editing a file under node_modules, `sed -i` is safe but `echo >>` is not) changes the main checkout's
- * copy too, and every other worktree's. `findWritesThroughLinks` detects that after the fact. Clones (`reflink`)
- * have no such risk; use `mode: 'reflink'` to accept only those.
+ * copy too, and every other worktree's. `findWritesThroughLinks` detects that after the fact. Clones and copies
+ * (`auto`, `reflink`) have no such risk.
  */
 export async function provisionDependencies(req: ProvisionRequest): Promise<ProvisionResult> {
   const started = performance.now();
@@ -94,29 +104,53 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
     await rm(staging, { recursive: true, force: true }); // ours, left by an interrupted provisioning
     const method = await chooseMethod(mode, source, sourceStat.dev, req.worktree);
     if (typeof method !== 'string') return skip(method.reason);
+    let bytes: number | undefined;
+    let linkGroups: ReadonlyMap<string, string> | undefined;
+    if (method === 'copy') {
+      ({ bytes, linkGroups } = await measureTree(source));
+      const full = copyDoesNotFit({ needBytes: bytes, freeBytes: await freeBytes(req.worktree), reserveBytes: req.reserveBytes ?? 0 });
+      if (full) {
+        req.log?.(`node_modules not provisioned: ${full}; the set-up commands install it instead`);
+        return skip(full);
+      }
+    }
 
     const since = Date.now();
     try {
-      const stats = await linkTree(source, staging, { method });
+      const stats = await linkTree(source, staging, { method, ...(linkGroups ? { linkGroups } : {}) });
       await rename(staging, target);
       const result: ProvisionResult = { kind: 'linked', method, files: stats.files, dirs: stats.dirs, symlinks: stats.symlinks, copied: stats.copied, ms: elapsed(), since };
-      req.log?.(`node_modules ${method === 'reflink' ? 'cloned (copy-on-write)' : 'hard-linked'} from the main checkout: ${stats.files} files, ${stats.symlinks} symlinks in ${result.ms} ms${stats.copied ? ` (${stats.copied} copied)` : ''}`);
+      if (bytes !== undefined) result.bytes = bytes;
+      req.log?.(`node_modules ${describe(method, bytes)} from the main checkout: ${stats.files} files, ${stats.symlinks} symlinks in ${result.ms} ms${method === 'hardlink' && stats.copied ? ` (${stats.copied} copied)` : ''}`);
       return result;
     } catch (err) {
       await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-      return skip(`linking failed: ${(err as Error).message}`);
+      return skip(`${describe(method)} failed: ${(err as Error).message}`);
     }
   } catch (err) {
     return skip(`unexpected error: ${(err as Error).message}`);
   }
 }
 
-async function chooseMethod(mode: Exclude<ProvisionMode, 'off'>, source: string, sourceDev: number, worktree: string): Promise<Exclude<LinkMethod, 'copy'> | { reason: string }> {
-  const sameDevice = (await stat(worktree)).dev === sourceDev;
-  if (mode === 'hardlink') return sameDevice ? 'hardlink' : { reason: 'node_modules is on another filesystem than the worktree (hard links cannot cross filesystems)' };
+function describe(method: LinkMethod, bytes?: number): string {
+  switch (method) {
+    case 'reflink':
+      return 'cloned (copy-on-write)';
+    case 'copy':
+      return bytes === undefined ? 'copied' : `copied (${Math.round(bytes / (1024 * 1024))} MB)`;
+    case 'hardlink':
+      return 'hard-linked (its files are shared with the main checkout)';
+  }
+}
+
+async function chooseMethod(mode: Exclude<ProvisionMode, 'off'>, source: string, sourceDev: number, worktree: string): Promise<LinkMethod | { reason: string }> {
+  if (mode === 'hardlink') {
+    const sameDevice = (await stat(worktree)).dev === sourceDev;
+    return sameDevice ? 'hardlink' : { reason: 'node_modules is on another filesystem than the worktree (hard links cannot cross filesystems)' };
+  }
   if (await canReflink(source, worktree)) return 'reflink';
   if (mode === 'reflink') return { reason: 'the filesystem cannot clone files (no reflink support) and worktrees.provision is "reflink"' };
-  return sameDevice ? 'hardlink' : { reason: 'node_modules is on another filesystem than the worktree and it cannot clone files across them' };
+  return 'copy';
 }
 
 /** Clones one real file of `source` into `dir` and removes the clone: the only reliable test. */

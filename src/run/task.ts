@@ -152,7 +152,7 @@ async function warnAboutWritesThroughLinks(ctx: RunContext, m: Milestone, worktr
   if (written.length === 0) return;
   ctx.logger.warn(
     `[${m.id}] files in the worktree's hard-linked node_modules were modified in place, which also changed them in the main checkout: ` +
-      `${written.join(', ')}. Run npm ci in the main checkout to restore them, or set worktrees.provision: "reflink" or "off".`,
+      `${written.join(', ')}. Run npm ci in the main checkout to restore them, and set worktrees.provision to "auto" (copies) to keep worktrees' files their own.`,
   );
 }
 
@@ -191,9 +191,11 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
     repoRoot: ctx.repo.root,
     worktree,
     mode: ctx.config.worktrees.provision,
+    // A plain copy costs the tree's full size: keep the resource gate's free-disk floor (none when it is off).
+    reserveBytes: ctx.config.resources.enabled ? ctx.config.resources.min_free_disk_mb * 1024 * 1024 : 0,
     log: (message) => ctx.logger.info(`[${m.id}] ${message}`),
   });
-  if (provision.kind === 'skipped') ctx.logger.debug(`[${m.id}] node_modules not linked: ${provision.reason}`);
+  if (provision.kind === 'skipped') ctx.logger.debug(`[${m.id}] node_modules not provisioned: ${provision.reason}`);
   const provisioned = provision.kind === 'linked' ? provision : undefined;
   // A plain install (`npm ci`) would only delete the linked tree and install the same one again.
   const commands = (m.settings.setup ?? ctx.config.worktrees.setup).filter((command) => !(provisioned && isDependencyInstall(command)));

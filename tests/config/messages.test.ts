@@ -34,6 +34,7 @@ describe('invalid values', () => {
     ['resources', '{ "max_load_per_cpu": 0 }', 'resources.max_load_per_cpu: expected a number > 0, got 0'],
     ['worktrees', '{ "branch_prefix": "my branch/" }', 'worktrees.branch_prefix: git cannot take branches named with this prefix: "my branch/1A" contains a space; use letters, digits, "-", "_", "." and "/" (e.g. "milestone/")'],
     ['git', '{ "target_branch": "" }', 'git.target_branch: expected a non-empty string or null, got ""'],
+    ['worktrees', '{ "provision": "symlink" }', 'worktrees.provision: expected one of "auto", "reflink", "hardlink", "off", got "symlink"'],
   ])('%s %s', async (section, body, message) => {
     // The nested key is on line 3, column 7.
     const result = await loadFrom(json(`{\n  "${section}":\n    ${body}\n}\n`));

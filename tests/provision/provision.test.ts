@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { findWritesThroughLinks, isDependencyInstall, linkTree, provisionDependencies } from '../../src/provision/index.js';
+import { copyDoesNotFit, findWritesThroughLinks, freeBytes, isDependencyInstall, linkTree, measureTree, provisionDependencies } from '../../src/provision/index.js';
 import { makeRepo, type TempRepo } from '../support/git-repo.js';
+import { installHello, lockfile, write } from './fixture.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -16,28 +17,6 @@ function tempDir(base = tmpdir()): string {
   const dir = realpathSync(mkdtempSync(path.join(base, 'mo-prov-')));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-function write(file: string, content: string, mode?: number): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, content);
-  if (mode !== undefined) chmodSync(file, mode);
-}
-
-/** A package `hello` as npm installs it: main module, a bin script, the .bin link, npm's hidden lockfile. */
-function installHello(root: string, version = '1.0.0'): void {
-  const nm = path.join(root, 'node_modules');
-  write(path.join(nm, 'hello/package.json'), JSON.stringify({ name: 'hello', version, main: 'lib/index.js', bin: { hello: 'bin/hello.js' } }));
-  write(path.join(nm, 'hello/lib/index.js'), `module.exports = require('./words.js').greeting;\n`);
-  write(path.join(nm, 'hello/lib/words.js'), `exports.greeting = 'hello from ${version}';\n`);
-  write(path.join(nm, 'hello/bin/hello.js'), `#!/usr/bin/env node\nconsole.log(require('../lib/index.js'));\n`, 0o755);
-  mkdirSync(path.join(nm, '.bin'), { recursive: true });
-  symlinkSync('../hello/bin/hello.js', path.join(nm, '.bin/hello'));
-  write(path.join(nm, '.package-lock.json'), JSON.stringify({ name: 'app', lockfileVersion: 3, packages: { 'node_modules/hello': { version } } }));
-}
-
-function lockfile(version = '1.0.0'): string {
-  return JSON.stringify({ name: 'app', lockfileVersion: 3, packages: { '': { name: 'app', dependencies: { hello: version } }, 'node_modules/hello': { version } } }, null, 2);
 }
 
 /** A repository whose main checkout has node_modules installed from its lockfile, and a fresh worktree. */
@@ -87,6 +66,44 @@ describe('linkTree', () => {
     expect(existsSync(path.join(src, 'deep/new.txt'))).toBe(false);
   });
 
+  it('copy: every file is an independent copy with its mode; symlinks stay symlinks', async () => {
+    const src = tempDir();
+    const dst = path.join(tempDir(), 'copy');
+    write(path.join(src, 'deep/a.txt'), 'a');
+    write(path.join(src, 'run.sh'), '#!/bin/sh\necho ran\n', 0o755);
+    symlinkSync('deep/a.txt', path.join(src, 'link'));
+
+    const stats = await linkTree(src, dst, { method: 'copy' });
+
+    expect(stats).toEqual({ files: 2, dirs: 2, symlinks: 1, copied: 2, skipped: 0 });
+    expect(statSync(path.join(dst, 'deep/a.txt')).ino).not.toBe(statSync(path.join(src, 'deep/a.txt')).ino);
+    expect(statSync(path.join(dst, 'deep/a.txt')).nlink).toBe(1);
+    expect(execFileSync(path.join(dst, 'run.sh'), { encoding: 'utf8' })).toBe('ran\n');
+    expect(readlinkSync(path.join(dst, 'link'))).toBe('deep/a.txt');
+    appendFileSync(path.join(dst, 'deep/a.txt'), ' changed');
+    expect(readFileSync(path.join(src, 'deep/a.txt'), 'utf8')).toBe('a');
+  });
+
+  it('copy keeps files that are hard links of each other in the source linked to each other, not to the source', async () => {
+    const src = tempDir();
+    const dst = path.join(tempDir(), 'copy');
+    write(path.join(src, 'pkg/bin/tool.exe'), 'binary');
+    mkdirSync(path.join(src, 'pkg-linux'));
+    linkSync(path.join(src, 'pkg/bin/tool.exe'), path.join(src, 'pkg-linux/tool'));
+    linkSync(path.join(src, 'pkg/bin/tool.exe'), path.join(src, 'pkg-linux/tool2'));
+    const { linkGroups } = await measureTree(src);
+
+    const stats = await linkTree(src, dst, { method: 'copy', linkGroups });
+
+    expect(stats).toMatchObject({ files: 3, copied: 1, linkedWithin: 2 });
+    const ino = statSync(path.join(dst, 'pkg/bin/tool.exe')).ino;
+    expect(ino).not.toBe(statSync(path.join(src, 'pkg/bin/tool.exe')).ino);
+    expect(statSync(path.join(dst, 'pkg-linux/tool')).ino).toBe(ino);
+    expect(statSync(path.join(dst, 'pkg-linux/tool2')).ino).toBe(ino);
+    expect(statSync(path.join(dst, 'pkg-linux/tool')).nlink).toBe(3);
+    expect(readFileSync(path.join(dst, 'pkg-linux/tool2'), 'utf8')).toBe('binary');
+  });
+
   it('copies instead of linking across filesystems', async () => {
     const shm = '/dev/shm';
     if (!existsSync(shm) || statSync(shm).dev === statSync(tmpdir()).dev) return; // no second filesystem here
@@ -101,14 +118,20 @@ describe('linkTree', () => {
 });
 
 describe('provisionDependencies', () => {
-  it('links node_modules into a worktree with the same lockfile; packages and .bin run from the copy', async () => {
+  it('auto gives a worktree with the same lockfile its own copy of node_modules; packages and .bin run from it', async () => {
     const { repo, worktree } = project();
     const logs: string[] = [];
     const result = await provisionDependencies({ repoRoot: repo.root, worktree, mode: 'auto', log: (m) => logs.push(m) });
 
-    expect(result).toMatchObject({ kind: 'linked', files: 5, symlinks: 1, copied: 0 });
-    expect(['hardlink', 'reflink']).toContain(result.method);
-    expect(logs.join('\n')).toMatch(/node_modules/);
+    expect(result).toMatchObject({ kind: 'linked', files: 5, symlinks: 1 });
+    // A clone where the filesystem can (btrfs, XFS), a plain copy elsewhere (ext4, tmpfs): never hard links.
+    expect(['copy', 'reflink']).toContain(result.method);
+    if (result.method === 'copy') {
+      expect(result.bytes).toBeGreaterThan(0);
+      expect(logs.join('\n')).toMatch(/node_modules copied \(\d+ MB\) from the main checkout: 5 files/);
+    } else {
+      expect(logs.join('\n')).toMatch(/node_modules cloned \(copy-on-write\) from the main checkout/);
+    }
     expect(node(worktree, '-e', "console.log(require('hello'))")).toBe('hello from 1.0.0');
     expect(execFileSync(path.join(worktree, 'node_modules/.bin/hello'), { cwd: worktree, encoding: 'utf8' }).trim()).toBe('hello from 1.0.0');
     // The .bin link resolves inside the worktree's copy, not the main checkout's.
@@ -157,16 +180,48 @@ describe('provisionDependencies', () => {
     expect((await provisionDependencies({ repoRoot: repo.root, worktree })).reason).toMatch(/no node_modules/);
   });
 
-  it('skips a worktree on another filesystem (a full copy would cost as much disk as an install)', async () => {
-    const shm = '/dev/shm';
-    if (!existsSync(shm) || statSync(shm).dev === statSync(tmpdir()).dev) return;
-    const { repo, worktree } = project({ worktreeBase: tempDir(shm) });
+  it('auto: a write in place in the worktree\'s node_modules leaves the main checkout alone, and nothing is reported', async () => {
+    const { repo, worktree } = project();
     const result = await provisionDependencies({ repoRoot: repo.root, worktree, mode: 'auto' });
-    expect(result.reason).toMatch(/another filesystem/);
-    expect(existsSync(path.join(worktree, 'node_modules'))).toBe(false);
+    expect(result.kind).toBe('linked');
+    await new Promise((r) => setTimeout(r, 20)); // mtime granularity
+    appendFileSync(path.join(worktree, 'node_modules/hello/lib/words.js'), "exports.greeting = 'edited in the worktree';\n");
+    writeFileSync(path.join(worktree, 'node_modules/hello/lib/index.js'), "module.exports = 'overwritten';\n");
+
+    expect(node(worktree, '-e', "console.log(require('hello'))")).toBe('overwritten');
+    expect(node(repo.root, '-e', "console.log(require('hello'))")).toBe('hello from 1.0.0');
+    expect(readFileSync(path.join(repo.root, 'node_modules/hello/lib/words.js'), 'utf8')).not.toMatch(/edited/);
+    expect(await findWritesThroughLinks({ worktree, since: result.since! })).toEqual([]);
   });
 
-  it('hard links share content: an in-place write reaches the main checkout and is reported; a replacement is not', async () => {
+  it('auto copies to a worktree on another filesystem; hardlink skips it', async () => {
+    const shm = '/dev/shm';
+    if (!existsSync(shm) || statSync(shm).dev === statSync(tmpdir()).dev) return;
+    const linked = project({ worktreeBase: tempDir(shm) });
+    const refused = await provisionDependencies({ repoRoot: linked.repo.root, worktree: linked.worktree, mode: 'hardlink' });
+    expect(refused.reason).toMatch(/another filesystem/);
+    expect(existsSync(path.join(linked.worktree, 'node_modules'))).toBe(false);
+
+    const result = await provisionDependencies({ repoRoot: linked.repo.root, worktree: linked.worktree, mode: 'auto' });
+    expect(result).toMatchObject({ kind: 'linked', method: 'copy', files: 5 });
+    expect(node(linked.worktree, '-e', "console.log(require('hello'))")).toBe('hello from 1.0.0');
+  });
+
+  it('auto does not copy when the copy would leave less than the reserve free: it says so and writes nothing', async () => {
+    const { repo, worktree } = project();
+    // Twice what is free now: the disk is shared, and its free space moves while the test runs.
+    const reserveBytes = 2 * (await freeBytes(worktree));
+    const logs: string[] = [];
+    const result = await provisionDependencies({ repoRoot: repo.root, worktree, mode: 'auto', reserveBytes, log: (m) => logs.push(m) });
+    if (result.method === 'reflink') return; // clones cost no data blocks: no disk check to exercise here
+    expect(result.kind).toBe('skipped');
+    expect(result.reason).toMatch(/^copying node_modules \(\d+ MB\) would leave \d+ MB free of \d+ MB, below the \d+ MB kept free \(resources\.min_free_disk_mb\)$/);
+    expect(logs).toEqual([`node_modules not provisioned: ${result.reason}; the set-up commands install it instead`]);
+    expect(existsSync(path.join(worktree, 'node_modules'))).toBe(false);
+    expect(existsSync(path.join(path.dirname(worktree), '.1A.node_modules.provisioning'))).toBe(false);
+  });
+
+  it('hardlink (on request) shares content: an in-place write reaches the main checkout and is reported; a replacement is not', async () => {
     const { repo, worktree } = project();
     const result = await provisionDependencies({ repoRoot: repo.root, worktree, mode: 'hardlink' });
     expect(result.method).toBe('hardlink');
@@ -184,6 +239,31 @@ describe('provisionDependencies', () => {
     appendFileSync(path.join(worktree, 'node_modules/hello/lib/index.js'), '// edited in the worktree\n');
     expect(readFileSync(path.join(repo.root, 'node_modules/hello/lib/index.js'), 'utf8')).toMatch(/edited in the worktree/);
     expect(await findWritesThroughLinks({ worktree, since })).toEqual(['node_modules/hello/lib/index.js']);
+  });
+});
+
+describe('disk cost of a plain copy', () => {
+  it('measureTree counts the blocks of the regular files at any depth, a hard-linked file once, and finds its links', async () => {
+    const dir = tempDir();
+    write(path.join(dir, 'a/b/c/big.bin'), 'x'.repeat(100_000));
+    linkSync(path.join(dir, 'a/b/c/big.bin'), path.join(dir, 'big-again.bin'));
+    write(path.join(dir, 'small.txt'), 'y');
+    symlinkSync('small.txt', path.join(dir, 'link'));
+    const { bytes, linkGroups } = await measureTree(dir);
+    expect(bytes).toBeGreaterThanOrEqual(100_001);
+    expect(bytes).toBeLessThan(100_000 + 64 * 1024); // block rounding only: big.bin counted once
+    expect([...linkGroups.keys()].sort()).toEqual(['a/b/c/big.bin', 'big-again.bin']);
+    expect(new Set(linkGroups.values()).size).toBe(1);
+  });
+
+  it('copyDoesNotFit: fits while the reserve stays free, otherwise says how much would be left', () => {
+    const MB = 1024 * 1024;
+    expect(copyDoesNotFit({ needBytes: 400 * MB, freeBytes: 2000 * MB, reserveBytes: 1024 * MB })).toBeUndefined();
+    expect(copyDoesNotFit({ needBytes: 976 * MB, freeBytes: 2000 * MB, reserveBytes: 1024 * MB })).toBeUndefined();
+    expect(copyDoesNotFit({ needBytes: 977 * MB, freeBytes: 2000 * MB, reserveBytes: 1024 * MB })).toBe(
+      'copying node_modules (977 MB) would leave 1023 MB free of 2000 MB, below the 1024 MB kept free (resources.min_free_disk_mb)',
+    );
+    expect(copyDoesNotFit({ needBytes: 450 * MB, freeBytes: 100 * MB, reserveBytes: 0 })).toMatch(/would leave 0 MB free of 100 MB/);
   });
 });
 
