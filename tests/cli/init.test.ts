@@ -42,7 +42,7 @@ describe('orchestrate init', () => {
     expect(result.stdout).toMatch(/orchestrate --validate-only/);
 
     const { ref, file } = schemaOf(repo.root);
-    expect(ref).toBe('./.orchestrator/orchestrator.config.schema.json');
+    expect(ref).toBe('./orchestrator.config.schema.json');
     expect(readFileSync(file, 'utf8')).toBe(SCHEMA);
     // The editor's view: the schema file itself accepts the configuration (and is strict enough to refuse a typo).
     const validator = z.fromJSONSchema(JSON.parse(readFileSync(file, 'utf8')) as z.core.JSONSchema.JSONSchema);
@@ -56,8 +56,14 @@ describe('orchestrate init', () => {
     expect(validate.stderr).toBe('');
     expect(validate.exitCode).toBe(0);
     expect(validate.stdout).toMatch(/Stage 1 · 1 task/);
-    // The schema copy stays out of git; what the user edits does not.
-    expect(repo.git('status', '--porcelain', '--untracked-files=all').split('\n').sort()).toEqual(['?? milestones/1A.md', '?? orchestrator.config.json']);
+    // The schema copy is committed with the configuration: a fresh clone's $schema resolves (README's promise).
+    expect(repo.git('status', '--porcelain', '--untracked-files=all').split('\n').sort()).toEqual(['?? milestones/1A.md', '?? orchestrator.config.json', '?? orchestrator.config.schema.json']);
+    repo.git('add', '-A');
+    repo.git('commit', '-qm', 'orchestrator set-up');
+    plain = realpathSync(mkdtempSync(path.join(tmpdir(), 'mo-clone-')));
+    execFileSync('git', ['clone', '-q', repo.root, path.join(plain, 'clone')]);
+    const cloned = schemaOf(path.join(plain, 'clone'));
+    expect(readFileSync(cloned.file, 'utf8')).toBe(SCHEMA);
   });
 
   it('refuses to replace the configuration without --force, writing nothing; --force replaces only it', async () => {
@@ -100,8 +106,9 @@ describe('orchestrate init', () => {
     expect(existsSync(path.join(repo.root, 'orchestrator.config.json'))).toBe(false);
   });
 
-  it('sets up the repository root from a subfolder, and points $schema into a local install when there is one', async () => {
+  it('sets up the repository root from a subfolder, and points $schema into node_modules when the package is a dependency there', async () => {
     repo = makeRepo();
+    repo.write('package.json', JSON.stringify({ name: 'x', devDependencies: { 'milestone-orchestrator': '^0.1.0' } }));
     const installed = path.join(repo.root, 'node_modules', 'milestone-orchestrator', 'schema');
     mkdirSync(installed, { recursive: true });
     cpSync(path.join(ROOT, 'schema', 'orchestrator.config.schema.json'), path.join(installed, 'orchestrator.config.schema.json'));
@@ -113,7 +120,18 @@ describe('orchestrate init', () => {
     expect(ref).toBe('./node_modules/milestone-orchestrator/schema/orchestrator.config.schema.json');
     expect(existsSync(file)).toBe(true);
     expect(existsSync(path.join(repo.root, '.orchestrator'))).toBe(false);
+    expect(existsSync(path.join(repo.root, 'orchestrator.config.schema.json'))).toBe(false);
     expect(JSON.parse(read(repo.root, 'orchestrator.config.json'))).toMatchObject({ checks: { commands: [] } });
+  });
+
+  it('installed in node_modules but not a dependency in package.json: a clone would not have it, so the committed copy', async () => {
+    repo = makeRepo();
+    const installed = path.join(repo.root, 'node_modules', 'milestone-orchestrator', 'schema');
+    mkdirSync(installed, { recursive: true });
+    cpSync(path.join(ROOT, 'schema', 'orchestrator.config.schema.json'), path.join(installed, 'orchestrator.config.schema.json'));
+    expect((await runCli(['init'], { cwd: repo.root })).exitCode).toBe(0);
+    expect(schemaOf(repo.root).ref).toBe('./orchestrator.config.schema.json');
+    expect(read(repo.root, 'orchestrator.config.schema.json')).toBe(SCHEMA);
   });
 
   it('in a folder that is not a repository yet: says to commit first, and its hint keeps the state folder out', async () => {
@@ -125,7 +143,7 @@ describe('orchestrate init', () => {
     const git = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e' };
     execFileSync('sh', ['-c', hint![1]!], { cwd: plain, env: { ...process.env, ...git }, stdio: 'pipe' });
     const tracked = execFileSync('git', ['ls-files'], { cwd: plain, encoding: 'utf8' }).trim().split('\n').sort();
-    expect(tracked).toEqual(['milestones/1A.md', 'orchestrator.config.json']);
+    expect(tracked).toEqual(['milestones/1A.md', 'orchestrator.config.json', 'orchestrator.config.schema.json']);
     const validate = await runCli(['--validate-only'], { cwd: plain });
     expect(validate).toMatchObject({ exitCode: 0, stderr: '' });
   });
@@ -138,28 +156,31 @@ describe('orchestrate init', () => {
 });
 
 describe('planInit', () => {
-  const facts = (over: Partial<InitFacts> = {}): InitFacts => ({ existing: new Set(), otherConfigs: [], milestoneFiles: [], installedSchema: false, testCommand: null, exampleMilestone: '# M\n', schema: '{}', force: false, ...over });
+  const facts = (over: Partial<InitFacts> = {}): InitFacts => ({ existing: new Set(), otherConfigs: [], milestoneFiles: [], installedSchema: false, declaredDependency: false, testCommand: null, exampleMilestone: '# M\n', schema: '{}', force: false, ...over });
 
-  it('writes the config, the milestone, the schema copy and its ignore file into an empty repository', () => {
+  it('writes the config, the milestone and the schema copy beside the config into an empty repository', () => {
     const plan = planInit(facts());
-    expect(plan.kind === 'write' && plan.files.map((f) => f.path)).toEqual(['orchestrator.config.json', 'milestones/1A.md', '.orchestrator/orchestrator.config.schema.json', '.orchestrator/.gitignore']);
+    expect(plan.kind === 'write' && plan.files.map((f) => f.path)).toEqual(['orchestrator.config.json', 'milestones/1A.md', 'orchestrator.config.schema.json']);
   });
 
-  it('keeps an existing .gitignore in the state folder and refreshes the schema copy, which is its own', () => {
-    const plan = planInit(facts({ existing: new Set(['.orchestrator/.gitignore', '.orchestrator/orchestrator.config.schema.json']) }));
+  it('refreshes the schema copy, which is generated; points into node_modules only for a declared, installed dependency', () => {
+    const plan = planInit(facts({ existing: new Set(['orchestrator.config.schema.json']) }));
     expect(plan.kind).toBe('write');
     if (plan.kind !== 'write') return;
     expect(plan.files.map((f) => [f.path, f.replaces])).toEqual([
       ['orchestrator.config.json', false],
       ['milestones/1A.md', false],
-      ['.orchestrator/orchestrator.config.schema.json', true],
+      ['orchestrator.config.schema.json', true],
     ]);
+    expect(planInit(facts({ installedSchema: true }))).toMatchObject({ schema: { kind: 'copy' } });
+    expect(planInit(facts({ declaredDependency: true }))).toMatchObject({ schema: { kind: 'copy' } });
+    expect(planInit(facts({ installedSchema: true, declaredDependency: true }))).toMatchObject({ schema: { kind: 'installed', ref: './node_modules/milestone-orchestrator/schema/orchestrator.config.schema.json' } });
   });
 
   it('refuses an existing config without --force; leaves a plan that exists without an example', () => {
     expect(planInit(facts({ existing: new Set(['orchestrator.config.json']) }))).toMatchObject({ kind: 'refuse', message: 'orchestrator.config.json already exists; nothing was written' });
     const plan = planInit(facts({ milestoneFiles: ['1A.md'], existing: new Set(['milestones/1A.md']) }));
-    expect(plan.kind === 'write' && plan.files.map((f) => f.path)).toEqual(['orchestrator.config.json', '.orchestrator/orchestrator.config.schema.json', '.orchestrator/.gitignore']);
+    expect(plan.kind === 'write' && plan.files.map((f) => f.path)).toEqual(['orchestrator.config.json', 'orchestrator.config.schema.json']);
     expect(plan.kind === 'write' && plan.skippedExample).toEqual(['1A.md']);
   });
 });

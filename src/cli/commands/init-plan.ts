@@ -7,9 +7,15 @@ import { DEFAULT_ALLOWED_TOOLS } from '../../config/schema.js';
 
 /** Where the editor's schema comes from (see `schemaReference`). */
 export type SchemaSource =
-  /** The package is installed in the repository's node_modules: point into it, it stays in step with upgrades. */
+  /**
+   * The package is a dependency of the project (package.json) and installed: point into node_modules. Every clone
+   * has it after its install, and it stays in step with upgrades.
+   */
   | { kind: 'installed'; ref: string }
-  /** Otherwise a copy goes into the state folder, which a .gitignore of its own keeps out of git. */
+  /**
+   * Otherwise a copy beside the configuration, to be committed with it, so `$schema` resolves in every clone (a
+   * copy in the git-ignored state folder, as before, was missing from a fresh clone). `init` refreshes it.
+   */
   | { kind: 'copy'; ref: string; path: string };
 
 export interface InitFacts {
@@ -24,6 +30,11 @@ export interface InitFacts {
   milestoneFiles: readonly string[];
   /** Whether `node_modules/milestone-orchestrator/schema/…` exists in the repository. */
   installedSchema: boolean;
+  /**
+   * Whether the project's package.json lists `milestone-orchestrator` as a dependency (any kind): only then does a
+   * fresh clone get node_modules/milestone-orchestrator from its install.
+   */
+  declaredDependency: boolean;
   /** The test command of the project, when one is plain to see (see `detectTestCommand`); null otherwise. */
   testCommand: string | null;
   /** The example milestone (templates/example-milestone.md). */
@@ -37,7 +48,7 @@ export interface InitFile {
   /** Relative to the repository root, forward slashes. */
   path: string;
   content: string;
-  /** True when it replaces an existing file (the config with --force, or the schema copy, which is ours). */
+  /** True when it replaces an existing file (the config with --force, or the schema copy, which is generated). */
   replaces: boolean;
 }
 
@@ -48,15 +59,11 @@ export type InitPlan =
 
 export const CONFIG_FILE = 'orchestrator.config.json';
 export const EXAMPLE_MILESTONE = 'milestones/1A.md';
-const STATE_DIR = '.orchestrator';
 const SCHEMA_NAME = 'orchestrator.config.schema.json';
-export const INSTALLED_SCHEMA = `node_modules/milestone-orchestrator/schema/${SCHEMA_NAME}`;
-export const SCHEMA_COPY = `${STATE_DIR}/${SCHEMA_NAME}`;
-/**
- * Keeps the state folder out of git before any run has added it to .git/info/exclude, also in a folder that is not
- * a repository yet (a later `git add -A` must not pick up the schema copy).
- */
-export const STATE_GITIGNORE = `${STATE_DIR}/.gitignore`;
+export const PACKAGE_NAME = 'milestone-orchestrator';
+export const INSTALLED_SCHEMA = `node_modules/${PACKAGE_NAME}/schema/${SCHEMA_NAME}`;
+/** Beside the configuration, committed with it. */
+export const SCHEMA_COPY = SCHEMA_NAME;
 
 /** Claude Code's permission rule that lets the agent run `command` (and it with more arguments). */
 function allowRule(command: string): string {
@@ -78,16 +85,13 @@ export function planInit(facts: InitFacts): InitPlan {
   // A plan is there already (1A.md included): those files are the user's, never replaced, and an example beside them
   // would run as a real task.
   const withExample = facts.milestoneFiles.length === 0;
-  const schema: SchemaSource = facts.installedSchema ? { kind: 'installed', ref: `./${INSTALLED_SCHEMA}` } : { kind: 'copy', ref: `./${SCHEMA_COPY}`, path: SCHEMA_COPY };
+  const schema: SchemaSource = facts.installedSchema && facts.declaredDependency ? { kind: 'installed', ref: `./${INSTALLED_SCHEMA}` } : { kind: 'copy', ref: `./${SCHEMA_COPY}`, path: SCHEMA_COPY };
   const files: InitFile[] = [
     { path: CONFIG_FILE, content: configText(schema.ref, facts.testCommand), replaces: facts.existing.has(CONFIG_FILE) },
     ...(withExample ? [{ path: EXAMPLE_MILESTONE, content: facts.exampleMilestone, replaces: facts.existing.has(EXAMPLE_MILESTONE) }] : []),
   ];
-  if (schema.kind === 'copy') {
-    // The copy is ours, not the user's: refreshing it to this version's schema is always right.
-    files.push({ path: schema.path, content: facts.schema, replaces: facts.existing.has(schema.path) });
-    if (!facts.existing.has(STATE_GITIGNORE)) files.push({ path: STATE_GITIGNORE, content: '# written by orchestrate init: the state folder stays out of git\n*\n', replaces: false });
-  }
+  // The copy is generated, not the user's: refreshing it to this version's schema is always right.
+  if (schema.kind === 'copy') files.push({ path: schema.path, content: facts.schema, replaces: facts.existing.has(schema.path) });
   return { kind: 'write', files, schema, skippedExample: withExample ? [] : [...facts.milestoneFiles] };
 }
 

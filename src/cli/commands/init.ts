@@ -9,11 +9,11 @@ import { cwdFolder } from '../cwd.js';
 import { EXIT } from '../exit-codes.js';
 import { PACKAGE_ROOT, type Io } from '../package.js';
 import { fail } from '../print.js';
-import { CONFIG_FILE, EXAMPLE_MILESTONE, INSTALLED_SCHEMA, SCHEMA_COPY, STATE_GITIGNORE, detectTestCommand, planInit, type InitFacts, type InitPlan } from './init-plan.js';
+import { CONFIG_FILE, EXAMPLE_MILESTONE, INSTALLED_SCHEMA, PACKAGE_NAME, SCHEMA_COPY, detectTestCommand, planInit, type InitFacts, type InitPlan } from './init-plan.js';
 
 /**
- * `orchestrate init`: writes orchestrator.config.json, an example milestone and (when the package is not installed
- * in the repository) a copy of the JSON Schema, at the repository's root. Decides first (init-plan.ts), then writes;
+ * `orchestrate init`: writes orchestrator.config.json, an example milestone and (when the package is not a
+ * dependency installed in the repository) a copy of the JSON Schema to commit with it, at the repository's root. Decides first (init-plan.ts), then writes;
  * a refusal writes nothing. Exit 0 written, 2 refused (files exist, another configuration), 3 unusable folder.
  */
 export async function initCommand(opts: InitOptions, io: Io): Promise<number> {
@@ -43,7 +43,7 @@ export async function initCommand(opts: InitOptions, io: Io): Promise<number> {
 
 function gatherFacts(root: string, force: boolean): InitFacts {
   const at = (rel: string) => path.join(root, rel);
-  const existing = new Set([CONFIG_FILE, EXAMPLE_MILESTONE, SCHEMA_COPY, STATE_GITIGNORE].filter((f) => existsSync(at(f))));
+  const existing = new Set([CONFIG_FILE, EXAMPLE_MILESTONE, SCHEMA_COPY].filter((f) => existsSync(at(f))));
   const packageJson = readJson(at('package.json'));
   const otherConfigs = SEARCH_PLACES.filter((place) => place !== CONFIG_FILE && existsSync(at(place))).filter(
     // package.json is a configuration only when it has an "orchestrator" key.
@@ -56,6 +56,10 @@ function gatherFacts(root: string, force: boolean): InitFacts {
     otherConfigs,
     milestoneFiles: milestoneFilesIn(at(path.dirname(EXAMPLE_MILESTONE))),
     installedSchema: existsSync(at(INSTALLED_SCHEMA)),
+    declaredDependency: ['dependencies', 'devDependencies', 'optionalDependencies'].some((kind) => {
+      const deps = packageJson?.[kind];
+      return deps !== null && typeof deps === 'object' && PACKAGE_NAME in deps;
+    }),
     testCommand: detectTestCommand({
       ...(npmTestScript !== undefined ? { npmTestScript } : {}),
       lockfiles: ['pnpm-lock.yaml', 'yarn.lock', 'bun.lockb', 'bun.lock', 'package-lock.json'].filter((f) => existsSync(at(f))),
@@ -94,8 +98,7 @@ async function writeAll(root: string, plan: Extract<InitPlan, { kind: 'write' }>
 const PURPOSE: Record<string, string> = {
   [CONFIG_FILE]: 'the configuration; every key is optional',
   [EXAMPLE_MILESTONE]: 'an example milestone: replace it with your first task',
-  [SCHEMA_COPY]: 'the JSON Schema your editor checks the configuration with',
-  [STATE_GITIGNORE]: "keeps the orchestrator's state folder out of git",
+  [SCHEMA_COPY]: "the JSON Schema your editor checks the configuration with; commit it with the configuration, so every clone's $schema resolves",
 };
 
 function report(root: string, cwd: string, plan: Extract<InitPlan, { kind: 'write' }>, problem: string | undefined): string {
