@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { AgentRunRequest, AgentRunResult } from '../agents/types.js';
 import type { Milestone } from '../milestones/types.js';
-import { addUsage, type TaskRecord } from '../state/run-state.js';
+import type { TaskFact } from '../state/run-events.js';
+import type { TaskRecorder } from './recorder.js';
 import { rel, type RunContext } from './context.js';
 import { abortableSleep } from '../util/sleep.js';
 import { limitKind } from './limits.js';
@@ -34,15 +35,15 @@ export type CallRequest = Omit<AgentRunRequest, 'cwd' | 'transcriptPath' | 'sign
  * Runs one agent process for a task and books it: a numbered transcript, the pid while it runs (for a
  * crash-resume), and its cost, tokens and turns added to the task's totals, whatever the purpose.
  */
-export async function callAgent(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
+export async function callAgent(ctx: RunContext, m: Milestone, task: TaskRecorder, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
   const journal = new TaskJournal(ctx.journal, m.id);
-  const recovered = call.continues ? await recover(ctx, m, rec, journal, call, call.continues) : undefined;
+  const recovered = call.continues ? await recover(ctx, m, task, journal, call, call.continues) : undefined;
   if (recovered) return recovered;
   let request = call;
   let limitRetries = 0;
   let faultRetries = 0;
   for (;;) {
-    const result = await callOnce(ctx, m, rec, signal, request);
+    const result = await callOnce(ctx, m, task, signal, request);
     if (result.ok || signal.aborted) return result;
     if (limitKind(result)) {
       if (++limitRetries > ctx.config.retry_attempts) return result;
@@ -97,7 +98,7 @@ function continuation(original: CallRequest, current: CallRequest, result: Agent
  * already records as finished well is not booked again: its result is read back from the transcript, or, where the
  * adapter cannot read transcripts, rebuilt from the journal (a review then has no verdict and is asked again).
  */
-async function recover(ctx: RunContext, m: Milestone, rec: TaskRecord, journal: TaskJournal, call: CallRequest, cut: CallLog): Promise<AgentRunResult | undefined> {
+async function recover(ctx: RunContext, m: Milestone, task: TaskRecorder, journal: TaskJournal, call: CallRequest, cut: CallLog): Promise<AgentRunResult | undefined> {
   const expectStructuredOutput = call.jsonSchema !== undefined;
   const read = ctx.adapter.recover?.(path.resolve(ctx.repo.root, cut.transcript), { expectStructuredOutput });
   if (cut.end) {
@@ -110,9 +111,7 @@ async function recover(ctx: RunContext, m: Milestone, rec: TaskRecord, journal: 
   const result = read;
   ctx.logger.info(`[${m.id}] ${call.purpose} (attempt ${cut.n}) had finished before the interruption: its result is taken from ${cut.transcript}`);
   await journal.append(callEnd(call.step, cut.n, result));
-  book(rec, result);
-  if (call.purpose === 'agent' && result.sessionId) rec.sessionId = result.sessionId;
-  ctx.emit({ type: 'task_cost', id: m.id, costUsd: rec.costUsd, usage: { ...rec.usage }, turns: rec.turns });
+  task.record(booked(call.purpose, result));
   return result;
 }
 
@@ -132,21 +131,19 @@ function callEnd(step: string, n: number, r: AgentRunResult): DistributiveOmit<N
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
+async function callOnce(ctx: RunContext, m: Milestone, task: TaskRecorder, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
   const { purpose, step, continues: _continues, ...request } = call;
   const journal = new TaskJournal(ctx.journal, m.id);
   // A pause on a usage limit holds every new agent process, not only new tasks: reviews and fix rounds wait too.
   await ctx.pauses.waitUntilClear(signal);
   // The journal knows every process ever started for the task, even ones the state file missed in a crash.
-  rec.attempts = Math.max(rec.attempts, journal.callCount()) + 1;
-  const transcript = path.join(ctx.paths.runLogDir, `${m.id}.${purpose}-${rec.attempts}.jsonl`);
+  const n = Math.max(task.current().attempts, journal.callCount()) + 1;
+  const transcript = path.join(ctx.paths.runLogDir, `${m.id}.${purpose}-${n}.jsonl`);
   const transcriptRel = rel(ctx.repo.root, transcript);
-  rec.transcripts.push(transcriptRel);
   // Recorded before the process exists: a crash from here on finds this call cut off, never forgotten.
-  await journal.append({ t: 'call', step, n: rec.attempts, transcript: transcriptRel, ...(request.resumeSessionId ? { resumeSessionId: request.resumeSessionId } : {}) });
-  const n = rec.attempts;
-  void ctx.persist();
-  ctx.logger.info(`[${m.id}] ${purpose} ${request.resumeSessionId ? `resuming session ${request.resumeSessionId}` : 'started'} (attempt ${rec.attempts})`);
+  await journal.append({ t: 'call', step, n, transcript: transcriptRel, ...(request.resumeSessionId ? { resumeSessionId: request.resumeSessionId } : {}) });
+  task.record({ type: 'agent-call-started', attempt: n, transcript: transcriptRel });
+  ctx.logger.info(`[${m.id}] ${purpose} ${request.resumeSessionId ? `resuming session ${request.resumeSessionId}` : 'started'} (attempt ${n})`);
   const agent = ctx.config.agent;
   let sessionSeen: string | undefined;
   const timeoutSeconds = m.settings.timeout ?? agent.timeout;
@@ -159,43 +156,40 @@ async function callOnce(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: 
     transcriptPath: transcript,
     signal,
     onSpawn: (pid) => {
-      rec.agentPid = pid;
       const started = processStartTime(pid);
-      if (started !== undefined) rec.agentStart = started;
-      void ctx.persist();
+      task.record({ type: 'agent-spawned', pid, ...(started !== undefined ? { start: started } : {}) });
     },
     onProgress: (p) => {
       call.onProgress?.(p);
-      ctx.emit({ type: 'agent_progress', id: m.id, purpose, turns: p.turns, ...(p.lastTool ? { lastTool: p.lastTool } : {}), ...(p.costUsd !== undefined ? { costUsd: p.costUsd } : {}), ...(p.outputTokens !== undefined ? { outputTokens: p.outputTokens } : {}) });
+      ctx.recorder.notify({ type: 'agent_progress', id: m.id, purpose, turns: p.turns, ...(p.lastTool ? { lastTool: p.lastTool } : {}), ...(p.costUsd !== undefined ? { costUsd: p.costUsd } : {}), ...(p.outputTokens !== undefined ? { outputTokens: p.outputTokens } : {}) });
       if (p.sessionId && p.sessionId !== sessionSeen) {
         // Known as soon as the agent starts, so a crash from here on can continue this session.
         sessionSeen = p.sessionId;
         journal.append({ t: 'session', step, sessionId: p.sessionId }).catch(() => undefined);
-        if (purpose === 'agent') {
-          rec.sessionId = p.sessionId;
-          void ctx.persist();
-        }
+        if (purpose === 'agent') task.record({ type: 'worker-session', sessionId: p.sessionId });
       }
     },
   });
-  delete rec.agentPid;
-  delete rec.agentStart;
+  task.record({ type: 'agent-exited' });
   crashPoint(`${stepKind(step)} agent finished, result not recorded`);
   await journal.append(callEnd(step, n, result));
-  book(rec, result);
-  ctx.emit({ type: 'task_cost', id: m.id, costUsd: rec.costUsd, usage: { ...rec.usage }, turns: rec.turns });
-  if (purpose === 'agent' && result.sessionId) rec.sessionId = result.sessionId;
+  task.record(booked(purpose, result));
   ctx.logger.info(
     `[${m.id}] ${purpose} ${result.ok ? 'finished' : `failed (${result.failure?.kind})`}: ${result.numTurns} turn${result.numTurns === 1 ? '' : 's'}, $${result.costUsd.toFixed(4)}`,
   );
   return result;
 }
 
-function book(rec: TaskRecord, r: AgentRunResult): void {
-  rec.turns += r.numTurns;
-  rec.costUsd += r.costUsd;
-  addUsage(rec.usage, r.usage);
-  if (r.sandboxRefusals) rec.sandboxRefusals = (rec.sandboxRefusals ?? 0) + r.sandboxRefusals;
+/** A finished call's booking: its cost, tokens, turns and sandbox refusals; a worker's session is the task's. */
+function booked(purpose: AgentPurpose, r: AgentRunResult): TaskFact {
+  return {
+    type: 'agent-call-finished',
+    costUsd: r.costUsd,
+    usage: { ...r.usage },
+    turns: r.numTurns,
+    ...(r.sandboxRefusals ? { sandboxRefusals: r.sandboxRefusals } : {}),
+    ...(purpose === 'agent' && r.sessionId ? { workerSessionId: r.sessionId } : {}),
+  };
 }
 
 /** The worker's settings for a milestone: front matter first, then the config. */

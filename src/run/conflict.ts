@@ -18,8 +18,8 @@ type Conflict = Parameters<ConflictResolver>[0];
  */
 export async function resolveConflict(ctx: RunContext, stage: number, conflict: Conflict): Promise<boolean> {
   const incoming = milestoneOfBranch(ctx, conflict.branch);
-  const rec = incoming ? ctx.state.tasks[incoming.id] : undefined;
-  if (!incoming || !rec) return false;
+  if (!incoming || !ctx.state.tasks[incoming.id]) return false;
+  const task = ctx.recorder.forTask(incoming.id);
   const journal = new TaskJournal(ctx.journal, incoming.id);
   const key = `resolve-${stage}`;
   const mergedBefore = conflict.mergedSoFar.map((b) => milestoneOfBranch(ctx, b)).filter((m): m is Milestone => m !== undefined);
@@ -31,7 +31,7 @@ export async function resolveConflict(ctx: RunContext, stage: number, conflict: 
     return checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree);
   }
   ctx.logger.warn(`[${incoming.id}] merge conflict in ${conflict.files.join(', ')}; asking an agent to resolve it`);
-  rec.phase = 'merge';
+  task.record({ type: 'phase-changed', phase: 'merge' });
   // The resolution is recorded as soon as the agent is done (its tree), so a crash during the checks below does not
   // ask again; the checks run on every merge, replayed or not.
   const end = await journal.run<{ tree: string } | null>(key, undefined, async (prior) => {
@@ -43,7 +43,7 @@ export async function resolveConflict(ctx: RunContext, stage: number, conflict: 
     });
     // Cut off before: the merge was started over, so the files are conflicted again; the same session redoes it.
     const session = lastSession(prior);
-    const result = await callAgent(ctx, incoming, rec, ctx.signal, {
+    const result = await callAgent(ctx, incoming, task, ctx.signal, {
       purpose: 'resolve',
       step: key,
       cwd: conflict.worktree,
@@ -58,7 +58,7 @@ export async function resolveConflict(ctx: RunContext, stage: number, conflict: 
     const tree = await snapshotTree(conflict.worktree).catch(() => undefined);
     return tree ? { value: { tree } } : { value: null, failure: 'the resolution left files unmerged' };
   });
-  delete rec.phase;
+  task.record({ type: 'phase-changed' });
   if (end.failure !== undefined) return false;
   crashPoint('conflict resolved, merge not committed');
   return checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree);

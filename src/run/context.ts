@@ -11,6 +11,7 @@ import type { JournalWriter } from '../state/journal.js';
 import type { RunState } from '../state/run-state.js';
 import type { RunEvent } from './events.js';
 import type { PauseController } from './limits.js';
+import type { RunRecorder } from './recorder.js';
 
 export type WithoutAtEvent = RunEvent extends infer T ? (T extends unknown ? Omit<T, 'at'> : never) : never;
 
@@ -55,9 +56,10 @@ export interface RunContext {
   paths: RunPaths;
   milestones: ReadonlyMap<MilestoneId, Milestone>;
   plan: Plan;
-  state: RunState;
-  /** Saves the state file and TASKS.md, in order, atomically. Safe to call without awaiting. */
-  persist: () => Promise<void>;
+  /** The run state as it is now (the recorder's, frozen): read it again after recording something. */
+  readonly state: RunState;
+  /** The one owner of the run state: every change is an event recorded here (run/recorder.ts). */
+  recorder: RunRecorder;
   adapter: AgentAdapter;
   /** Checks and commit hooks run inside it (agent.sandbox on, with bubblewrap); absent: as the user. */
   commandSandbox?: CommandSandbox;
@@ -71,8 +73,6 @@ export interface RunContext {
   pauses: PauseController;
   /** The run journal: every step with its outcome, durable before the next step starts (see state/journal.ts). */
   journal: JournalWriter;
-  /** Progress for the live view and --json. A sink that throws is the sink's problem, never the run's. */
-  emit: (event: WithoutAtEvent) => void;
 }
 
 export function branchFor(config: Config, id: MilestoneId): string {

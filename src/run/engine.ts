@@ -12,7 +12,6 @@ import type { Plan } from '../plan/types.js';
 import type { Logger } from '../report/logger.js';
 import { timestampForFile } from '../report/logger.js';
 import { writeTasksMd } from '../report/tasks-md.js';
-import { attentionOf, needsAction } from '../report/attention.js';
 import { writeMetrics } from '../report/metrics.js';
 import { createMetricsRecorder, type ResourceMetrics } from '../monitor/index.js';
 import { createResourceGate } from './resource-gate.js';
@@ -25,6 +24,8 @@ import { branchFor, integrationBranchFor, rel, runPaths, type RunContext, type R
 import { stopOrphanedAgent } from './orphans.js';
 import { stepKind } from './agent-call.js';
 import { stamp, type EventSink } from './events.js';
+import { RunRecorder } from './recorder.js';
+import type { ScheduleEvent } from '../state/run-events.js';
 import { PauseController } from './limits.js';
 import { crashPoint } from './crash-points.js';
 import { loadTemplate, type TemplateName } from './prompt.js';
@@ -113,7 +114,7 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
   }
 }
 
-async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, templates: RunContext['templates'], state: RunState, journal: JournalWriter): Promise<RunEnd> {
+async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, templates: RunContext['templates'], initial: RunState, journal: JournalWriter): Promise<RunEnd> {
   const resuming = req.previous !== undefined;
   const store = new RunStateStore(paths.stateFile);
   const metrics = createMetricsRecorder();
@@ -121,15 +122,13 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
   const stopper = new AbortController();
   const signal = AbortSignal.any([req.signal, stopper.signal]);
   let pausedBecause: string | undefined;
-  const persist = coalescingPersist(store, state, paths, req.logger, () => metrics.summary());
-  const emit: RunContext['emit'] = (event) => {
-    try {
-      req.onEvent?.(stamp(event));
-    } catch {
-      /* a broken display must not break the run */
-    }
-  };
-  const pauses = new PauseController({ config: req.config, state, logger: req.logger, emit, persist }, (reason) => {
+  const recorder = new RunRecorder(initial, {
+    save: saveOutputs(store, paths, req.logger, () => metrics.summary()),
+    emit: (event) => req.onEvent?.(stamp(event)),
+    logger: req.logger,
+    repoRoot: req.repo.root,
+  });
+  const pauses = new PauseController({ config: req.config, logger: req.logger, state: () => recorder.state, record: (e) => recorder.record(e) }, (reason) => {
     pausedBecause ??= reason;
     stopper.abort(new Error(reason));
   });
@@ -139,8 +138,10 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     paths,
     milestones: new Map(req.milestones.map((m) => [m.id, m])),
     plan: req.plan,
-    state,
-    persist,
+    get state() {
+      return recorder.state;
+    },
+    recorder,
     adapter: req.adapter,
     ...(req.commandSandbox ? { commandSandbox: req.commandSandbox } : {}),
     logger: req.logger,
@@ -148,16 +149,15 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     resuming,
     signal,
     pauses,
-    emit,
     journal,
   };
   const pendingPause = ctx.pauses.until();
   if (pendingPause !== undefined && pendingPause > Date.now() && !req.config.auto_resume) {
-    return finish(ctx, 'paused', `still paused until ${state.pause!.until} (${state.pause!.reason}); run orchestrate --resume after that`);
+    return finish(ctx, 'paused', `still paused until ${ctx.state.pause!.until} (${ctx.state.pause!.reason}); run orchestrate --resume after that`);
   }
-  await ctx.persist();
-  ctx.emit({ type: 'run_started', runId, resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks, targetBranch: state.targetBranch });
-  req.logger.info(`run ${runId}: ${req.selected.length} task${req.selected.length === 1 ? '' : 's'} on ${state.targetBranch}${resuming ? ' (resumed)' : ''}`);
+  recorder.record({ type: 'run-started', resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks });
+  await recorder.save();
+  req.logger.info(`run ${runId}: ${req.selected.length} task${req.selected.length === 1 ? '' : 's'} on ${ctx.state.targetBranch}${resuming ? ' (resumed)' : ''}`);
 
   const presettled = await settleFinishedStages(ctx, req.selected);
   if (presettled) return finish(ctx, 'stopped', presettled);
@@ -171,27 +171,26 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     signal,
     runTask: (id, taskSignal) => runTask(ctx, ctx.milestones.get(id)!, taskSignal),
     settleStage: (_stage, outcome) => settleStage(ctx, outcome),
-    onChange: (s) => {
-      emitTransitions(ctx, state, s);
-      syncStatuses(state, s);
-      void ctx.persist();
-    },
+    // Task status is decided by the scheduler alone; the run state records each decision as it is made.
+    onChange: (s) => recorder.record(scheduleChanged(s)),
   });
-  syncStatuses(state, result.state);
   if (pausedBecause !== undefined && !req.signal.aborted) return finish(ctx, 'paused', pausedBecause);
   return finish(ctx, finalStatus(result.ok, req.signal.aborted, result.stoppedReason), result.stoppedReason);
 }
 
+/** The scheduler's state as the run state records it: each task's status and reason, the stages it reached. */
+export function scheduleChanged(s: SchedulerState): ScheduleEvent {
+  return {
+    type: 'schedule-changed',
+    tasks: s.tasks.map((t) => ({ id: t.id, status: t.status, ...(t.reason !== undefined ? { reason: t.reason } : {}) })),
+    startedStages: s.stages.filter((st) => st.phase !== 'waiting').map((st) => st.stage),
+  };
+}
+
 async function finish(ctx: RunContext, status: RunStatus, message: string | undefined): Promise<RunEnd> {
-  const state = ctx.state;
-  state.status = status;
-  state.finishedAt = new Date().toISOString();
-  if (message) state.message = message;
-  else delete state.message;
-  await ctx.persist();
-  const totals = runTotals(state);
-  ctx.emit({ type: 'run_finished', runId: state.runId, status, costUsd: totals.costUsd, usage: totals.usage, ...(message ? { message } : {}) });
-  return { kind: 'finished', state };
+  ctx.recorder.record({ type: 'run-finished', status, at: new Date().toISOString(), ...(message ? { message } : {}) });
+  await ctx.recorder.save();
+  return { kind: 'finished', state: ctx.state };
 }
 
 /** No agent starts while the run is paused on a limit, nor while the machine has no room for it. */
@@ -238,64 +237,23 @@ function finalStatus(ok: boolean, aborted: boolean, stoppedReason: string | unde
   return stoppedReason ? 'stopped' : 'failed';
 }
 
-/** Task starts and ends, from the scheduler's view, before the records take the new statuses. */
-function emitTransitions(ctx: RunContext, state: RunState, s: SchedulerState): void {
-  for (const t of s.tasks) {
-    const rec = state.tasks[t.id];
-    if (!rec || rec.status === t.status) continue;
-    if (t.status === 'running') ctx.emit({ type: 'task_started', id: t.id, stage: t.stage, title: rec.title });
-    // A running task back to pending was cut off by a stop: it ended for this run (the resume continues it).
-    else if (t.status === 'done' || t.status === 'failed' || t.status === 'needs_attention' || t.status === 'skipped' || (t.status === 'pending' && rec.status === 'running')) {
-      // A task a person must act on carries what to act on (findings, failed checks, how to continue).
-      const attention = needsAction(t) ? { attention: attentionOf(rec, ctx.repo.root) } : {};
-      ctx.emit({ type: 'task_finished', id: t.id, status: t.status, ...(t.reason ? { reason: t.reason } : {}), costUsd: rec.costUsd, usage: rec.usage, turns: rec.turns, durationMs: rec.durationMs, ...attention });
-    }
-  }
-}
-
-function syncStatuses(state: RunState, s: SchedulerState): void {
-  for (const t of s.tasks) {
-    const rec = state.tasks[t.id];
-    if (!rec) continue;
-    rec.status = t.status;
-    if (t.reason) rec.reason = t.reason;
-    else if (t.status === 'running' || t.status === 'done') delete rec.reason;
-  }
-  for (const st of s.stages) {
-    const rec = state.stages.find((r) => r.stage === st.stage);
-    if (rec && rec.status === 'pending' && st.phase !== 'waiting') rec.status = 'running';
-  }
-}
-
 /**
- * The one writer of the state file, TASKS.md and metrics.json: saves them one write at a time, the latest state
- * last. Calls while a save runs coalesce into one more save of the state as it is then (a burst of transitions is
- * one write, not one each: the state, TASKS.md and the metrics are rewritten whole every time). The returned promise
- * resolves once a save that started after the call has finished; a failed write is logged, not fatal (the journal,
- * not this file, is what a resume trusts for finished steps).
+ * Writes the state file, TASKS.md and metrics.json for one state, in that order (the recorder calls it one save at a
+ * time, the latest state last). A failed write is logged, not fatal: the journal, not this file, is what a resume
+ * trusts for finished steps.
  */
-function coalescingPersist(store: RunStateStore, state: RunState, paths: RunPaths, logger: Logger, resources: () => ResourceMetrics): () => Promise<void> {
-  let dirty = false;
-  let running: Promise<void> | undefined;
-  const saveAll = async (): Promise<void> => {
-    while (dirty) {
-      dirty = false;
-      const snapshot = structuredClone(state);
-      try {
-        await store.save(snapshot);
-        crashPoint('state saved');
-        await writeTasksMd(paths.tasksMd, snapshot, paths.stateDir);
-        await writeMetrics(paths.metricsFile, snapshot, resources());
-      } catch (err) {
-        logger.error(`could not save run state: ${(err as Error).message}`);
-      }
+function saveOutputs(store: RunStateStore, paths: RunPaths, logger: Logger, resources: () => ResourceMetrics): (state: RunState) => Promise<void> {
+  return async (state) => {
+    // The store stamps updatedAt on what it saves: a copy, the recorder's state is frozen.
+    const snapshot = { ...state };
+    try {
+      await store.save(snapshot);
+      crashPoint('state saved');
+      await writeTasksMd(paths.tasksMd, snapshot, paths.stateDir);
+      await writeMetrics(paths.metricsFile, snapshot, resources());
+    } catch (err) {
+      logger.error(`could not save run state: ${(err as Error).message}`);
     }
-    running = undefined;
-  };
-  return () => {
-    dirty = true;
-    running ??= saveAll();
-    return running;
   };
 }
 

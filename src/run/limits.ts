@@ -1,10 +1,18 @@
 import type { AgentRunResult } from '../agents/types.js';
 import { abortableSleep } from '../util/sleep.js';
 import type { MilestoneId } from '../milestones/types.js';
-import type { RunContext } from './context.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../report/logger.js';
+import type { RunLevelEvent } from '../state/run-events.js';
+import type { RunState } from '../state/run-state.js';
 
-/** What a pause needs of the run: its state, settings and outputs. */
-export type PauseDeps = Pick<RunContext, 'config' | 'state' | 'logger' | 'emit' | 'persist'>;
+/** What a pause needs of the run: its settings, the pause as the run state has it now, and where to record one. */
+export interface PauseDeps {
+  config: Config;
+  logger: Logger;
+  state: () => Pick<RunState, 'pause'>;
+  record: (event: Extract<RunLevelEvent, { type: 'paused' | 'pause-cleared' }>) => void;
+}
 
 /** Failures that a wait cures: a subscription usage limit, or API rate limiting left after the CLI's own retries. */
 export function limitKind(result: AgentRunResult): 'usage_limit' | 'rate_limited' | undefined {
@@ -67,27 +75,24 @@ export class PauseController {
       }
       await this.sleep(Math.min(until - Date.now(), 1000), signal).catch(() => undefined);
     }
-    if (!signal.aborted && this.ctx.state.pause) this.clear();
+    if (!signal.aborted && this.ctx.state().pause) this.clear();
   }
 
   until(): number | undefined {
-    const p = this.ctx.state.pause;
+    const p = this.ctx.state().pause;
     return p ? Date.parse(p.until) : undefined;
   }
 
   private extend(deadline: number, reason: string): void {
     const current = this.until();
     if (current !== undefined && current >= deadline) return;
-    this.ctx.state.pause = { until: new Date(deadline).toISOString(), reason };
-    this.ctx.logger.warn(`pausing the run until ${this.ctx.state.pause.until}: ${reason}`);
-    this.ctx.emit({ type: 'paused', until: this.ctx.state.pause.until, reason });
-    void this.ctx.persist();
+    const until = new Date(deadline).toISOString();
+    this.ctx.logger.warn(`pausing the run until ${until}: ${reason}`);
+    this.ctx.record({ type: 'paused', until, reason });
   }
 
   private clear(): void {
-    delete this.ctx.state.pause;
     this.ctx.logger.info('pause over: resuming');
-    this.ctx.emit({ type: 'resumed' });
-    void this.ctx.persist();
+    this.ctx.record({ type: 'pause-cleared' });
   }
 }

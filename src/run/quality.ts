@@ -1,13 +1,14 @@
 import type { Milestone } from '../milestones/types.js';
 import { diffForReview, runReview } from '../review/review.js';
 import { formatFindings, type Verdict } from '../review/verdict.js';
-import type { CheckRecord, RoundRecord, TaskRecord } from '../state/run-state.js';
+import type { CheckRecord, RoundRecord } from '../state/run-state.js';
 import { callAgent, optional, workerSettings } from './agent-call.js';
 import { runCommand } from './commands.js';
 import type { RunContext } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
-import { commitStep, setPhase, type HookFailure, type TaskOutcome } from './steps.js';
+import { commitStep, type HookFailure, type TaskOutcome } from './steps.js';
+import type { TaskRecorder } from './recorder.js';
 import { lastSession, callToContinue, type CallLog, type StepLog, type TaskJournal } from './journal.js';
 import { describeHookFailure } from '../report/hook-failure.js';
 
@@ -20,7 +21,7 @@ import { describeHookFailure } from '../report/hook-failure.js';
 export async function runQualityGate(
   ctx: RunContext,
   m: Milestone,
-  rec: TaskRecord,
+  task: TaskRecorder,
   worktree: string,
   signal: AbortSignal,
   journal: TaskJournal,
@@ -29,17 +30,15 @@ export async function runQualityGate(
 ): Promise<TaskOutcome> {
   let hookFailure = firstHookFailure;
   // Rebuilt from the journal as the rounds replay, so a crash between a round and the state save loses nothing.
-  rec.rounds = [];
+  task.record({ type: 'rounds-reset' });
   const maxRemediations = ctx.config.review.max_rounds;
   // An earlier attempt that ended (needs attention, failed) used its budget: a resume gives a fresh one.
   const last = journal.lastEnd();
   const spentBefore = last && last.status !== 'done' ? Math.max(0, last.rounds - 1) : 0;
   for (let r = 1; ; r++) {
     if (signal.aborted) return { status: 'failed', reason: 'interrupted' };
-    const round: RoundRecord = { round: r, at: new Date().toISOString(), checks: [], findings: [], reviewCostUsd: 0 };
-    rec.rounds.push(round);
-
-    setPhase(ctx, rec, 'checks');
+    task.record({ type: 'round-started', round: r, at: new Date().toISOString() });
+    task.record({ type: 'phase-changed', phase: 'checks' });
     const checks = await journal.run(`checks-${r}`, undefined, async () => {
       const value = await runChecks(ctx, m, worktree, signal);
       // A check killed by Ctrl-C says nothing about the work.
@@ -47,26 +46,25 @@ export async function runQualityGate(
     });
     if (checks.failure) return { status: 'failed', reason: checks.failure };
     // A refused commit is a failed check; the configured checks still run, so the agent gets all feedback at once.
-    round.checks = [...(hookFailure ? [hookCheck(hookFailure)] : []), ...checks.value];
-    const failedChecks = round.checks.filter((c) => !c.ok);
+    const roundChecks = [...(hookFailure ? [hookCheck(hookFailure)] : []), ...checks.value];
+    task.record({ type: 'checks-recorded', round: r, checks: roundChecks });
+    const failedChecks = roundChecks.filter((c) => !c.ok);
     let verdict: Verdict | undefined;
     if (failedChecks.length === 0 && reviewEnabled(ctx, m)) {
-      setPhase(ctx, rec, 'review');
+      task.record({ type: 'phase-changed', phase: 'review' });
       const reviewed = await journal.run<{ verdict?: Verdict; costUsd: number }>(`review-${r}`, undefined, async (prior) => {
-        const costBefore = rec.costUsd;
-        const outcome = await review(ctx, m, rec, worktree, signal, `review-${r}`, callToContinue(prior));
-        const costUsd = Math.round((rec.costUsd - costBefore) * 1e6) / 1e6; // no float noise in reports
+        const costBefore = task.current().costUsd;
+        const outcome = await review(ctx, m, task, worktree, signal, `review-${r}`, callToContinue(prior));
+        const costUsd = Math.round((task.current().costUsd - costBefore) * 1e6) / 1e6; // no float noise in reports
         if (outcome.kind === 'error') return { value: { costUsd }, failure: outcome.message };
         return { value: { verdict: outcome.verdict, costUsd } };
       });
-      round.reviewCostUsd = reviewed.value.costUsd;
-      if (reviewed.failure || !reviewed.value.verdict) return { status: 'failed', reason: reviewed.failure ?? 'the review gave no verdict' };
-      verdict = reviewed.value.verdict;
-      round.verdict = verdict.verdict;
-      round.summary = verdict.summary;
-      round.findings = verdict.findings;
+      const given = reviewed.failure ? undefined : reviewed.value.verdict;
+      task.record({ type: 'review-recorded', round: r, reviewCostUsd: reviewed.value.costUsd, ...(given ? { verdict: { verdict: given.verdict, summary: given.summary, findings: given.findings } } : {}) });
+      if (!given) return { status: 'failed', reason: reviewed.failure ?? 'the review gave no verdict' };
+      verdict = given;
     }
-    void ctx.persist();
+    const round = task.current().rounds!.at(-1)!;
     ctx.logger.info(`[${m.id}] round ${round.round}: ${describeRound(round)}`);
     if (failedChecks.length === 0 && (verdict === undefined || verdict.verdict === 'approve')) return { status: 'done' };
     if (r - 1 - spentBefore >= maxRemediations) {
@@ -74,19 +72,19 @@ export async function runQualityGate(
       return { status: 'needs_attention', reason: `not approved after ${plural(round.round, 'round')}: ${describeRound(round)}${hookNote}` };
     }
 
-    setPhase(ctx, rec, 'agent');
+    task.record({ type: 'phase-changed', phase: 'agent' });
     // `orchestrate retry` recorded what the next worker call is told; the finished worker's next call is this one.
     const key = `remediation-${r}`;
-    const text = (!journal.isDone(key) && rec.retryFeedback) || feedback(failedChecks, verdict, hookFailure);
+    const text = (!journal.isDone(key) && task.current().retryFeedback) || feedback(failedChecks, verdict, hookFailure);
     const remediation = await journal.run(key, { feedback: text }, async (prior) => {
-      delete rec.retryFeedback;
+      if (task.current().retryFeedback !== undefined) task.record({ type: 'retry-feedback-given' });
       // Continued after a crash: the same findings and check output as when it started, from the journal.
       const given = (prior?.input as { feedback?: string } | undefined)?.feedback ?? text;
-      const problem = await remediate(ctx, m, rec, worktree, signal, key, given, prior, journal);
+      const problem = await remediate(ctx, m, task, worktree, signal, key, given, prior, journal);
       return problem ? { value: null, failure: problem } : { value: null };
     });
     if (remediation.failure) return { status: 'failed', reason: remediation.failure };
-    hookFailure = await commitStep(ctx, m, rec, worktree, journal, r);
+    hookFailure = await commitStep(ctx, m, task, worktree, journal, r);
   }
 }
 
@@ -125,8 +123,9 @@ async function runChecks(ctx: RunContext, m: Milestone, cwd: string, signal: Abo
 }
 
 /** A review is never continued: an interrupted one is asked again from the start (unless its transcript holds the verdict). */
-async function review(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, step: string, cut: CallLog | undefined) {
+async function review(ctx: RunContext, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, step: string, cut: CallLog | undefined) {
   let recoverable = cut;
+  const rec = task.current();
   const head = rec.headSha ?? 'HEAD';
   const base = rec.baseSha ?? head;
   const prompt = renderTemplate(ctx.templates.review, {
@@ -141,7 +140,7 @@ async function review(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: 
       // Only the first question can be the one whose answer the transcript may already hold.
       const continues = recoverable;
       recoverable = undefined;
-      return callAgent(ctx, m, rec, signal, {
+      return callAgent(ctx, m, task, signal, {
         purpose: 'review',
         step,
         cwd: worktree,
@@ -157,13 +156,14 @@ async function review(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: 
  * Sends the findings to the worker's own session. Cut off before: its transcript's result if it had finished,
  * else the same session again, told it was interrupted and given the same findings once more.
  */
-async function remediate(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, step: string, text: string, prior: StepLog | undefined, journal: TaskJournal): Promise<string | undefined> {
+async function remediate(ctx: RunContext, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, step: string, text: string, prior: StepLog | undefined, journal: TaskJournal): Promise<string | undefined> {
   const request = `The work on milestone ${m.id}: ${m.title} is not accepted yet.\n\n${text}\n\nFix all of this in this worktree; the orchestrator commits your changes when you finish.`;
   const continued = lastSession(prior);
   const prompt = continued ? `You were interrupted while fixing the findings below; check what you already changed, then finish.\n\n${request}` : request;
+  const rec = task.current();
   const session = continued ?? journal.workerSession() ?? rec.sessionId;
   const cut = callToContinue(prior);
-  const result = await callAgent(ctx, m, rec, signal, {
+  const result = await callAgent(ctx, m, task, signal, {
     purpose: 'agent',
     step,
     cwd: worktree,

@@ -25,16 +25,11 @@ export function createResourceGate(ctx: RunContext, metrics: MetricsRecorder): (
       signal,
       metrics,
       onWait: (reasons) => {
-        ctx.state.resourceWait = { task: id, reasons, since: ctx.state.resourceWait?.since ?? new Date().toISOString() };
         ctx.logger.info(`holding ${id}: ${reasons.join('; ')}`);
-        ctx.emit({ type: 'resource_wait', id, reasons });
-        void ctx.persist();
+        ctx.recorder.record({ type: 'resource-wait', task: id, reasons, at: new Date().toISOString() });
       },
     });
-    if (ctx.state.resourceWait) {
-      delete ctx.state.resourceWait;
-      void ctx.persist();
-    }
+    ctx.recorder.record({ type: 'resource-wait-cleared' });
     if (result.forced) ctx.logger.warn(`starting ${id} although ${result.reasons.join('; ')} (no other task is running)`);
     starts.record();
   };

@@ -7,6 +7,8 @@ import type { StageRecord } from '../state/run-state.js';
 import { branchFor, integrationBranchFor, type RunContext } from './context.js';
 import { resolveConflict } from './conflict.js';
 import { crashPoint } from './crash-points.js';
+import { reduceRunState } from '../state/reduce-run-state.js';
+import type { StageEvent } from '../state/run-events.js';
 import { TaskJournal } from './journal.js';
 
 /**
@@ -22,8 +24,8 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
     .filter((t) => t.status === 'done' && !ctx.state.tasks[t.id]?.merged)
     .map((t) => t.id)
     .sort();
-  stage.status = 'merging';
-  await ctx.persist();
+  ctx.recorder.record({ type: 'stage-merging', stage: stage.stage });
+  await ctx.recorder.save();
 
   const branches = done.map((id) => {
     const rec = ctx.state.tasks[id]!;
@@ -43,8 +45,9 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
   const mergedSha = merged.value.sha;
 
   crashPoint('stage merged, target not moved yet');
-  stage.mergedSha = mergedSha;
-  for (const id of done) ctx.state.tasks[id]!.merged = true;
+  // Recorded (and so saved) only once the target has moved: a state file that calls the tasks merged while the
+  // stage is not settled would keep a resume from settling it. TASKS.md on the target shows them merged already.
+  const mergedEvent: StageEvent = { type: 'stage-merged', stage: stage.stage, mergedSha, merged: done };
   const advanced = (
     await journal.run<AdvanceOutcome>(`advance-${mergedSha}`, undefined, async () => ({
       value: await advanceTarget({
@@ -53,25 +56,30 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
         expectedOld: ctx.state.targetStartSha,
         newSha: mergedSha,
         integrationBranch: integrationBranchFor(ctx.config),
-        ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => ctx.state, ctx.repo.root)],
+        ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => reduceRunState(ctx.state, mergedEvent), ctx.repo.root)],
       }),
     }))
   ).value;
   if (advanced.moved) {
     ctx.logger.info(done.length > 0 ? `stage ${stage.stage}: merged ${done.join(', ')} into ${ctx.state.targetBranch} (${mergedSha.slice(0, 7)})` : `stage ${stage.stage}: nothing to merge`);
   } else {
-    ctx.state.integrationBranch = advanced.integrationBranch;
     ctx.logger.warn(
       `stage ${stage.stage}: merged result kept on ${advanced.integrationBranch}, not ${ctx.state.targetBranch}: ${advanced.reason}. ` +
         `Take it with: ${advanced.command}`,
     );
   }
   crashPoint('target moved, state not saved yet');
-  ctx.emit({ type: 'stage_merged', stage: stage.stage, sha: mergedSha, branch: advanced.moved ? ctx.state.targetBranch : advanced.integrationBranch, merged: done });
-  stage.status = outcome.failures.length > 0 ? 'failed' : 'merged';
-  const next = ctx.state.stages.find((s) => s.stage > stage.stage);
-  if (next) next.baseSha = mergedSha;
-  await ctx.persist();
+  ctx.recorder.record(mergedEvent);
+  ctx.recorder.record({
+    type: 'target-advanced',
+    stage: stage.stage,
+    sha: mergedSha,
+    branch: advanced.moved ? ctx.state.targetBranch : advanced.integrationBranch,
+    merged: done,
+    ...(advanced.moved ? {} : { integrationBranch: advanced.integrationBranch }),
+  });
+  ctx.recorder.record({ type: 'stage-settled', stage: stage.stage, status: outcome.failures.length > 0 ? 'failed' : 'merged' });
+  await ctx.recorder.save();
   return { ok: true };
 }
 
@@ -103,13 +111,12 @@ async function merge(ctx: RunContext, stage: StageRecord, start: string, branche
   });
   for (const branch of result.resolved) {
     const rec = Object.values(ctx.state.tasks).find((t) => t.branch === branch);
-    if (rec) rec.conflictResolved = true;
+    if (rec) ctx.recorder.forTask(rec.id).record({ type: 'conflict-resolved' });
   }
   if (result.ok) return result.sha;
-  stage.status = 'failed';
-  stage.note = `merge conflict: ${result.conflict.detail}`;
+  ctx.recorder.record({ type: 'stage-merge-failed', stage: stage.stage, note: `merge conflict: ${result.conflict.detail}` });
   await gitRaw(ctx.repo.root, ['worktree', 'prune']).catch(() => undefined);
-  await ctx.persist();
+  await ctx.recorder.save();
   return {
     ok: false,
     reason:

@@ -4,14 +4,14 @@ import { identityArgs } from '../git/commit.js';
 import { initSubmodules } from '../git/submodules.js';
 import { lockWorktree, prepareTaskWorktree, taskLockReason, unlockWorktree, worktreeHead } from '../git/worktree.js';
 import type { Milestone } from '../milestones/types.js';
-import type { TaskRecord } from '../state/run-state.js';
 import { callAgent, workerSettings } from './agent-call.js';
 import { runCommand } from './commands.js';
 import { branchFor, rel, type RunContext } from './context.js';
 import { copyConfiguredFiles } from './copy-files.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 import { runQualityGate } from './quality.js';
-import { commitStep, setPhase, type TaskOutcome } from './steps.js';
+import { commitStep, type TaskOutcome } from './steps.js';
+import type { TaskRecorder } from './recorder.js';
 import { crashPoint } from './crash-points.js';
 import { lastSession, TaskJournal, callToContinue, type StepLog } from './journal.js';
 import { findWritesThroughLinks, isDependencyInstall, provisionDependencies, type ProvisionResult } from '../provision/index.js';
@@ -37,15 +37,15 @@ function retryPrompt(m: Milestone, feedback: string, fresh: string | undefined):
 
 /** Runs one milestone from worktree to an approved, committed branch. Never throws for the task's own failures. */
 export async function runTask(ctx: RunContext, milestone: Milestone, signal: AbortSignal): Promise<TaskOutcome> {
-  const rec = ctx.state.tasks[milestone.id];
-  if (!rec) return { status: 'failed', reason: `no record for ${milestone.id}` };
-  rec.startedAt ??= new Date().toISOString();
+  if (!ctx.state.tasks[milestone.id]) return { status: 'failed', reason: `no record for ${milestone.id}` };
+  const task = ctx.recorder.forTask(milestone.id);
+  task.record({ type: 'attempt-started', at: new Date().toISOString() });
   const started = Date.now();
   const journal = new TaskJournal(ctx.journal, milestone.id);
   let outcome: TaskOutcome = { status: 'failed', reason: 'interrupted' };
   try {
     try {
-      outcome = await runPhases(ctx, milestone, rec, signal, journal);
+      outcome = await runPhases(ctx, milestone, task, signal, journal);
     } catch (err) {
       // Ctrl-C in a terminal signals the whole foreground process group, git and the checks included: a step that
       // died of it is the interruption, not the task's failure (outcome stays "interrupted").
@@ -59,13 +59,11 @@ export async function runTask(ctx: RunContext, milestone: Milestone, signal: Abo
     // The task has ended (done, failed, needs attention): its worktree, kept for you to inspect, is no longer in
     // use. An interrupted or paused task keeps its lock: --resume continues in that worktree.
     if (!signal.aborted) await releaseWorktree(ctx, milestone.id);
-    rec.durationMs += Date.now() - started;
-    rec.finishedAt = new Date().toISOString();
-    delete rec.phase;
+    task.record({ type: 'attempt-ended', durationMs: Date.now() - started, at: new Date().toISOString() });
     // An interruption is not an end: the next run continues the attempt where it stopped.
     if (!signal.aborted) {
       await journal
-        .append({ t: 'task_end', status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}), rounds: rec.rounds?.length ?? 0 })
+        .append({ t: 'task_end', status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}), rounds: task.current().rounds?.length ?? 0 })
         .catch((err: Error) => ctx.logger.error(err.message));
     }
   }
@@ -94,13 +92,14 @@ function interruptedReason(why: string | undefined): string {
   return `interrupted (${why.split('\n')[0]}); orchestrate --resume continues it`;
 }
 
-async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal: AbortSignal, journal: TaskJournal): Promise<TaskOutcome> {
+async function runPhases(ctx: RunContext, m: Milestone, task: TaskRecorder, signal: AbortSignal, journal: TaskJournal): Promise<TaskOutcome> {
   const worktree = path.join(ctx.paths.worktreeDir, m.id);
   const stage = ctx.state.stages.find((s) => s.stage === m.stage);
+  const rec = task.current();
   const baseSha = rec.baseSha ?? stage?.baseSha;
   if (!baseSha) return { status: 'failed', reason: `stage ${m.stage} has no base commit` };
 
-  setPhase(ctx, rec, 'setup');
+  task.record({ type: 'phase-changed', phase: 'setup' });
   const known = journal.step('worktree') !== undefined;
   const lockReason = taskLockReason(ctx.state.runId, m.id);
   const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming || known, lockReason }).catch((err: Error) => err);
@@ -108,8 +107,7 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
   if (prepared.kind === 'leftover') return { status: 'failed', reason: `${prepared.message}; fix: ${prepared.fix}` };
   const lock = prepared.lock ?? (await lockWorktree(ctx.repo.root, worktree, lockReason));
   if (lock.kind === 'locked_by_other') ctx.logger.warn(`[${m.id}] worktree ${rel(ctx.repo.root, worktree)} is locked by someone else (${lock.reason ?? 'no reason given'}); left as it is`);
-  rec.baseSha = baseSha;
-  rec.worktree = rel(ctx.repo.root, worktree);
+  task.record({ type: 'worktree-ready', baseSha, worktree: rel(ctx.repo.root, worktree) });
   await journal.run('worktree', undefined, async () => ({ value: { base: baseSha } }));
   crashPoint('worktree ready');
 
@@ -120,7 +118,7 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
       return { value: null };
     }
     // Cut off mid-set-up: no agent has worked here yet, so starting the set-up over from the base loses nothing.
-    if (prior) await restartClean(ctx, rec, worktree);
+    if (prior) await restartClean(ctx, task, worktree);
     const done = await setUpWorktree(ctx, m, worktree, signal);
     provisioned = done.provisioned;
     return done.problem ? { value: null, failure: done.problem } : signal.aborted ? { value: null, failure: 'interrupted' } : { value: null };
@@ -128,19 +126,19 @@ async function runPhases(ctx: RunContext, m: Milestone, rec: TaskRecord, signal:
   if (setup.failure) return { status: 'failed', reason: setup.failure };
   if (signal.aborted) return { status: 'failed', reason: 'interrupted' };
 
-  setPhase(ctx, rec, 'agent');
+  task.record({ type: 'phase-changed', phase: 'agent' });
   const worker = await journal.run('worker', undefined, async (prior) => {
-    const problem = await runWorker(ctx, m, rec, worktree, signal, prior);
+    const problem = await runWorker(ctx, m, task, worktree, signal, prior);
     return problem ? { value: null, failure: problem } : { value: null };
   });
   if (worker.failure) return { status: 'failed', reason: worker.failure };
 
-  const hookFailure = await commitStep(ctx, m, rec, worktree, journal, 0);
+  const hookFailure = await commitStep(ctx, m, task, worktree, journal, 0);
   // A refused commit still left changes: the quality gate sends the hook's output back to the agent.
-  if (!hookFailure && rec.commits === 0 && ctx.config.git.require_changes) {
+  if (!hookFailure && task.current().commits === 0 && ctx.config.git.require_changes) {
     return { status: 'failed', reason: 'the agent finished without changing anything (set git.require_changes: false to allow this)' };
   }
-  const outcome = await runQualityGate(ctx, m, rec, worktree, signal, journal, hookFailure);
+  const outcome = await runQualityGate(ctx, m, task, worktree, signal, journal, hookFailure);
   await warnAboutWritesThroughLinks(ctx, m, worktree, provisioned);
   return outcome;
 }
@@ -215,19 +213,19 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
  * transcript's result, when the agent had finished). `orchestrate retry` feedback goes with it. Returns the
  * failure, if any.
  */
-async function runWorker(ctx: RunContext, m: Milestone, rec: TaskRecord, worktree: string, signal: AbortSignal, prior: StepLog | undefined): Promise<string | undefined> {
+async function runWorker(ctx: RunContext, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, prior: StepLog | undefined): Promise<string | undefined> {
   const interrupted = lastSession(prior);
-  const feedback = rec.retryFeedback;
-  const fresh = renderTemplate(ctx.templates.task, milestoneVars(m, rec.branch));
+  const feedback = task.current().retryFeedback;
+  const fresh = renderTemplate(ctx.templates.task, milestoneVars(m, task.current().branch));
   const prompt = feedback ? retryPrompt(m, feedback, interrupted ? undefined : fresh) : interrupted ? resumePrompt(m) : fresh;
   const cut = feedback ? undefined : callToContinue(prior);
-  let result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', step: 'worker', cwd: worktree, prompt, ...(interrupted ? { resumeSessionId: interrupted } : {}), ...(cut ? { continues: cut } : {}), ...workerSettings(ctx, m) });
+  let result = await callAgent(ctx, m, task, signal, { purpose: 'agent', step: 'worker', cwd: worktree, prompt, ...(interrupted ? { resumeSessionId: interrupted } : {}), ...(cut ? { continues: cut } : {}), ...workerSettings(ctx, m) });
   // Told once: a later resume of this call is an ordinary continuation.
-  delete rec.retryFeedback;
+  if (feedback !== undefined) task.record({ type: 'retry-feedback-given' });
   if (!result.ok && result.failure?.kind === 'resume_failed') {
     ctx.logger.warn(`[${m.id}] session ${interrupted} could not be resumed; starting over in a clean worktree`);
-    await restartClean(ctx, rec, worktree);
-    result = await callAgent(ctx, m, rec, signal, { purpose: 'agent', step: 'worker', cwd: worktree, prompt: feedback ? retryPrompt(m, feedback, fresh) : fresh, ...workerSettings(ctx, m) });
+    await restartClean(ctx, task, worktree);
+    result = await callAgent(ctx, m, task, signal, { purpose: 'agent', step: 'worker', cwd: worktree, prompt: feedback ? retryPrompt(m, feedback, fresh) : fresh, ...workerSettings(ctx, m) });
   }
   if (result.ok) return undefined;
   const failure = result.failure ?? { kind: 'crashed', message: 'the agent failed' };
@@ -238,14 +236,15 @@ async function runWorker(ctx: RunContext, m: Milestone, rec: TaskRecord, worktre
  * Starting over must not destroy commits: the old head is kept under refs/orchestrator/backup/ before the
  * branch is reset to its base.
  */
-async function restartClean(ctx: RunContext, rec: TaskRecord, worktree: string): Promise<void> {
+async function restartClean(ctx: RunContext, task: TaskRecorder, worktree: string): Promise<void> {
+  const rec = task.current();
   const head = await worktreeHead(worktree);
   if (head && rec.baseSha && head !== rec.baseSha) {
     await gitRaw(worktree, ['update-ref', `refs/orchestrator/backup/${rec.id}-${Date.now()}`, head]);
   }
   await gitRaw(worktree, ['reset', '-q', '--hard', rec.baseSha ?? 'HEAD']);
   await gitRaw(worktree, ['clean', '-fdq']);
-  delete rec.sessionId;
+  task.record({ type: 'worktree-reset' });
   ctx.logger.info(`[${rec.id}] worktree reset to ${rec.baseSha?.slice(0, 7)}`);
 }
 

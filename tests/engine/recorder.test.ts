@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { WithoutAtEvent } from '../../src/run/context.js';
+import { RunRecorder } from '../../src/run/recorder.js';
+import type { Logger } from '../../src/report/logger.js';
+import { emptyUsage, type RunState, type TaskRecord } from '../../src/state/run-state.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, file: undefined, close: async () => undefined };
+
+function task(id: string): TaskRecord {
+  return { id, stage: 1, title: `Task ${id}`, status: 'pending', branch: `orchestrator/${id}`, worktree: `wt/${id}`, attempts: 0, turns: 0, costUsd: 0, usage: emptyUsage(), durationMs: 0, transcripts: [] };
+}
+
+function state(): RunState {
+  return {
+    version: 1,
+    runId: 'r1',
+    status: 'running',
+    startedAt: 's',
+    updatedAt: 's',
+    targetBranch: 'main',
+    targetStartSha: 'a'.repeat(40),
+    selected: ['1A', '1B'],
+    stages: [{ stage: 1, status: 'pending', baseSha: 'a'.repeat(40) }],
+    tasks: { '1A': task('1A'), '1B': task('1B') },
+    logDir: 'logs',
+  };
+}
+
+/** A recorder whose saves wait until released, so coalescing can be observed. */
+function setup() {
+  const saved: RunState[] = [];
+  const events: WithoutAtEvent[] = [];
+  const gates: (() => void)[] = [];
+  const recorder = new RunRecorder(state(), {
+    save: async (s) => {
+      saved.push(s);
+      await new Promise<void>((resolve) => gates.push(resolve));
+    },
+    emit: (e) => events.push(e),
+    logger: quiet,
+    repoRoot: '/repo',
+  });
+  const release = async () => {
+    while (gates.length > 0) {
+      gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { recorder, saved, events, release };
+}
+
+describe('RunRecorder', () => {
+  it('holds a frozen state: a step cannot change a record behind its back', () => {
+    const { recorder } = setup();
+    const task1 = recorder.forTask('1A');
+    task1.record({ type: 'phase-changed', phase: 'agent' });
+    expect(() => {
+      (task1.current() as { phase?: string }).phase = 'review';
+    }).toThrow(TypeError);
+    expect(() => {
+      recorder.state.tasks['1A']!.transcripts.push('x');
+    }).toThrow(TypeError);
+    expect(task1.current().phase).toBe('agent');
+  });
+
+  it('coalesces a burst of events into one more save of the latest state', async () => {
+    const { recorder, saved, release } = setup();
+    const task1 = recorder.forTask('1A');
+    task1.record({ type: 'phase-changed', phase: 'setup' });
+    task1.record({ type: 'phase-changed', phase: 'agent' });
+    task1.record({ type: 'agent-call-started', attempt: 1, transcript: 't1' });
+    const done = recorder.save();
+    await release();
+    await done;
+    expect(saved).toHaveLength(2);
+    expect(saved[0]!.tasks['1A']!.phase).toBe('setup');
+    expect(saved[1]!.tasks['1A']).toMatchObject({ phase: 'agent', attempts: 1, transcripts: ['t1'] });
+  });
+
+  it('does not save for an event that changes nothing', async () => {
+    const { recorder, saved } = setup();
+    recorder.record({ type: 'resource-wait-cleared' });
+    recorder.forTask('9Z').record({ type: 'phase-changed', phase: 'agent' });
+    expect(saved).toHaveLength(0);
+  });
+
+  it('emits task starts and ends from the scheduler decisions, a phase with its round, and the cost after each call', () => {
+    const { recorder, events } = setup();
+    recorder.record({ type: 'schedule-changed', tasks: [{ id: '1A', status: 'running' }, { id: '1B', status: 'blocked' }], startedStages: [1] });
+    const t = recorder.forTask('1A');
+    t.record({ type: 'round-started', round: 1, at: 'x' });
+    t.record({ type: 'phase-changed', phase: 'checks' });
+    t.record({ type: 'phase-changed', phase: 'merge' });
+    t.record({ type: 'agent-call-finished', costUsd: 0.5, usage: { inputTokens: 1, outputTokens: 2, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 }, turns: 3 });
+    t.record({ type: 'agent-call-finished', costUsd: 0.25, usage: emptyUsage(), turns: 1 });
+    recorder.record({ type: 'schedule-changed', tasks: [{ id: '1A', status: 'failed', reason: 'broke' }, { id: '1B', status: 'skipped', reason: 'dependency 1A failed' }], startedStages: [1] });
+    expect(events.map((e) => e.type)).toEqual(['task_started', 'task_phase', 'task_cost', 'task_cost', 'task_finished', 'task_finished']);
+    expect(events[1]).toEqual({ type: 'task_phase', id: '1A', phase: 'checks', round: 1 });
+    expect(events[3]).toMatchObject({ type: 'task_cost', id: '1A', costUsd: 0.75, turns: 4 });
+    expect(events[4]).toMatchObject({ type: 'task_finished', id: '1A', status: 'failed', reason: 'broke', costUsd: 0.75, attention: { branch: 'orchestrator/1A' } });
+    expect(events[5]).toMatchObject({ type: 'task_finished', id: '1B', status: 'skipped' });
+    expect(events[5]).not.toHaveProperty('attention');
+  });
+
+  it('a sink that throws does not stop the recording', () => {
+    const recorder = new RunRecorder(state(), {
+      save: async () => undefined,
+      emit: () => {
+        throw new Error('display broke');
+      },
+      logger: quiet,
+      repoRoot: '/repo',
+    });
+    recorder.record({ type: 'paused', until: 'u', reason: 'limit' });
+    expect(recorder.state.pause).toEqual({ until: 'u', reason: 'limit' });
+  });
+});
