@@ -191,7 +191,10 @@ const agent = z
       .describe('Time limit per task: seconds, or a duration like "60m".'),
     idle_timeout: duration()
       .default(600)
-      .describe('A task that prints nothing for this long is considered stuck: seconds, or a duration like "10m".'),
+      .describe(
+        'An agent that shows no sign of life for this long is considered stuck and stopped: no output, no CPU used by its ' +
+          'processes (Linux), no file changed in its worktree. Seconds, or a duration like "10m".',
+      ),
     extra_args: stringList()
       .default(() => [])
       .describe("Extra arguments appended to the agent CLI's arguments."),

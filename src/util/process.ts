@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { cpuTicksUsed, idleCheckIntervalMs, isIdle, usedCpu, type CpuSnapshot, type IdleWatch } from './idle.js';
 
 /**
  * Runs one command as the leader of its own process group and guarantees it is gone afterwards.
@@ -24,8 +25,14 @@ export interface ProcessGroupOptions {
   env: NodeJS.ProcessEnv;
   /** Whole-run limit. */
   timeoutMs?: number;
-  /** Longest allowed gap between stdout lines (start-up counts). */
+  /**
+   * Longest allowed time without a sign of life (start-up counts): a stdout line and, with `idleWatch`, CPU use by
+   * the process tree or a change in a watched folder. Checked every `idleCheckIntervalMs` while the process is silent
+   * only, so it is stopped between 1x and 1.25x this long after its last sign of life.
+   */
   idleTimeoutMs?: number;
+  /** Signs of life other than output (see `util/activity.ts`, `idleWatchFor`); without it, output only. */
+  idleWatch?: IdleWatch;
   signal?: AbortSignal;
   /** Between SIGTERM and SIGKILL. */
   killGraceMs: number;
@@ -114,6 +121,12 @@ class GroupRun {
   readonly stderr: TailBuffer;
   private readonly timers = new Set<NodeJS.Timeout>();
   private idleTimer?: NodeJS.Timeout;
+  /** Epoch ms of the last stdout line; the spawn before the first. */
+  private lastOutputAt = Date.now();
+  /** Epoch ms of the last idle check that saw the process tree use CPU. */
+  private lastCpuAt?: number;
+  /** The previous silent check's CPU snapshot (none after output: the next silent check starts afresh). */
+  private cpuBefore?: { at: number; snapshot: CpuSnapshot };
   private seen = new Map<number, ProcInfo>();
   private readonly onAbort = (): void => this.terminate('aborted');
 
@@ -133,7 +146,7 @@ class GroupRun {
     sub.stderr!.on('data', (chunk: string) => this.stderr.push(chunk));
     sub.once('exit', (code, signal) => this.onExit(sub, code, signal ?? undefined));
     if (this.opts.timeoutMs !== undefined) this.after(this.opts.timeoutMs, () => this.terminate('timeout'));
-    this.armIdle();
+    this.scheduleIdleCheck();
     this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -146,7 +159,8 @@ class GroupRun {
   }
 
   private onLine(line: string): void {
-    this.armIdle();
+    // The hot path: no timer is re-armed per line; the periodic check reads this.
+    this.lastOutputAt = Date.now();
     try {
       this.opts.onStdoutLine(line);
     } catch (err) {
@@ -176,10 +190,40 @@ class GroupRun {
     });
   }
 
-  private armIdle(): void {
-    if (this.opts.idleTimeoutMs === undefined || this.exit) return;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.terminate('idle_timeout'), this.opts.idleTimeoutMs);
+  private scheduleIdleCheck(): void {
+    const idleTimeoutMs = this.opts.idleTimeoutMs;
+    if (idleTimeoutMs === undefined || this.exit || this.killReason) return;
+    this.idleTimer = setTimeout(() => {
+      this.checkIdle(idleTimeoutMs).then(
+        (idle) => (idle ? this.terminate('idle_timeout') : this.scheduleIdleCheck()),
+        () => this.scheduleIdleCheck(),
+      );
+    }, idleCheckIntervalMs(idleTimeoutMs));
+  }
+
+  /**
+   * Whether the process has shown no sign of life for `idleTimeoutMs` (see util/idle.ts). Costs nothing while it
+   * prints; while silent, one CPU snapshot of its tree per check, and a scan of the watched folder only when neither
+   * output nor CPU shows life.
+   */
+  private async checkIdle(idleTimeoutMs: number): Promise<boolean> {
+    const now = Date.now();
+    const watch = this.opts.idleWatch;
+    if (now - this.lastOutputAt < idleCheckIntervalMs(idleTimeoutMs)) {
+      this.cpuBefore = undefined;
+      return false;
+    }
+    const snapshot = this.pid !== undefined ? watch?.cpu?.(this.pid) : undefined;
+    if (snapshot && this.cpuBefore) {
+      const ticks = cpuTicksUsed(this.cpuBefore.snapshot, snapshot);
+      if (usedCpu({ ticks, intervalMs: now - this.cpuBefore.at, ticksPerSecond: watch?.ticksPerSecond ?? 100 })) this.lastCpuAt = now;
+    }
+    this.cpuBefore = snapshot ? { at: now, snapshot } : undefined;
+    const input = { now, idleTimeoutMs, lastOutputAt: this.lastOutputAt, ...(this.lastCpuAt !== undefined ? { lastCpuAt: this.lastCpuAt } : {}) };
+    if (!isIdle(input) || !watch?.newestChange) return isIdle(input);
+    const changed = await watch.newestChange();
+    if (this.exit || this.killReason) return false;
+    return isIdle({ ...input, now: Date.now(), ...(changed !== undefined ? { worktreeChangedAt: changed } : {}) });
   }
 
   /** SIGTERM the group now, SIGKILL it (and every descendant group seen) after the grace period. */
@@ -247,6 +291,8 @@ export interface ProcInfo {
   pgid: number;
   /** Kernel start time (Linux, clock ticks since boot): tells a reused pid from the original. */
   startTime?: string;
+  /** CPU time used (Linux, clock ticks): user + system, its own and its reaped children's. */
+  cpuTicks?: number;
 }
 
 /** Every live descendant of `rootPid` (children, grandchildren, …), whatever their process group. */
@@ -296,13 +342,16 @@ export function readProcStat(pid: number): (ProcInfo & { state: string }) | unde
     return undefined;
   }
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); ppid = field 4, pgrp = field 5, starttime = field 22.
+  // fields[0] is field 3 (state); ppid = field 4, pgrp = field 5, utime/stime/cutime/cstime = fields 14-17,
+  // starttime = field 22 (proc(5)).
+  const cpu = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
   return {
     pid,
     state: fields[0] ?? '?',
     ppid: Number(fields[1]),
     pgid: Number(fields[2]),
     startTime: fields[19],
+    ...(Number.isFinite(cpu) ? { cpuTicks: cpu } : {}),
   };
 }
 

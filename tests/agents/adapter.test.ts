@@ -215,7 +215,7 @@ describe('claude adapter with the fake agent: stopping runs', () => {
     const adapter = box.adapter();
     const silent = await adapter.run(box.request({ default: { steps: [{ text: 'a' }, { hang: true }] } }, { idleTimeoutMs: 400 }));
     expect(silent).toMatchObject({ ok: false, failure: { kind: 'idle_timeout' } });
-    expect(silent.failure?.message).toMatch(/printed nothing for 400ms/);
+    expect(silent.failure?.message).toMatch(/printed nothing, used no CPU and changed no file in its worktree for 400ms/);
 
     // Steady output for longer than the idle limit; the limit leaves room for a slow start on a loaded machine.
     const ticks = Array.from({ length: 30 }, () => [{ sleep: 100 }, { text: 'tick' }]).flat();

@@ -110,6 +110,13 @@ describe('outcome of real runs', () => {
       kind: 'idle_timeout',
       message: expect.stringMatching(/printed nothing for 10m/),
     });
+    // With CPU and worktree watched (the adapter on Linux), the message says what the agent did not do.
+    expect(outcomeOf('sigterm-no-result.jsonl', { ...base, killReason: 'idle_timeout', idleWatched: { cpu: true, worktree: true } }).failure?.message).toMatch(
+      /^The agent printed nothing, used no CPU and changed no file in its worktree for 10m and was stopped/,
+    );
+    expect(outcomeOf('sigterm-no-result.jsonl', { ...base, killReason: 'idle_timeout', idleWatched: { cpu: false, worktree: true } }).failure?.message).toMatch(
+      /^The agent printed nothing and changed no file in its worktree for 10m/,
+    );
     expect(outcomeOf('sigterm-no-result.jsonl', { ...base, killReason: 'aborted' }).failure?.kind).toBe('aborted');
     expect(outcomeOf('sigterm-no-result.jsonl', base).failure).toMatchObject({
       kind: 'crashed',

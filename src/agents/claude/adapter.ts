@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
+import { idleWatchFor } from '../../util/activity.js';
 import { runProcessGroup, type ProcessGroupResult } from '../../util/process.js';
 import { createRedactor, type Redactor } from '../redact.js';
 import { TranscriptWriter } from '../transcript.js';
@@ -98,6 +99,7 @@ async function runClaude(opts: ClaudeAdapterOptions, req: AgentRunRequest): Prom
   const killGraceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const state = createStreamState();
   const warnings: string[] = [];
+  const idleWatch = req.idleTimeoutMs !== undefined ? idleWatchFor(req.cwd) : undefined;
   try {
     const proc = await runProcessGroup({
       file: cmd.file,
@@ -108,6 +110,8 @@ async function runClaude(opts: ClaudeAdapterOptions, req: AgentRunRequest): Prom
       env,
       timeoutMs: req.timeoutMs,
       idleTimeoutMs: req.idleTimeoutMs,
+      // Claude Code prints nothing while a shell tool runs: a build's CPU or its files in the worktree are signs of life too.
+      ...(idleWatch ? { idleWatch } : {}),
       signal: req.signal,
       killGraceMs,
       ...(req.onSpawn ? { onSpawn: req.onSpawn } : {}),
@@ -130,6 +134,7 @@ async function runClaude(opts: ClaudeAdapterOptions, req: AgentRunRequest): Prom
       resumeSessionId: req.resumeSessionId,
       timeoutMs: req.timeoutMs,
       idleTimeoutMs: req.idleTimeoutMs,
+      idleWatched: { cpu: idleWatch?.cpu !== undefined, worktree: idleWatch?.newestChange !== undefined },
       killGraceMs,
       commandLabel: commandLabel(cmd),
       now: Date.now(),

@@ -25,6 +25,8 @@ export interface OutcomeInput {
   resumeSessionId?: string;
   timeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Signs of life besides output that the idle timeout watched (see util/idle.ts); none: output only. */
+  idleWatched?: { cpu: boolean; worktree: boolean };
   killGraceMs: number;
   /** How the executable was named, for messages. */
   commandLabel: string;
@@ -100,9 +102,12 @@ function killFailure(input: OutcomeInput): Verdict | undefined {
       return {
         kind: 'idle_timeout',
         message:
-          `The agent printed nothing for ${formatDuration(input.idleTimeoutMs)} and was ${stop}${lastActivity(input.state)}. ` +
-          'A hung API request or a long silent tool command (tests, builds) causes this; raise the idle timeout ' +
-          'if tools legitimately run that long.',
+          `The agent ${idleSigns(input.idleWatched)} for ${formatDuration(input.idleTimeoutMs)} and was ${stop}${lastActivity(input.state)}. ` +
+          (input.idleWatched?.cpu
+            ? 'A hung API request or a tool command waiting on something that never comes causes this; raise the idle timeout ' +
+              'if tools legitimately wait that long.'
+            : 'A hung API request or a long silent tool command (tests, builds) causes this; raise the idle timeout ' +
+              'if tools legitimately run that long.'),
       };
     case 'aborted':
       return {
@@ -365,4 +370,12 @@ function formatUsd(v: number | undefined): string {
 
 function assertNever(value: never): never {
   throw new Error(`unhandled case: ${String(value)}`);
+}
+
+/** What the agent did not do, for the idle-timeout message: the signs of life that were watched. */
+function idleSigns(watched: OutcomeInput['idleWatched']): string {
+  if (watched?.cpu && watched.worktree) return 'printed nothing, used no CPU and changed no file in its worktree';
+  if (watched?.worktree) return 'printed nothing and changed no file in its worktree';
+  if (watched?.cpu) return 'printed nothing and used no CPU';
+  return 'printed nothing';
 }
