@@ -497,6 +497,16 @@ export function fit(line: string, width: number): string {
 export interface LiveTerminal extends NodeJS.WritableStream {
   columns?: number;
   rows?: number;
+  /**
+   * The terminal's size now, `[columns, rows]`, asked of the terminal itself (tty.WriteStream's ioctl):
+   * `columns`/`rows` change only when Node handles SIGWINCH, which can come after the terminal has re-wrapped.
+   */
+  getWindowSize?: () => [number, number];
+}
+
+interface TerminalSize {
+  columns: number;
+  rows: number;
 }
 
 export interface LiveViewOptions {
@@ -547,6 +557,8 @@ export class LiveView {
   private stopped = false;
   /** The block as last drawn (plain text), for erasing it after a resize. */
   private drawn: string[] = [];
+  /** The terminal size the block was last drawn for. */
+  private drawnFor: TerminalSize | undefined;
   private readonly onResize = () => this.redrawAfterResize();
 
   constructor(
@@ -590,6 +602,8 @@ export class LiveView {
       write(text);
       return;
     }
+    // A resize not handled yet: clear() would erase only the rows log-update drew, not the re-wrapped ones.
+    this.fitToTerminal();
     this.draw.clear();
     write(text);
     this.render();
@@ -612,26 +626,57 @@ export class LiveView {
     return this.model;
   }
 
+  /**
+   * Draws the block for the terminal's size as it is now. Asked afresh every time, not taken from `columns`: a
+   * timer tick between the terminal's re-wrap and Node's SIGWINCH would otherwise draw at the old width and let
+   * log-update erase too few rows (a ghost header). A size that changed since the last drawing gets the resize path.
+   */
   private render(): void {
     if (this.stopped) return;
-    const block = renderLiveView(this.model, this.now(), this.terminal.columns ?? 80, this.terminal.rows ?? Number.POSITIVE_INFINITY);
+    const size = this.fitToTerminal();
+    const block = renderLiveView(this.model, this.now(), size.columns, size.rows);
     this.drawn = block.split('\n');
+    this.drawnFor = size;
     const [header = '', ...rest] = this.drawn;
     this.draw([this.style.header(header), ...rest].join('\n'));
   }
 
-  /**
-   * log-update would erase as many rows as it drew, but a narrower terminal has re-wrapped the block into more
-   * rows: the rest would stay on screen as a ghost header. Erase the rows the block takes now, forget the old
-   * drawing, draw again.
-   */
+  /** The terminal's size now; when it changed since the last drawing, that drawing is erased as re-wrapped. */
+  private fitToTerminal(): TerminalSize {
+    const size = this.size();
+    if (this.drawnFor && (size.columns !== this.drawnFor.columns || size.rows !== this.drawnFor.rows)) {
+      this.eraseRewrapped(size.columns);
+      this.drawnFor = size;
+    }
+    return size;
+  }
+
+  private size(): TerminalSize {
+    let fresh: [number, number] | undefined;
+    try {
+      fresh = this.terminal.getWindowSize?.();
+    } catch {
+      fresh = undefined; // not a terminal any more (closed): the last known size
+    }
+    const [columns, rows] = fresh && fresh[0] > 0 ? fresh : [this.terminal.columns ?? 80, this.terminal.rows ?? Number.POSITIVE_INFINITY];
+    return { columns, rows: rows > 0 ? rows : Number.POSITIVE_INFINITY };
+  }
+
+  /** SIGWINCH: draw for the new size (render notices the change, or already has on a timer tick). */
   private redrawAfterResize(): void {
     if (this.stopped || !this.started) return;
-    // +1: the cursor's own (empty) row below the block.
-    const rows = rowsAfterResize(this.drawn, this.terminal.columns ?? 80) + 1;
-    this.terminal.write(eraseLines(rows));
-    this.draw.done();
     this.render();
+  }
+
+  /**
+   * log-update would erase as many rows as it drew, but a narrower terminal has re-wrapped the block into more
+   * rows: the rest would stay on screen as a ghost header. Erase the rows the block takes at `columns`, and forget
+   * the old drawing.
+   */
+  private eraseRewrapped(columns: number): void {
+    // +1: the cursor's own (empty) row below the block.
+    this.terminal.write(eraseLines(rowsAfterResize(this.drawn, columns) + 1));
+    this.draw.done();
   }
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PassThrough } from 'node:stream';
 import {
   displayWidth,
@@ -433,6 +433,45 @@ describe('the live view shell: colour, notifications, resize', () => {
     for (const line of redrawn) expect(displayWidth(line)).toBeLessThanOrEqual(40);
     expect(redrawn[0]).toMatch(/^orchestrate · 0\/3 tasks done · 5s$/);
     live.stop();
+  });
+});
+
+describe('the live view shell: a resize the timer sees before SIGWINCH', () => {
+  // tmux re-wraps the screen at once; Node updates stdout.columns only when it handles SIGWINCH, later. A redraw in
+  // between must ask the terminal (getWindowSize) and erase the block as re-wrapped, or a ghost header stays.
+  function staleTerminal() {
+    const t = fakeTerminal(120);
+    let size: [number, number] = [120, 40];
+    const terminal = Object.assign(t.terminal, { getWindowSize: () => size });
+    return { ...t, terminal, resizeBeforeSigwinch: (columns: number) => (size = [columns, 40]) };
+  }
+
+  it.each(['the 1 s timer', 'a line printed above the block'])('%s: erases every re-wrapped row and draws at the new width', (trigger) => {
+    vi.useFakeTimers();
+    try {
+      const t = staleTerminal();
+      const live = new LiveView(t.terminal, { now: () => T0 + 5000 });
+      for (const e of started) live.event(e);
+      vi.advanceTimersByTime(150); // the first drawing, at 120 columns
+      const wide = renderLiveView(live.view, T0 + 5000, 120).split('\n');
+      t.reset();
+      t.resizeBeforeSigwinch(40); // terminal.columns still says 120, no 'resize' event yet
+      if (trigger === 'the 1 s timer') vi.advanceTimersByTime(1000);
+      else live.print(() => undefined, '');
+      const erased = (t.written().match(/\u001b\[2K/g) ?? []).length;
+      expect(erased).toBeGreaterThanOrEqual(rowsAfterResize(wide, 40) + 1);
+      const redrawn = t.written().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split('\n').filter(Boolean);
+      for (const line of redrawn) expect(displayWidth(line)).toBeLessThanOrEqual(40);
+      // SIGWINCH arrives afterwards: a plain redraw at the size already drawn, nothing erased twice.
+      t.reset();
+      t.terminal.columns = 40;
+      t.terminal.emit('resize');
+      // (log-update erases the rows it drew plus the cursor's.)
+      expect((t.written().match(/\u001b\[2K/g) ?? []).length).toBe(renderLiveView(live.view, T0 + 5000, 40).split('\n').length + 1);
+      live.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -131,6 +131,16 @@ describe('the live view in a real terminal (tmux)', () => {
     expect(narrow.split('\n').filter((l) => /^\s+1A\s/.test(l)), narrow).toHaveLength(1);
     for (const line of narrow.split('\n')) expect(displayWidth(line.trimEnd())).toBeLessThanOrEqual(50);
 
+    // Again, narrower still, a few times in a row: each redraw (the 1 s timer may come before Node's SIGWINCH; the
+    // view asks the terminal its size) leaves exactly one header, however the resize and the timer interleave.
+    for (const width of [44, 36]) {
+      tmux('resize-window', '-t', 'run', '-x', String(width), '-y', '24');
+      await waitFor(`the block redrawn at ${width} columns`, (s) => headers(s).length >= 1 && s.split('\n').every((l) => displayWidth(l.trimEnd()) <= width));
+      await sleep(1500); // past the next timer tick
+      const settled = await waitFor(`the block at ${width} columns`, (s) => s.split('\n').every((l) => displayWidth(l.trimEnd()) <= width));
+      expect(headers(settled), settled).toHaveLength(1);
+    }
+
     // Ctrl-C: the tasks are interrupted, not failed; the exit code is 130.
     tmux('send-keys', '-t', 'run', 'C-c');
     const end = await waitFor('the run to stop', (s) => /__EXIT__\d+/.test(s), 60_000);
