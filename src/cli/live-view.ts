@@ -39,7 +39,10 @@ export interface TaskView {
   costUsd: number;
   /** The agent call in flight (from agent_progress), added to the booked totals until its task_cost arrives. */
   live?: { turns: number; tokens: number; costUsd: number };
+  /** The last tool of the agent working now (never a tool of an earlier agent call: the worker's, for the reviewer). */
   lastTool?: string;
+  /** Whose `lastTool` it is: the agent_progress `purpose` (`agent`, `review`, `resolve`). */
+  toolOf?: string;
   /** True while a conflict-resolution agent works on this (already finished) task's merge. */
   resolving?: boolean;
   resolveStartedAt?: number;
@@ -137,6 +140,11 @@ export function reduceView(model: ViewModel, event: RunEvent): ViewModel {
     }
     case 'task_phase': {
       const t = task(event.id);
+      // A new phase is a new step: the last tool was the previous agent's (the worker's, when the review starts).
+      if (event.phase !== t.phase) {
+        delete t.lastTool;
+        delete t.toolOf;
+      }
       t.phase = event.phase;
       if (event.phase === 'checks' || event.phase === 'review') {
         t.round = event.round;
@@ -149,6 +157,10 @@ export function reduceView(model: ViewModel, event: RunEvent): ViewModel {
     case 'agent_progress': {
       const t = task(event.id);
       t.live = { turns: event.turns, tokens: event.outputTokens ?? t.live?.tokens ?? 0, costUsd: event.costUsd ?? t.live?.costUsd ?? 0 };
+      if (t.toolOf !== event.purpose) {
+        delete t.lastTool;
+        t.toolOf = event.purpose;
+      }
       if (event.lastTool && !INTERNAL_TOOLS.has(event.lastTool)) t.lastTool = event.lastTool;
       if (event.purpose === 'resolve') {
         if (!t.resolving) t.resolveStartedAt = at;

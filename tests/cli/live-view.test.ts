@@ -335,6 +335,21 @@ describe('the live view at the width and height it gets', () => {
     expect(renderLiveView(m, T0 + 6000, 200).split('\n')[1]).toMatch(/ {2}Bash$/);
   });
 
+  it("the reviewer's row shows the reviewer's own tools, never the worker's last one", () => {
+    const tool = (m: ViewModel) => renderLiveView(m, T0 + 9000, 200).split('\n')[1]!.trimEnd().split(/\s{2,}/).at(-1);
+    const worked = view([...started, { type: 'task_phase', at: at(3), id: '1A', phase: 'agent' }, { type: 'agent_progress', at: at(4), id: '1A', purpose: 'agent', turns: 5, lastTool: 'Edit' }]);
+    expect(tool(worked)).toBe('Edit');
+    const reviewing = reduceView(worked, { type: 'task_phase', at: at(5), id: '1A', phase: 'review', round: 1 });
+    expect(tool(reviewing)).toBe('-');
+    // The reviewer's first progress report, before it used a tool (or only the hidden StructuredOutput).
+    const noTool = reduceView(reviewing, { type: 'agent_progress', at: at(6), id: '1A', purpose: 'review', turns: 1 });
+    expect(tool(noTool)).toBe('-');
+    expect(tool(reduceView(noTool, { type: 'agent_progress', at: at(7), id: '1A', purpose: 'review', turns: 2, lastTool: 'Grep' }))).toBe('Grep');
+    // A late report of another agent call does not carry its tool into this one's row either.
+    const late = reduceView(worked, { type: 'agent_progress', at: at(6), id: '1A', purpose: 'review', turns: 1 });
+    expect(tool(late)).toBe('-');
+  });
+
   it('says 1 turn and 1 task, and shows an interrupted task as interrupted, not failed', () => {
     const m = view([
       { type: 'run_started', at: at(0), runId: 'r1', resumed: false, tasks: ['1A'], maxParallel: 1, targetBranch: 'main' },
