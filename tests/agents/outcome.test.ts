@@ -45,8 +45,8 @@ describe('outcome of real runs', () => {
     const o = outcomeOf('permission-denied.jsonl', { exitCode: 0, sandboxed: true });
     expect(o.failure?.kind).toBe('permission_denied');
     expect(o.failure?.message).toMatch(/permission to use Write .*haven't granted it yet/);
-    expect(o.failure?.message).toContain('The sandbox is on, so this is a refusal by Claude Code itself');
-    expect(o.failure?.message).not.toMatch(/acceptEdits|allowed_tools/);
+    expect(o.failure?.message).toContain('The sandbox is on, so every shell command is allowed (inside it): this is a refusal by Claude Code itself');
+    expect(o.failure?.message).not.toMatch(/acceptEdits|(?<!dis)allowed_tools/);
   });
 
   it('max turns', () => {

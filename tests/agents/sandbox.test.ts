@@ -100,6 +100,8 @@ describe('sandbox settings passed to the CLI', () => {
         filesystem: { denyRead: ['/h/.ssh'], denyWrite: ['/repo/.git'] },
         credentials: { envVars: [{ name: 'ANTHROPIC_API_KEY', mode: 'deny' }] },
       },
+      // Commands Claude Code's analyser cannot check (loops over variables, brace groups) would otherwise be denied.
+      permissions: { allow: ['Bash'] },
     });
   });
 

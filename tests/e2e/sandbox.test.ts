@@ -8,7 +8,11 @@ import { readState, setupE2E, transcriptResult, turnsOf, unexpected, view, type 
 /**
  * The agents' sandbox with the DEFAULT configuration (agent.sandbox "auto"; only agent.command is set, by the
  * harness), the real `claude` CLI and real bubblewrap. Two agent processes:
- * - 1A builds and tests in its worktree (`node build.js`, `npm test`) with no tool listed anywhere: done and merged.
+ * - 1A builds and tests in its worktree (`node build.js`, `npm test`) with no tool listed anywhere, then runs the
+ *   shapes of shell command Claude Code's analyser cannot check (a loop over a variable, a file written then checked,
+ *   a brace group with a redirect), which it denied before the orchestrator allowed the Bash tool: done and merged.
+ *   Its test file tries to write HOME: that fails wherever it runs (the agent's shell, the check, the reviewer). The
+ *   repository's pre-commit hook stages a file and tries to write HOME: the file is committed, HOME is untouched.
  * - 1B tries to leave its worktree: writes into the main checkout, the repository's .git, HOME and a temp folder
  *   outside the worktree, reads ~/.ssh, and connects to a loopback server. Nothing changes and nothing leaks; the
  *   task itself is done (refusals are tool errors it sees, counted in the state).
@@ -35,7 +39,28 @@ function milestoneText(id: string, title: string, frontMatter?: string): string 
 
 const PACKAGE_JSON = JSON.stringify({ name: 'sandboxed', version: '1.0.0', private: true, scripts: { test: 'node --test' } }, null, 2);
 const BUILD_JS = "require('node:fs').mkdirSync('dist', { recursive: true });\nrequire('node:fs').writeFileSync('dist/out.txt', 'built\\n');\nconsole.log('BUILD-OK');\n";
-const TEST_JS = "const test = require('node:test');\nconst assert = require('node:assert');\ntest('built', () => assert.equal(require('node:fs').readFileSync('dist/out.txt', 'utf8'), 'built\\n'));\n";
+const TEST_JS = [
+  "const test = require('node:test');",
+  "const assert = require('node:assert');",
+  // What a tester did to show checks ran agent code as the user: write into HOME from the test file.
+  "try { require('node:fs').writeFileSync(require('node:path').join(require('node:os').homedir(), 'pwned-by-check.txt'), 'x'); } catch {}",
+  "test('built', () => assert.equal(require('node:fs').readFileSync('dist/out.txt', 'utf8'), 'built\\n'));",
+  '',
+].join('\n');
+/** Stages a file named after the branch (so both tasks' stamps merge), and tries to write HOME. */
+const PRE_COMMIT = [
+  '#!/bin/sh',
+  'echo pwned > "$HOME/pwned-by-hook.txt"',
+  'b=$(git rev-parse --abbrev-ref HEAD | tr / _)',
+  'mkdir -p hook-stamps && echo "$b" > "hook-stamps/$b.txt" && git add "hook-stamps/$b.txt"',
+  '',
+].join('\n');
+/** The commands Claude Code 2.1.330 refused in the sandbox until the Bash tool was allowed outright. */
+const UNCHECKABLE = {
+  loop: 'for f in test/*.js; do node --test "$f"; done',
+  writeThenCheck: `echo "console.log('GEN-OK')" > gen.js && node --check gen.js && node gen.js`,
+  braceGroup: '{ node --version; npm test; } 2>&1',
+};
 
 describe('e2e: agents in the sandbox (default configuration, real bubblewrap)', () => {
   let e2e: E2E;
@@ -65,6 +90,7 @@ describe('e2e: agents in the sandbox (default configuration, real bubblewrap)', 
     mkdirSync(path.join(e2e.home, '.ssh'), { mode: 0o700 });
     writeFileSync(path.join(e2e.home, '.ssh', 'id_ed25519'), `${SECRET}\n`, { mode: 0o600 });
     mainHead = e2e.repo.git('rev-parse', 'main');
+    writeFileSync(path.join(root, '.git', 'hooks', 'pre-commit'), PRE_COMMIT, { mode: 0o755 });
 
     const attempts = [
       `echo pwned > '${root}/escaped-main.txt'`,
@@ -111,7 +137,22 @@ describe('e2e: agents in the sandbox (default configuration, real bubblewrap)', 
           match: { conversation: 'milestone 1A:', turn: 1, last_user: 'File created successfully' },
           reply: { tool_use: { name: 'Bash', input: { command: 'node build.js && npm test 2>&1 | tail -n 12', description: 'Build and test' } } },
         },
-        { name: '1A-done', match: { conversation: 'milestone 1A:', turn: 2, last_user: { regex: 'BUILD-OK[\\s\\S]*# pass 1' } }, reply: 'Built and tested.' },
+        {
+          name: '1A-loop',
+          match: { conversation: 'milestone 1A:', turn: 2, last_user: { regex: 'BUILD-OK[\\s\\S]*# pass 1' } },
+          reply: { tool_use: { name: 'Bash', input: { command: UNCHECKABLE.loop, description: 'Each test file' } } },
+        },
+        {
+          name: '1A-write-then-check',
+          match: { conversation: 'milestone 1A:', turn: 3 },
+          reply: { tool_use: { name: 'Bash', input: { command: UNCHECKABLE.writeThenCheck, description: 'Generate and check' } } },
+        },
+        {
+          name: '1A-brace-group',
+          match: { conversation: 'milestone 1A:', turn: 4 },
+          reply: { tool_use: { name: 'Bash', input: { command: UNCHECKABLE.braceGroup, description: 'Version and tests' } } },
+        },
+        { name: '1A-done', match: { conversation: 'milestone 1A:', turn: 5 }, reply: 'Built and tested.' },
         // 1B: every way out, in one shell call; then its own file.
         {
           name: '1B-escape',
@@ -144,12 +185,33 @@ describe('e2e: agents in the sandbox (default configuration, real bubblewrap)', 
 
   it('1A built and tested in its worktree without a tool list: the build output is on main, its check passed', () => {
     const turns = turnsOf(e2e.server, '1A').filter((r) => !r.rule?.name?.includes('review'));
-    expect(turns.map((r) => r.rule?.name)).toEqual(['1A-write', '1A-build-test', '1A-done']);
+    expect(turns.map((r) => r.rule?.name)).toEqual(['1A-write', '1A-build-test', '1A-loop', '1A-write-then-check', '1A-brace-group', '1A-done']);
     const toolResult = view(turns[2]!).lastUserText;
     expect(toolResult).toContain('BUILD-OK');
     expect(toolResult).toMatch(/# pass 1/);
     expect(e2e.repo.git('show', 'main:dist/out.txt')).toBe('built');
     expect(state.tasks['1A'].rounds.at(-1).checks).toEqual([expect.objectContaining({ command: 'npm test', ok: true })]);
+  });
+
+  it('1A ran a loop over a variable, a file written then checked and a brace group: no denial, each gave its output', () => {
+    const turns = turnsOf(e2e.server, '1A').filter((r) => !r.rule?.name?.includes('review'));
+    expect(view(turns[3]!).lastUserText).toMatch(/# pass 1/);
+    expect(view(turns[4]!).lastUserText).toContain('GEN-OK');
+    expect(view(turns[5]!).lastUserText).toMatch(/v\d+\.\d+[\s\S]*# pass 1/);
+    const worker = (state.tasks['1A'].transcripts as string[]).find((t) => !t.includes('review'))!;
+    expect(transcriptResult(e2e.repo.root, worker)?.permission_denials).toEqual([]);
+    expect(e2e.repo.git('show', 'main:gen.js')).toContain('GEN-OK');
+  });
+
+  it("1A's test file could not write HOME: not from the agent's shell, not from the check, not from the reviewer's shell", () => {
+    expect(state.tasks['1A'].rounds.at(-1).checks).toEqual([expect.objectContaining({ command: 'npm test', ok: true })]);
+    expect(existsSync(path.join(e2e.home, 'pwned-by-check.txt'))).toBe(false);
+  });
+
+  it('the pre-commit hook ran sandboxed for both commits: its staged files are on main, its write into HOME failed', () => {
+    const files = e2e.repo.git('ls-tree', '-r', '--name-only', 'main').split('\n');
+    expect(files.filter((f) => f.startsWith('hook-stamps/'))).toHaveLength(2);
+    expect(existsSync(path.join(e2e.home, 'pwned-by-hook.txt'))).toBe(false);
   });
 
   it("1A's reviewer ran the project's tests in the sandbox but could not write in the worktree", () => {

@@ -263,9 +263,9 @@ function permissionVerdict(denials: PermissionDenial[], state: StreamState, sand
       `The agent was refused permission to use ${tools}${first ? ` ("${first}")` : ''}. ` +
       (sandboxed
         ? // acceptEdits is already the default and the sandbox allows shell commands: the old hint would mislead.
-          'The sandbox is on, so this is a refusal by Claude Code itself: a file tool aimed outside the worktree, or a ' +
-          'shell command it will not run without asking (it asks about some commands, e.g. ones whose quoting it ' +
-          'cannot check, even in the sandbox). README: Troubleshooting, "A task failed with permission_denied".'
+          'The sandbox is on, so every shell command is allowed (inside it): this is a refusal by Claude Code itself, ' +
+          'e.g. a file tool (Write, Edit) aimed outside the worktree, or a tool your agent.disallowed_tools or front ' +
+          'matter disallowed_tools deny. README: Troubleshooting, "A task failed with permission_denied".'
         : 'Allow the tools it needs with allowed_tools (for example "Edit", "Write", "Bash(git *)") or choose a ' +
           'permission mode such as acceptEdits.'),
   };

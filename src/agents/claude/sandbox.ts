@@ -205,6 +205,14 @@ export function sandboxSettings(policy: SandboxPolicy, run: { cwd: string; readO
       },
       ...(policy.denyEnv.length > 0 ? { credentials: { envVars: policy.denyEnv.map((name) => ({ name, mode: 'deny' })) } } : {}),
     },
+    // autoAllowBashIfSandboxed only allows what Claude Code's command analyser can check: a loop over a variable
+    // (`for f in …; do … "$f"; done`), a brace group (`{ …; } 2>&1`) and other shapes it cannot read fall through to
+    // the permission prompt, which headless is a denial ("A variable in this command can't be checked before it
+    // runs"; measured with 2.1.330). The rule allows the whole Bash tool; every command still runs inside the
+    // sandbox (allowUnsandboxedCommands false, failIfUnavailable; measured: loops, brace groups and commands a
+    // trusted project lists in sandbox.excludedCommands were all "Read-only file system" outside the worktree).
+    // The user's own deny rules (agent.disallowed_tools) still win over it.
+    permissions: { allow: ['Bash'] },
   };
 }
 
