@@ -148,12 +148,19 @@ const sandboxObject = z.strictObject({
   deny_env: stringList()
     .default(() => [...DEFAULT_SANDBOX_DENY_ENV])
     .describe('Environment variables sandboxed commands do not see. A list given replaces the default one.'),
+  setup: z
+    .boolean()
+    .default(false)
+    .describe(
+      'true: set-up commands (worktrees.setup, front matter setup) also run in bubblewrap, as checks do, but with the network ' +
+        '(installs need registries); HOME stays read-only, so a package cache under it must be pointed elsewhere. false: they run as you.',
+    ),
 });
 
 /** `"auto"`, `true` or `false` are short for `{ enabled: … }` with the default lists. */
 const sandbox = z
   .union([sandboxEnabled.transform((enabled) => sandboxObject.parse({ enabled })), sandboxObject], {
-    error: 'expected "auto", true, false, or an object with enabled ("auto"/true/false) and lists of strings allowed_domains, deny_read, deny_env',
+    error: 'expected "auto", true, false, or an object with enabled ("auto"/true/false), lists of strings allowed_domains, deny_read, deny_env, and setup (true/false)',
   })
   .default(() => sandboxObject.parse({}))
   .describe(

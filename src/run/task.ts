@@ -199,7 +199,9 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
   const commands = (m.settings.setup ?? ctx.config.worktrees.setup).filter((command) => !(provisioned && isDependencyInstall(command)));
   for (const command of commands) {
     ctx.logger.info(`[${m.id}] set-up: ${command}`);
-    const result = await runCommand(command, { cwd: worktree, timeoutMs: ctx.config.checks.timeout * 1000, signal });
+    // As the user by default (installs need the network and caches under HOME); agent.sandbox.setup: in bubblewrap.
+    const sandbox = ctx.commandSandbox && ctx.config.agent.sandbox.setup ? { sandbox: { ...ctx.commandSandbox, network: 'host' as const } } : {};
+    const result = await runCommand(command, { cwd: worktree, timeoutMs: ctx.config.checks.timeout * 1000, signal, ...sandbox });
     if (!result.ok) {
       const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode}`;
       return { problem: `set-up command \`${command}\` ${why}:\n${result.outputTail.trim()}` };

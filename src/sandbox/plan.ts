@@ -29,13 +29,15 @@ export interface CommandSandbox {
   denyEnv: readonly string[];
   /** Read-only paths a command needs even when they are under /tmp: HOME, the repository's shared `.git`. */
   keepVisible: readonly string[];
+  /** `host`: the command keeps the network (set-up commands, with `agent.sandbox.setup`). Default: none. */
+  network?: 'none' | 'host';
 }
 
 /** What exists on disk, for the planner: absolute path → its kind; a path missing from the map does not exist. */
 export type PathKinds = ReadonlyMap<string, 'file' | 'dir'>;
 
 export interface CommandPlanInput {
-  sandbox: Pick<CommandSandbox, 'denyRead' | 'keepVisible'>;
+  sandbox: Pick<CommandSandbox, 'denyRead' | 'keepVisible' | 'network'>;
   /** The command's working directory; always writable. */
   cwd: string;
   /** More writable folders (e.g. a hook's scratch folder with its message file). */
@@ -57,6 +59,7 @@ export type Mount =
 export interface CommandPlan {
   mounts: Mount[];
   cwd: string;
+  network: 'none' | 'host';
   /**
    * Folders the sandbox creates in a writable folder as mount points (a missing `.claude`): the caller removes
    * them afterwards if they are still empty.
@@ -100,16 +103,17 @@ export function planCommandSandbox(input: CommandPlanInput): CommandPlan {
     else if (kind === 'file') mounts.push({ op: 'null-file', path: p });
     // Missing: nothing to read, and its parent is read-only (HOME), so nothing can appear there either.
   }
-  return { mounts, cwd: input.cwd, createdMountPoints };
+  return { mounts, cwd: input.cwd, network: input.sandbox.network ?? 'none', createdMountPoints };
 }
 
 /**
  * Pure: bwrap's argument list for a plan and a command (`argv`, run with the working directory and environment
- * changes given). Namespaces: network (loopback only), pid, ipc, uts; capabilities dropped; the command dies with
- * the orchestrator's child (bwrap) so a timeout's kill of the process group reaches everything inside.
+ * changes given). Namespaces: network (loopback only; kept with `network: 'host'`), pid, ipc, uts; capabilities
+ * dropped; the command dies with the orchestrator's child (bwrap) so a timeout's kill of the process group reaches
+ * everything inside.
  */
 export function bwrapArgs(plan: CommandPlan, argv: readonly string[], env: { unset: readonly string[]; set: Readonly<Record<string, string>> }): string[] {
-  const args: string[] = ['--die-with-parent', '--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL'];
+  const args: string[] = ['--die-with-parent', ...(plan.network === 'host' ? [] : ['--unshare-net']), '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL'];
   for (const m of plan.mounts) {
     switch (m.op) {
       case 'ro-bind':

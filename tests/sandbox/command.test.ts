@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/run/commands.js';
@@ -94,6 +96,21 @@ describe('checks in the sandbox (real bubblewrap)', () => {
     expect(r.outputTail).toMatch(/# pass 1/);
     expect(r.outputTail).toContain('?? package.json');
     expect(r.outputTail).toContain('HOMETOOL-RAN');
+  });
+
+  it('no network but its own loopback; with network "host" (set-up) a server on the machine is reachable', async () => {
+    const server = createServer((_req, res) => res.end('REACHED'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const fetchIt = `node -e "fetch('http://127.0.0.1:${port}/').then(r => r.text()).then(t => console.log(t), e => console.log('NETFAIL', e.cause ? e.cause.code : e.message))"`;
+      const closed = await runCommand(fetchIt, { cwd: worktree, timeoutMs: 30_000, env: env(), sandbox });
+      expect(closed.outputTail).toContain('NETFAIL ECONNREFUSED');
+      const open = await runCommand(fetchIt, { cwd: worktree, timeoutMs: 30_000, env: env(), sandbox: { ...sandbox, network: 'host' } });
+      expect(open.outputTail).toContain('REACHED');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('a failing check still fails, with its output', async () => {

@@ -52,4 +52,12 @@ describe('planCommandSandbox + bwrapArgs (pure)', () => {
     // The missing .claude folders are mount points bwrap creates: the caller removes them afterwards.
     expect(plan.createdMountPoints).toEqual(['/tmp/mo-commit-x/.claude', '/tmp/cache/wt/1A/.claude']);
   });
+
+  it('keeps the network only when asked (set-up with agent.sandbox.setup)', () => {
+    const input = { sandbox: { denyRead: [], keepVisible: [] }, cwd: '/w', kinds: kinds({}) };
+    expect(bwrapArgs(planCommandSandbox(input), ['true'], noEnv)).toContain('--unshare-net');
+    const host = bwrapArgs(planCommandSandbox({ ...input, sandbox: { ...input.sandbox, network: 'host' } }), ['true'], noEnv);
+    expect(host).not.toContain('--unshare-net');
+    expect(host).toEqual(expect.arrayContaining(['--unshare-pid', '--cap-drop', 'ALL', '--tmpfs', '/tmp']));
+  });
 });
