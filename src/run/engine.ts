@@ -175,7 +175,21 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     onChange: (s) => recorder.record(scheduleChanged(s)),
   });
   if (pausedBecause !== undefined && !req.signal.aborted) return finish(ctx, 'paused', pausedBecause);
+  const whole = result.ok && !req.signal.aborted ? wholeRunStatus(ctx.state) : undefined;
+  if (whole) return finish(ctx, whole.status, whole.message);
   return finish(ctx, finalStatus(result.ok, req.signal.aborted, result.stoppedReason), result.stoppedReason);
+}
+
+/**
+ * `accept`/`retry` run one task of a recorded run: the selection finishing says nothing about the others. The run
+ * is completed only when every one of its tasks is done, as for a run that ran them all; otherwise failed (a task
+ * failed, needs attention or was skipped) or stopped (tasks not run yet). Undefined: every task is done.
+ */
+function wholeRunStatus(state: RunState): { status: RunStatus; message?: string } | undefined {
+  const open = Object.values(state.tasks).filter((t) => t.status !== 'done').sort((a, b) => a.id.localeCompare(b.id));
+  if (open.length === 0) return undefined;
+  if (open.some((t) => t.status === 'failed' || t.status === 'needs_attention' || t.status === 'skipped')) return { status: 'failed' };
+  return { status: 'stopped', message: `not run yet: ${open.map((t) => t.id).join(', ')}; continue with orchestrate --resume` };
 }
 
 /** The scheduler's state as the run state records it: each task's status and reason, the stages it reached. */

@@ -176,6 +176,40 @@ describe('orchestrate retry', () => {
   });
 });
 
+describe('accept and retry in a run with other unfinished tasks', () => {
+  let repo: ReturnType<typeof makeEngineRepo>;
+  afterAll(() => repo?.cleanup());
+
+  it('finish the run as failed, not completed, while another task failed (the same rule as a whole run)', async () => {
+    repo = makeEngineRepo(
+      { '1A': milestone('1A'), '1B': milestone('1B'), '1C': milestone('1C') },
+      {
+        rules: [
+          { match: reviewOf('1A'), run: approve },
+          { match: reviewOf('1B'), runs: [requestChanges, requestChanges] },
+          { match: workOn('1A'), run: write('a.txt') },
+          { match: workOn('1B'), runs: [write('b.txt'), write('b2.txt')] },
+          { match: workOn('1C'), run: { steps: [{ write: 'c.txt', content: 'c\n' }], result: 'error', resultText: '1C broke' } },
+        ],
+      },
+      { review: { enabled: true, max_rounds: 1 }, retry_attempts: 0, max_parallel_tasks: 3 },
+    );
+    const first = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(first.exitCode, first.stdout + first.stderr).toBe(1);
+    expect(readState(repo.root).tasks).toMatchObject({ '1B': { status: 'needs_attention' }, '1C': { status: 'failed' } });
+
+    const accepted = await runCli(['accept', '1B'], { cwd: repo.root, env: repo.env });
+    const state = readState(repo.root);
+    expect(state.tasks['1B']).toMatchObject({ status: 'done', merged: true });
+    expect(state.status).toBe('failed');
+    expect(accepted.exitCode, accepted.stdout + accepted.stderr).toBe(1);
+    expect(accepted.stdout).toMatch(/^Run \S+: failed$/m);
+    expect(accepted.stdout).toMatch(/^ {2}1C {2}failed/m);
+    expect(accepted.stdout).toContain('Continue with: orchestrate --resume');
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('Status: **failed**');
+  }, 120_000);
+});
+
 describe('orchestrate accept when the agent cannot run', () => {
   let repo: Repo;
   afterAll(() => repo?.cleanup());
@@ -191,7 +225,7 @@ describe('orchestrate accept when the agent cannot run', () => {
     expect(accepted.stderr).toContain('1B stays accepted (done, not merged yet); once that is fixed, orchestrate --resume merges it');
     expect(readState(repo.root).tasks['1B']).toMatchObject({ status: 'done' });
     const status = await runCli(['status'], { cwd: repo.root, env: noCredentials });
-    expect(status.stdout).toMatch(/accepted by hand \S+; not merged yet: orchestrate --resume merges it/);
+    expect(status.stdout).toMatch(/accepted by hand \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d; not merged yet: orchestrate --resume merges it/);
     const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
     expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
     expect(readState(repo.root).tasks['1B']).toMatchObject({ status: 'done', merged: true });
