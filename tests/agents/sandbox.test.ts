@@ -15,6 +15,8 @@ describe('agent.sandbox in the configuration', () => {
       allowed_domains: [],
       deny_read: DEFAULT_SANDBOX_DENY_READ,
       deny_env: DEFAULT_SANDBOX_DENY_ENV,
+      // Set-up commands run as the user unless asked (README: "Set-up commands run as you, by default").
+      setup: false,
     });
     expect(DEFAULT_SANDBOX_DENY_READ).toEqual(expect.arrayContaining(['~/.ssh', '~/.aws', '~/.config/gh', '~/.gnupg', '~/.docker', '~/.kube', '~/.npmrc']));
   });
@@ -27,13 +29,16 @@ describe('agent.sandbox in the configuration', () => {
       allowed_domains: ['registry.npmjs.org'],
       deny_read: ['~/.secrets'],
       deny_env: DEFAULT_SANDBOX_DENY_ENV,
+      setup: false,
     });
+    expect(sandboxOf({ setup: true }).setup).toBe(true);
   });
 
   it('refuses other values and unknown keys', () => {
     expect(configSchema.safeParse({ agent: { sandbox: 'yes' } }).success).toBe(false);
     expect(configSchema.safeParse({ agent: { sandbox: { enabled: 'auto', allowed_domain: [] } } }).success).toBe(false);
     expect(configSchema.safeParse({ agent: { sandbox: { allowed_domains: 'x.org' } } }).success).toBe(false);
+    expect(configSchema.safeParse({ agent: { sandbox: { setup: 'yes' } } }).success).toBe(false);
   });
 });
 
