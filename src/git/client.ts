@@ -1,5 +1,4 @@
-import { execa } from 'execa';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { spawn } from 'node:child_process';
 
 /**
  * Variables that would redirect git away from the directory we name (set, for example, when the orchestrator
@@ -9,7 +8,7 @@ const REDIRECTING_VARS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COM
 
 /**
  * Editors and pagers are never wanted: every commit and merge passes its message, and output is read, not
- * shown. Removing them also keeps simple-git's guard against injected editors quiet.
+ * shown.
  */
 const INTERACTIVE_VARS = ['EDITOR', 'VISUAL', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'PAGER', 'GIT_PAGER'];
 
@@ -18,25 +17,6 @@ export function gitEnv(): NodeJS.ProcessEnv {
   for (const name of [...REDIRECTING_VARS, ...INTERACTIVE_VARS]) delete env[name];
   env.GIT_TERMINAL_PROMPT = '0';
   return env;
-}
-
-/** simple-git, for the commands whose output it parses for us (status). */
-export function git(cwd: string): SimpleGit {
-  return simpleGit({
-    baseDir: cwd,
-    trimmed: false,
-    // The environment is the user's own (their ssh command, askpass, config paths): git would honour it from
-    // their shell, so it is honoured here. Arguments are always ours, never built from milestone text.
-    unsafe: {
-      allowUnsafeSshCommand: true,
-      allowUnsafeAskPass: true,
-      allowUnsafeConfigPaths: true,
-      allowUnsafeConfigEnvCount: true,
-      allowUnsafeGitProxy: true,
-      allowUnsafeDiffExternal: true,
-      allowUnsafeTemplateDir: true,
-    },
-  }).env(gitEnv());
 }
 
 export class GitCommandError extends Error {
@@ -50,20 +30,41 @@ export class GitCommandError extends Error {
 }
 
 /**
- * `git <args>` in cwd; trimmed stdout. Exit codes matter (many git questions answer with them) and simple-git's
- * `raw` resolves on a non-zero exit with an empty stderr, so plain commands go through execa.
+ * Runs `git <args>` in cwd (stdin closed, the environment of gitEnv) and collects its output. Through
+ * node:child_process directly: this runs for every git question, and a wrapper library's per-call work (option
+ * normalisation, signal and stream plumbing) was a measurable share of the orchestrator's own CPU. exitCode is
+ * undefined when git could not be started or was killed by a signal; stderr then says why.
  */
+function runGit(cwd: string, args: readonly string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('git', args, { cwd, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error) => resolve({ exitCode: undefined, stdout: '', stderr: error.message }));
+    child.on('close', (code, signal) =>
+      resolve({
+        exitCode: code ?? undefined,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8') || (signal ? `killed by ${signal}` : ''),
+      }),
+    );
+  });
+}
+
+/** `git <args>` in cwd; trimmed stdout. Throws GitCommandError on a non-zero exit (many git questions answer with it). */
 export async function gitRaw(cwd: string, args: string[]): Promise<string> {
-  const result = await execa('git', args, { cwd, env: gitEnv(), extendEnv: false, reject: false, stdin: 'ignore' });
-  if (result.exitCode !== 0) throw new GitCommandError(args, result.exitCode, String(result.stderr));
-  return String(result.stdout).trim();
+  const result = await runGit(cwd, args);
+  if (result.exitCode !== 0) throw new GitCommandError(args, result.exitCode, result.stderr);
+  return result.stdout.trim();
 }
 
 /** Like gitRaw, but stdout exactly as git wrote it: for file contents and porcelain output, where spaces matter. */
 export async function gitText(cwd: string, args: string[]): Promise<string> {
-  const result = await execa('git', args, { cwd, env: gitEnv(), extendEnv: false, reject: false, stdin: 'ignore', stripFinalNewline: false });
-  if (result.exitCode !== 0) throw new GitCommandError(args, result.exitCode, String(result.stderr));
-  return String(result.stdout);
+  const result = await runGit(cwd, args);
+  if (result.exitCode !== 0) throw new GitCommandError(args, result.exitCode, result.stderr);
+  return result.stdout;
 }
 
 /** Like gitRaw, but a non-zero exit gives undefined: for questions whose "no" is an exit code. */
@@ -76,8 +77,15 @@ export async function gitQuery(cwd: string, args: string[]): Promise<string | un
   }
 }
 
-/** Paths with uncommitted changes (staged, unstaged, untracked and not ignored). */
+/** Paths with uncommitted changes (staged, unstaged, untracked and not ignored); a rename gives its new path. */
 export async function changedPaths(cwd: string): Promise<string[]> {
-  const status = await git(cwd).status(['--untracked-files=normal']);
-  return status.files.map((f) => f.path);
+  const entries = (await gitText(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=normal'])).split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === 'R' || entry[0] === 'C') i++; // -z: the rename's source follows as its own entry
+  }
+  return paths;
 }

@@ -23,14 +23,14 @@ const SKELETON = 'a "# Title" line, then "## Description", "## Tasks" and "## Ex
  */
 export function checkHasContent(context: ContentContext): Diagnostic | undefined {
   const { outline, file, bodyStartLine } = context;
-  if (outline.contentNodes.length === 0) {
+  if (outline.content === 'none') {
     const message = context.hasFrontMatter ? 'the file has front matter but no milestone text' : 'the file is empty';
     return error('empty-milestone', message, { file, line: bodyStartLine, col: 1, hint: `describe the milestone in markdown: ${SKELETON}` });
   }
-  if (!outline.contentNodes.every((node) => node.type === 'heading')) return undefined;
+  if (outline.content === 'text') return undefined;
   const first = outline.headings[0];
   const where = first ? context.at(first.start) : { line: bodyStartLine, col: 1 };
-  if (outline.contentNodes.length === 1 && outline.title) {
+  if (outline.headings.length === 1 && outline.title) {
     return error('title-only', `the milestone has a title ("${outline.title.text}") but nothing else`, {
       file,
       ...where,

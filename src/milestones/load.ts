@@ -1,6 +1,7 @@
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { compareIds } from './ids.js';
-import { parseMilestone, type ParseResult } from './parse.js';
+import { scanOutline } from './outline-scan.js';
+import { parseMilestone, type Outliner, type ParseResult } from './parse.js';
 import { scanMilestonesFolder, type ScannedFile } from './scan.js';
 import type { Milestone } from './types.js';
 import { validateMilestones } from './validate.js';
@@ -17,8 +18,15 @@ export async function loadMilestones(opts: { repoRoot: string; milestonesDir: st
   const scan = await scanMilestonesFolder(opts.repoRoot, opts.milestonesDir);
   const diagnostics: Diagnostic[] = [...scan.diagnostics];
   const milestones: Milestone[] = [];
+  let full: Outliner | undefined;
   for (const file of scan.files) {
-    const parsed = parseSafely(file);
+    let parsed = parseSafely(file, scanOnly);
+    if (parsed === NEEDS_PARSER) {
+      // Loaded on first need: most milestone files are read exactly by the line scanner alone.
+      full ??= (await import('./markdown.js')).outlineMarkdown;
+      parsed = parseSafely(file, full);
+    }
+    if (parsed === NEEDS_PARSER) throw new Error('unreachable: the full outliner reads every body');
     if (parsed.milestone) milestones.push(parsed.milestone);
     diagnostics.push(...parsed.diagnostics);
   }
@@ -27,11 +35,23 @@ export async function loadMilestones(opts: { repoRoot: string; milestonesDir: st
   return { milestones, diagnostics: sortDiagnostics(diagnostics) };
 }
 
+const NEEDS_PARSER = Symbol('needs the markdown parser');
+
+class NeedsParser extends Error {}
+
+/** The line scanner's outline, or a NeedsParser throw for a body it cannot read exactly. */
+const scanOnly: Outliner = (body) => {
+  const outline = scanOutline(body);
+  if (!outline) throw new NeedsParser();
+  return outline;
+};
+
 /** A crash on one file is a bug, but it should not hide what is wrong with all the other files. */
-function parseSafely(file: ScannedFile): Partial<ParseResult> & { diagnostics: Diagnostic[] } {
+function parseSafely(file: ScannedFile, outliner: Outliner): (Partial<ParseResult> & { diagnostics: Diagnostic[] }) | typeof NEEDS_PARSER {
   try {
-    return parseMilestone(file);
+    return parseMilestone(file, outliner);
   } catch (cause) {
+    if (cause instanceof NeedsParser) return NEEDS_PARSER;
     const reason = cause instanceof Error ? cause.message : String(cause);
     return {
       diagnostics: [

@@ -1,6 +1,3 @@
-import type { Heading, Nodes, Root, RootContent } from 'mdast';
-import remarkParse from 'remark-parse';
-import { unified } from 'unified';
 import { sectionKeyOf } from './section-names.js';
 import type { SectionKey } from './types.js';
 
@@ -30,46 +27,29 @@ export interface Outline {
   titleIsH1: boolean;
   /** Every recognised section in order, duplicates included. */
   sections: SectionSpan[];
-  /** Top-level nodes that carry content: not HTML comments. */
-  contentNodes: RootContent[];
+  /**
+   * What the top-level blocks that carry content (not HTML comments) are: none, headings only, or text too
+   * (paragraphs, lists, code, quotes …).
+   */
+  content: 'none' | 'headings' | 'text';
   /** Text between the title and the first other heading, trimmed: free-form description. */
   preamble: string;
 }
 
-export function parseMarkdown(body: string): Root {
-  return unified().use(remarkParse).parse(body);
-}
-
-export function outlineMarkdown(body: string): Outline {
-  const root = parseMarkdown(body);
-  const contentNodes = root.children.filter((node) => !isComment(node));
-  const headings = root.children.filter((node): node is Heading => node.type === 'heading').map(headingInfo);
+/**
+ * The outline from the top-level headings (in order, `start`/`end` offsets into `body`) and what else the body
+ * holds: the part shared by the fast scanner (outline-scan.ts) and the full CommonMark parse (markdown.ts).
+ */
+export function outlineOf(body: string, headings: HeadingInfo[], content: Outline['content']): Outline {
   const { title, titleIsH1 } = findTitle(headings);
   const sections = sectionSpans(headings, body.length);
-  return { headings, title, titleIsH1, sections, contentNodes, preamble: preamble(body, headings, title) };
+  return { headings, title, titleIsH1, sections, content, preamble: preamble(body, headings, title) };
 }
 
-function isComment(node: RootContent): boolean {
-  return node.type === 'html' && /^<!--[\s\S]*-->$/.test(node.value.trim());
-}
-
-function headingInfo(node: Heading): HeadingInfo {
-  const text = plainText(node).trim();
-  return {
-    depth: node.depth,
-    text,
-    key: sectionKeyOf(text),
-    start: node.position?.start.offset ?? 0,
-    end: node.position?.end.offset ?? 0,
-  };
-}
-
-/** The text a reader sees: emphasis, code and links flattened. */
-function plainText(node: Nodes): string {
-  if ('value' in node && typeof node.value === 'string') return node.type === 'html' ? '' : node.value;
-  if (node.type === 'image') return node.alt ?? '';
-  if ('children' in node) return (node.children as Nodes[]).map(plainText).join('');
-  return '';
+/** A heading's record from its depth, plain text (untrimmed) and offsets. */
+export function headingInfo(depth: number, plain: string, start: number, end: number): HeadingInfo {
+  const text = plain.trim();
+  return { depth, text, key: sectionKeyOf(text), start, end };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { checkHasContent, checkSections, readTitle, type ContentContext } from './content-checks.js';
 import { parseFrontMatter, splitFrontMatter, type FrontMatterResult } from './front-matter.js';
-import { outlineMarkdown } from './outline.js';
+import type { Outline } from './outline.js';
 import { collectSections, readEstimate, readSectionDependencies } from './read-sections.js';
 import { createLineIndex, normaliseSource } from './source.js';
 import type { DependencyRef, Milestone, MilestoneId } from './types.js';
@@ -15,6 +15,12 @@ export interface MilestoneSource {
   text: string;
 }
 
+/**
+ * Body (markdown after the front matter, `\n` line endings) -> its outline. markdown.ts's `outlineMarkdown` reads
+ * every body; loadMilestones first tries the line scanner alone, so the markdown parser loads only when needed.
+ */
+export type Outliner = (body: string) => Outline;
+
 export interface ParseResult {
   milestone: Milestone;
   diagnostics: Diagnostic[];
@@ -25,7 +31,7 @@ export interface ParseResult {
  * diagnostic and a Milestone is always returned (with what could be read), so cross-file checks can still run
  * and one bad file does not cause a cascade of "unknown dependency" errors elsewhere.
  */
-export function parseMilestone(source: MilestoneSource): ParseResult {
+export function parseMilestone(source: MilestoneSource, outlineMarkdown: Outliner): ParseResult {
   const { id, file } = source;
   const text = normaliseSource(source.text);
   const positionOf = createLineIndex(text);

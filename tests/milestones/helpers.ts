@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Diagnostic } from '../../src/diagnostics.js';
+import { outlineMarkdown } from '../../src/milestones/markdown.js';
 import { parseMilestone, type ParseResult } from '../../src/milestones/parse.js';
 
 /** The example from the seed README's "Creating Milestones" section, verbatim. */
@@ -52,7 +53,7 @@ ${options.deps ?? 'None'}
 }
 
 export function parse(text: string, id = '1A'): ParseResult {
-  return parseMilestone({ id, file: `milestones/${id}.md`, absPath: `/repo/milestones/${id}.md`, text });
+  return parseMilestone({ id, file: `milestones/${id}.md`, absPath: `/repo/milestones/${id}.md`, text }, outlineMarkdown);
 }
 
 export function codes(diagnostics: readonly Diagnostic[]): string[] {
