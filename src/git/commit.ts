@@ -136,7 +136,7 @@ async function runHook(cwd: string, hook: CommitHook, args: string[], opts: Comm
   const quarantine = opts.sandbox ? await openQuarantine(cwd, path.join(scratch, `${hook}-quarantine`)) : undefined;
   const env = { ...gitEnv(), ...quarantine?.env };
   // The message file is in `scratch`: a commit-msg hook may rewrite it.
-  const spawn = opts.sandbox ? sandboxedSpawn(opts.sandbox, { cwd, argv, env, writable: [scratch] }) : { file: argv[0]!, args: argv.slice(1), cleanup: () => {} };
+  const spawn = opts.sandbox && quarantine ? sandboxedSpawn(opts.sandbox, { cwd, argv, env, writable: [scratch], overlays: quarantine.overlays }) : { file: argv[0]!, args: argv.slice(1), cleanup: () => {} };
   const result = await runProcessGroup({
     file: spawn.file,
     args: spawn.args,

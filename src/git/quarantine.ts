@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, link, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gitRaw } from './client.js';
 
@@ -8,11 +8,19 @@ import { gitRaw } from './client.js';
  * for a pre-receive hook, the hook works on a quarantine: a copy of the worktree's index (`GIT_INDEX_FILE`) and an
  * object folder of its own (`GIT_OBJECT_DIRECTORY`) that sees the real objects as alternates. After a hook that
  * succeeded, the orchestrator (outside the sandbox) moves the new objects in — never replacing one — and installs the
- * new index under git's own `index.lock`. Refs, config, hooks, HEAD and other worktrees stay out of reach.
+ * new index under git's own `index.lock`.
+ *
+ * Some hooks also write refs and git's per-worktree files: lint-staged keeps a backup stash (`refs/stash`, its
+ * reflog) and patch files in the worktree's git folder, and fails without them (measured with lint-staged 15: "failed
+ * due to a git error"). Those get throw-away copies the sandbox mounts over the real ones (`overlays`): the hook
+ * sees its writes succeed, nothing of them is taken over. Config, hooks, the real refs and other worktrees stay out of
+ * reach.
  */
 export interface Quarantine {
   /** The variables the hook runs with. */
   env: Record<'GIT_INDEX_FILE' | 'GIT_OBJECT_DIRECTORY' | 'GIT_ALTERNATE_OBJECT_DIRECTORIES', string>;
+  /** Writable copies to mount over read-only paths inside the sandbox (`src` = the copy, `path` = the real one). */
+  overlays: { src: string; path: string }[];
   /** The folder that holds the copies: the sandbox makes it writable. */
   dir: string;
   index: string;
@@ -21,15 +29,28 @@ export interface Quarantine {
 
 /** Sets up a quarantine for a hook in `cwd` under `dir` (an empty scratch folder of the caller's). */
 export async function openQuarantine(cwd: string, dir: string): Promise<Quarantine> {
-  const [index, objects] = (await gitRaw(cwd, ['rev-parse', '--git-path', 'index', '--git-path', 'objects'])).split('\n').map((p) => path.resolve(cwd, p.trim()));
+  const [index, objects, gitDir, commonDir] = (await gitRaw(cwd, ['rev-parse', '--git-path', 'index', '--git-path', 'objects', '--git-dir', '--git-common-dir']))
+    .split('\n')
+    .map((p) => path.resolve(cwd, p.trim()));
   const scratchIndex = path.join(dir, 'index');
   const scratchObjects = path.join(dir, 'objects');
   await mkdir(scratchObjects, { recursive: true });
   await copyFile(index!, scratchIndex).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err; // no index yet: git makes one
   });
+  const overlays: Quarantine['overlays'] = [];
+  // A linked worktree's own git folder, then the shared refs and reflogs; the main worktree's git folder is the
+  // shared one, which is never copied whole.
+  const copies = [...(gitDir !== commonDir ? [gitDir!] : []), path.join(commonDir!, 'refs'), path.join(commonDir!, 'logs')];
+  for (const [i, real] of copies.entries()) {
+    if (!(await stat(real).then((s) => s.isDirectory(), () => false))) continue;
+    const copy = path.join(dir, 'overlay', `${i}-${path.basename(real)}`);
+    await cp(real, copy, { recursive: true, verbatimSymlinks: true });
+    overlays.push({ src: copy, path: real });
+  }
   return {
     env: { GIT_INDEX_FILE: scratchIndex, GIT_OBJECT_DIRECTORY: scratchObjects, GIT_ALTERNATE_OBJECT_DIRECTORIES: objects! },
+    overlays,
     dir,
     index: index!,
     objects: objects!,

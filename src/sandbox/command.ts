@@ -16,7 +16,10 @@ export interface SandboxedSpawn {
  * `env` is the environment the command would have had: its PATH entries and node's own folder stay visible;
  * TMPDIR is pointed at the private /tmp.
  */
-export function sandboxedSpawn(sandbox: CommandSandbox, opts: { cwd: string; argv: readonly string[]; env: NodeJS.ProcessEnv; writable?: readonly string[] }): SandboxedSpawn {
+export function sandboxedSpawn(
+  sandbox: CommandSandbox,
+  opts: { cwd: string; argv: readonly string[]; env: NodeJS.ProcessEnv; writable?: readonly string[]; overlays?: readonly { src: string; path: string }[] },
+): SandboxedSpawn {
   const cwd = real(opts.cwd);
   const writable = (opts.writable ?? []).map(real);
   const keepVisible = [...(opts.env.PATH ?? '').split(path.delimiter).filter((p) => path.isAbsolute(p)), path.dirname(path.dirname(process.execPath))].map(real);
@@ -26,7 +29,8 @@ export function sandboxedSpawn(sandbox: CommandSandbox, opts: { cwd: string; arg
     ...sandbox.denyRead,
     ...[cwd, ...writable].flatMap((w) => ['.git', '.claude'].map((name) => path.join(w, name))),
   ];
-  const plan = planCommandSandbox({ sandbox: { ...sandbox, keepVisible: sandbox.keepVisible.map(real) }, cwd, writable, keepVisible, kinds: kindsOf(candidates) });
+  const overlays = (opts.overlays ?? []).map((o) => ({ src: real(o.src), path: real(o.path) }));
+  const plan = planCommandSandbox({ sandbox: { ...sandbox, keepVisible: sandbox.keepVisible.map(real) }, cwd, writable, keepVisible, overlays, kinds: kindsOf(candidates) });
   return {
     file: sandbox.bwrap,
     args: bwrapArgs(plan, opts.argv, { unset: sandbox.denyEnv.filter((name) => opts.env[name] !== undefined), set: { TMPDIR: '/tmp' } }),

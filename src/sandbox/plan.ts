@@ -44,12 +44,16 @@ export interface CommandPlanInput {
   writable?: readonly string[];
   /** More read-only paths to keep visible under /tmp (PATH entries, node's own folder). */
   keepVisible?: readonly string[];
+  /** Writable copies mounted over read-only paths (`src` over `path`), e.g. a hook's throw-away refs. */
+  overlays?: readonly { src: string; path: string }[];
   kinds: PathKinds;
 }
 
 export type Mount =
   | { op: 'ro-bind'; path: string }
   | { op: 'bind'; path: string }
+  /** `src` mounted writable at `path`. */
+  | { op: 'bind-at'; src: string; path: string }
   | { op: 'tmpfs'; path: string }
   /** A tmpfs made read-only after it is mounted: an empty, unwritable folder. */
   | { op: 'empty-dir'; path: string }
@@ -96,6 +100,7 @@ export function planCommandSandbox(input: CommandPlanInput): CommandPlan {
       }
     }
   }
+  for (const o of input.overlays ?? []) mounts.push({ op: 'bind-at', src: path.resolve(o.src), path: path.resolve(o.path) });
   // Last, so no bind above can uncover them.
   for (const p of unique(input.sandbox.denyRead)) {
     const kind = input.kinds.get(p);
@@ -122,6 +127,9 @@ export function bwrapArgs(plan: CommandPlan, argv: readonly string[], env: { uns
         break;
       case 'bind':
         args.push('--bind', m.path, m.path);
+        break;
+      case 'bind-at':
+        args.push('--bind', m.src, m.path);
         break;
       case 'tmpfs':
         args.push('--tmpfs', m.path);

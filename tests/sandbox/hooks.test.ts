@@ -45,8 +45,19 @@ function hook(name: string, body: string, dir = path.join(repo.root, '.git', 'ho
 
 describe('commit hooks in the sandbox (real bubblewrap)', () => {
   it('a formatter that restages and a message rewriter work as they do unsandboxed; the commit holds what they staged', async () => {
-    // lint-staged style: fix the staged file in place, then stage the fix (new objects, a new index).
-    hook('pre-commit', 'for f in $(git diff --cached --name-only); do tr a-z A-Z < "$f" > "$f.tmp" && mv "$f.tmp" "$f" && git add "$f"; done');
+    // What lint-staged 15 does (measured with the real one, which failed "due to a git error" before the refs got
+    // throw-away copies): a backup stash (refs/stash and its reflog), a patch file in the worktree's git folder,
+    // the staged file fixed in place and staged again (new objects, a new index), the backup dropped.
+    hook(
+      'pre-commit',
+      [
+        'set -e',
+        'git stash store --quiet -m "automatic lint-staged backup" "$(git stash create)"',
+        'git diff > "$(git rev-parse --git-dir)/lint-staged_unstaged.patch"',
+        'for f in $(git diff --cached --name-only); do tr a-z A-Z < "$f" > "$f.tmp" && mv "$f.tmp" "$f" && git add "$f"; done',
+        'git stash drop --quiet',
+      ].join('\n'),
+    );
     hook('commit-msg', 'printf "\\nRefs: TASK-1\\n" >> "$1"');
     writeFileSync(path.join(worktree, 'a.txt'), 'shout\n');
     const result = await commitAll(worktree, '1A: work', { sandbox });
@@ -56,6 +67,9 @@ describe('commit hooks in the sandbox (real bubblewrap)', () => {
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: worktree, encoding: 'utf8' })).toBe('');
     // Every object the commit needs is in the repository itself (none left behind in the quarantine).
     expect(execFileSync('git', ['fsck', '--no-dangling'], { cwd: repo.root, encoding: 'utf8' })).toBe('');
+    // The stash and the patch file were the hook's throw-away copies.
+    expect(repo.git('stash', 'list')).toBe('');
+    expect(existsSync(path.join(repo.root, '.git', 'worktrees', path.basename(worktree), 'lint-staged_unstaged.patch'))).toBe(false);
   });
 
   it('a husky-style hook in the worktree (core.hooksPath) runs; one that refuses still refuses', async () => {
