@@ -1,6 +1,6 @@
 import { createRedactor } from '../agents/redact.js';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitCommandError, gitQuery, gitRaw, gitText } from './client.js';
 import { identityArgs } from './commit.js';
@@ -201,6 +201,8 @@ export async function advanceTarget(opts: {
     const ff = await fastForward(wt, newSha);
     if (ff.ok) {
       for (const file of aside) {
+        // The result may bring the file in as a link (a task committed one): never read or write through it.
+        if (!(await isPlainFileOrMissing(file.abs))) continue;
         const committed = existsSync(file.abs) ? await readFile(file.abs, 'utf8') : undefined;
         await writeFile(file.abs, file.own.reapply(committed));
       }
@@ -310,6 +312,14 @@ async function setAside(wt: string, own: OwnChange[]): Promise<OwnChange[]> {
     else await rm(file.abs, { force: true });
   }
   return own;
+}
+
+async function isPlainFileOrMissing(file: string): Promise<boolean> {
+  try {
+    return (await lstat(file)).isFile();
+  } catch {
+    return true;
+  }
 }
 
 async function putBack(aside: OwnChange[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { advanceTarget, mergeInWorktree, takeResultCommand } from '../../src/git/merge.js';
 import { commitAll } from '../../src/git/commit.js';
@@ -100,6 +100,31 @@ describe('advancing the target past the orchestrator\'s own TASKS.md block', () 
     const now = readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8');
     expect(now.startsWith(TASKS_MD)).toBe(true);
     expect(now).toContain('## Progress — run run-2');
+  });
+
+  it('a task that commits TASKS.md as a link out of the repository: the block is not written through it', async () => {
+    repo = makeRepo();
+    const base = repo.git('rev-parse', 'HEAD');
+    repo.write('TASKS.md', withBlock('', 'run-1'));
+    const outside = `${repo.root}-outside.txt`;
+    writeFileSync(outside, 'not the repository\'s\n');
+    try {
+      const info = (await inspectRepo(repo.root)).repo!;
+      await ensureExcluded(info.commonDir, ['/.worktree/']);
+      const wt = path.join(repo.root, '.worktree', '1A');
+      await prepareTaskWorktree({ repoRoot: repo.root, worktreePath: wt, branch: 'milestone/1A', baseSha: base, reuse: false });
+      symlinkSync(outside, path.join(wt, 'TASKS.md'));
+      expect((await commitAll(wt, '1A: link')).kind).toBe('committed');
+      const merged = await mergeInWorktree({ repoRoot: repo.root, mergeWorktreePath: path.join(repo.root, '.worktree', '_merge'), baseSha: base, branches: [{ branch: 'milestone/1A', message: 'Merge 1A' }] });
+      expect(merged.ok).toBe(true);
+      if (!merged.ok) return;
+      const moved = await advance(repo, base, merged.sha);
+      expect(moved).toMatchObject({ moved: true });
+      expect(readFileSync(outside, 'utf8')).toBe('not the repository\'s\n');
+      expect(lstatSync(path.join(repo.root, 'TASKS.md')).isSymbolicLink()).toBe(true);
+    } finally {
+      rmSync(outside, { force: true });
+    }
   });
 
   it('TASKS.md edited by two tasks of one stage: both edits and the block end up in the working tree', async () => {
