@@ -1,15 +1,18 @@
 import path from 'node:path';
-import type { AgentRunRequest, AgentRunResult } from '../agents/types.js';
+import type { AgentAdapter, AgentRunRequest, AgentRunResult } from '../agents/types.js';
+import type { Config } from '../config/schema.js';
+import type { RepoInfo } from '../git/repo.js';
+import type { Logger } from '../report/logger.js';
+import type { JournalWriter } from '../state/journal.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskFact } from '../state/run-events.js';
-import type { TaskRecorder } from './recorder.js';
-import { rel, type RunContext } from './context.js';
+import type { RunRecorder, TaskJournalEntry, TaskRecorder } from './recorder.js';
+import { rel, type RunPaths } from './context.js';
 import { abortableSleep } from '../util/sleep.js';
-import { limitKind } from './limits.js';
+import { limitKind, type PauseController } from './limits.js';
 import { processStartTime } from './orphans.js';
 import { crashPoint } from './crash-points.js';
 import { TaskJournal, type CallLog } from './journal.js';
-import type { NewJournalEntry } from '../state/journal.js';
 
 /** `review-2` → `review`: what kind of step a journal key names (crash points and logs group by it). */
 export function stepKind(step: string): string {
@@ -32,10 +35,25 @@ export type CallRequest = Omit<AgentRunRequest, 'cwd' | 'transcriptPath' | 'sign
 };
 
 /**
+ * What running and booking an agent call touches: the adapter, the agent settings, where transcripts go, the
+ * run-wide pause, the journal (to number calls), and the progress sink.
+ */
+export interface AgentCallDeps {
+  adapter: AgentAdapter;
+  config: Pick<Config, 'agent' | 'budget' | 'retry_attempts'>;
+  repo: Pick<RepoInfo, 'root'>;
+  paths: Pick<RunPaths, 'runLogDir'>;
+  logger: Logger;
+  pauses: Pick<PauseController, 'waitUntilClear' | 'pauseFor'>;
+  journal: JournalWriter;
+  recorder: Pick<RunRecorder, 'notify'>;
+}
+
+/**
  * Runs one agent process for a task and books it: a numbered transcript, the pid while it runs (for a
  * crash-resume), and its cost, tokens and turns added to the task's totals, whatever the purpose.
  */
-export async function callAgent(ctx: RunContext, m: Milestone, task: TaskRecorder, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
+export async function callAgent(ctx: AgentCallDeps, m: Milestone, task: TaskRecorder, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
   const journal = new TaskJournal(ctx.journal, m.id);
   const recovered = call.continues ? await recover(ctx, m, task, journal, call, call.continues) : undefined;
   if (recovered) return recovered;
@@ -98,7 +116,7 @@ function continuation(original: CallRequest, current: CallRequest, result: Agent
  * already records as finished well is not booked again: its result is read back from the transcript, or, where the
  * adapter cannot read transcripts, rebuilt from the journal (a review then has no verdict and is asked again).
  */
-async function recover(ctx: RunContext, m: Milestone, task: TaskRecorder, journal: TaskJournal, call: CallRequest, cut: CallLog): Promise<AgentRunResult | undefined> {
+async function recover(ctx: AgentCallDeps, m: Milestone, task: TaskRecorder, journal: TaskJournal, call: CallRequest, cut: CallLog): Promise<AgentRunResult | undefined> {
   const expectStructuredOutput = call.jsonSchema !== undefined;
   const read = ctx.adapter.recover?.(path.resolve(ctx.repo.root, cut.transcript), { expectStructuredOutput });
   if (cut.end) {
@@ -110,12 +128,11 @@ async function recover(ctx: RunContext, m: Milestone, task: TaskRecorder, journa
   if (!read) return undefined;
   const result = read;
   ctx.logger.info(`[${m.id}] ${call.purpose} (attempt ${cut.n}) had finished before the interruption: its result is taken from ${cut.transcript}`);
-  await journal.append(callEnd(call.step, cut.n, result));
-  task.record(booked(call.purpose, result));
+  await task.journaled(callEnd(call.step, cut.n, result), booked(call.purpose, result));
   return result;
 }
 
-function callEnd(step: string, n: number, r: AgentRunResult): DistributiveOmit<NewJournalEntry, 'task'> {
+function callEnd(step: string, n: number, r: AgentRunResult): TaskJournalEntry {
   return {
     t: 'call_end',
     step,
@@ -129,9 +146,7 @@ function callEnd(step: string, n: number, r: AgentRunResult): DistributiveOmit<N
   };
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-async function callOnce(ctx: RunContext, m: Milestone, task: TaskRecorder, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
+async function callOnce(ctx: AgentCallDeps, m: Milestone, task: TaskRecorder, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
   const { purpose, step, continues: _continues, ...request } = call;
   const journal = new TaskJournal(ctx.journal, m.id);
   // A pause on a usage limit holds every new agent process, not only new tasks: reviews and fix rounds wait too.
@@ -141,8 +156,7 @@ async function callOnce(ctx: RunContext, m: Milestone, task: TaskRecorder, signa
   const transcript = path.join(ctx.paths.runLogDir, `${m.id}.${purpose}-${n}.jsonl`);
   const transcriptRel = rel(ctx.repo.root, transcript);
   // Recorded before the process exists: a crash from here on finds this call cut off, never forgotten.
-  await journal.append({ t: 'call', step, n, transcript: transcriptRel, ...(request.resumeSessionId ? { resumeSessionId: request.resumeSessionId } : {}) });
-  task.record({ type: 'agent-call-started', attempt: n, transcript: transcriptRel });
+  await task.journaled({ t: 'call', step, n, transcript: transcriptRel, ...(request.resumeSessionId ? { resumeSessionId: request.resumeSessionId } : {}) }, { type: 'agent-call-started', attempt: n, transcript: transcriptRel });
   ctx.logger.info(`[${m.id}] ${purpose} ${request.resumeSessionId ? `resuming session ${request.resumeSessionId}` : 'started'} (attempt ${n})`);
   const agent = ctx.config.agent;
   let sessionSeen: string | undefined;
@@ -165,15 +179,13 @@ async function callOnce(ctx: RunContext, m: Milestone, task: TaskRecorder, signa
       if (p.sessionId && p.sessionId !== sessionSeen) {
         // Known as soon as the agent starts, so a crash from here on can continue this session.
         sessionSeen = p.sessionId;
-        journal.append({ t: 'session', step, sessionId: p.sessionId }).catch(() => undefined);
-        if (purpose === 'agent') task.record({ type: 'worker-session', sessionId: p.sessionId });
+        task.journaled({ t: 'session', step, sessionId: p.sessionId }, purpose === 'agent' ? { type: 'worker-session', sessionId: p.sessionId } : undefined).catch(() => undefined);
       }
     },
   });
   task.record({ type: 'agent-exited' });
   crashPoint(`${stepKind(step)} agent finished, result not recorded`);
-  await journal.append(callEnd(step, n, result));
-  task.record(booked(purpose, result));
+  await task.journaled(callEnd(step, n, result), booked(purpose, result));
   ctx.logger.info(
     `[${m.id}] ${purpose} ${result.ok ? 'finished' : `failed (${result.failure?.kind})`}: ${result.numTurns} turn${result.numTurns === 1 ? '' : 's'}, $${result.costUsd.toFixed(4)}`,
   );
@@ -193,7 +205,7 @@ function booked(purpose: AgentPurpose, r: AgentRunResult): TaskFact {
 }
 
 /** The worker's settings for a milestone: front matter first, then the config. */
-export function workerSettings(ctx: RunContext, m: Milestone): Pick<AgentRunRequest, 'model' | 'maxTurns' | 'maxBudgetUsd' | 'permissionMode' | 'allowedTools' | 'disallowedTools' | 'appendSystemPrompt'> {
+export function workerSettings(ctx: { config: Pick<Config, 'agent' | 'budget'> }, m: Milestone): Pick<AgentRunRequest, 'model' | 'maxTurns' | 'maxBudgetUsd' | 'permissionMode' | 'allowedTools' | 'disallowedTools' | 'appendSystemPrompt'> {
   const agent = ctx.config.agent;
   return {
     ...optional('model', m.settings.model ?? agent.model ?? undefined),

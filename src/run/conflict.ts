@@ -1,14 +1,30 @@
 import type { ConflictResolver } from '../git/merge.js';
-import type { Milestone } from '../milestones/types.js';
-import { callAgent, workerSettings } from './agent-call.js';
+import type { Milestone, MilestoneId } from '../milestones/types.js';
+import { callAgent, workerSettings, type AgentCallDeps } from './agent-call.js';
 import { runCommand } from './commands.js';
 import { crashPoint } from './crash-points.js';
 import { lastSession, TaskJournal } from './journal.js';
 import { restoreTree, snapshotTree } from '../git/tree.js';
-import type { RunContext } from './context.js';
+import type { Templates } from './context.js';
+import type { Config } from '../config/schema.js';
+import type { CommandSandbox } from '../sandbox/plan.js';
+import type { RunRecorder } from './recorder.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 
 type Conflict = Parameters<ConflictResolver>[0];
+
+/**
+ * What resolving a merge conflict touches: agent calls, the milestones and task records (which task a branch is),
+ * the conflict template, the checks and the sandbox they run in, and the run's cancellation.
+ */
+export interface ConflictDeps extends AgentCallDeps {
+  config: Pick<Config, 'agent' | 'budget' | 'retry_attempts' | 'checks'>;
+  milestones: ReadonlyMap<MilestoneId, Milestone>;
+  templates: Pick<Templates, 'conflict'>;
+  recorder: Pick<RunRecorder, 'notify' | 'state' | 'forTask'>;
+  commandSandbox?: CommandSandbox;
+  signal: AbortSignal;
+}
 
 /**
  * A merge conflict goes to an agent in the merge worktree, with both sides' milestones as context. Its work only
@@ -16,9 +32,9 @@ type Conflict = Parameters<ConflictResolver>[0];
  * A journal step of the incoming task (`resolve-<stage>`): a merge redone after a crash takes the recorded
  * resolution (its tree) instead of asking again, and a resolution cut off continues the same agent session.
  */
-export async function resolveConflict(ctx: RunContext, stage: number, conflict: Conflict): Promise<boolean> {
+export async function resolveConflict(ctx: ConflictDeps, stage: number, conflict: Conflict): Promise<boolean> {
   const incoming = milestoneOfBranch(ctx, conflict.branch);
-  if (!incoming || !ctx.state.tasks[incoming.id]) return false;
+  if (!incoming || !ctx.recorder.state.tasks[incoming.id]) return false;
   const task = ctx.recorder.forTask(incoming.id);
   const journal = new TaskJournal(ctx.journal, incoming.id);
   const key = `resolve-${stage}`;
@@ -64,13 +80,13 @@ export async function resolveConflict(ctx: RunContext, stage: number, conflict: 
   return checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree);
 }
 
-function milestoneOfBranch(ctx: RunContext, branch: string): Milestone | undefined {
-  const rec = Object.values(ctx.state.tasks).find((t) => t.branch === branch);
+function milestoneOfBranch(ctx: ConflictDeps, branch: string): Milestone | undefined {
+  const rec = Object.values(ctx.recorder.state.tasks).find((t) => t.branch === branch);
   return rec ? ctx.milestones.get(rec.id) : undefined;
 }
 
 /** The checks of every milestone on both sides (each milestone's own, else the configured defaults), once each. */
-async function checksPass(ctx: RunContext, milestones: readonly Milestone[], cwd: string): Promise<boolean> {
+async function checksPass(ctx: ConflictDeps, milestones: readonly Milestone[], cwd: string): Promise<boolean> {
   const commands = [...new Set(milestones.flatMap((m) => m.settings.checks ?? ctx.config.checks.commands))];
   for (const command of commands) {
     const r = await runCommand(command, { cwd, timeoutMs: ctx.config.checks.timeout * 1000, signal: ctx.signal, ...(ctx.commandSandbox ? { sandbox: ctx.commandSandbox } : {}) });

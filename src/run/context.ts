@@ -1,18 +1,10 @@
 import path from 'node:path';
-import type { AgentAdapter } from '../agents/types.js';
 import { defaultLogDir, defaultWorktreeDir } from '../config/data-dir.js';
 import type { Config } from '../config/schema.js';
-import type { RepoInfo } from '../git/repo.js';
-import type { Milestone, MilestoneId } from '../milestones/types.js';
-import type { Plan } from '../plan/types.js';
-import type { CommandSandbox } from '../sandbox/plan.js';
-import type { Logger } from '../report/logger.js';
-import type { JournalWriter } from '../state/journal.js';
-import type { RunState } from '../state/run-state.js';
+import type { MilestoneId } from '../milestones/types.js';
 import type { RunEvent } from './events.js';
-import type { PauseController } from './limits.js';
-import type { RunRecorder } from './recorder.js';
 
+/** An NDJSON/live-view event before it is stamped with its time. */
 export type WithoutAtEvent = RunEvent extends infer T ? (T extends unknown ? Omit<T, 'at'> : never) : never;
 
 export interface RunPaths {
@@ -50,36 +42,18 @@ export function runPaths(repoRoot: string, config: Config, runId: string, env: N
   };
 }
 
-export interface RunContext {
-  repo: RepoInfo;
-  config: Config;
-  paths: RunPaths;
-  milestones: ReadonlyMap<MilestoneId, Milestone>;
-  plan: Plan;
-  /** The run state as it is now (the recorder's, frozen): read it again after recording something. */
-  readonly state: RunState;
-  /** The one owner of the run state: every change is an event recorded here (run/recorder.ts). */
-  recorder: RunRecorder;
-  adapter: AgentAdapter;
-  /** Checks and commit hooks run inside it (agent.sandbox on, with bubblewrap); absent: as the user. */
-  commandSandbox?: CommandSandbox;
-  logger: Logger;
-  templates: { task: string; review: string; conflict: string };
-  /** True on --resume: existing task branches and worktrees are this run's own. */
-  resuming: boolean;
-  /** The run's cancellation (Ctrl-C): passed to every agent and command. */
-  signal: AbortSignal;
-  /** The run-wide pause for usage and rate limits. */
-  pauses: PauseController;
-  /** The run journal: every step with its outcome, durable before the next step starts (see state/journal.ts). */
-  journal: JournalWriter;
+/** The prompt templates of a run, as text (the configured file or the shipped one). */
+export interface Templates {
+  task: string;
+  review: string;
+  conflict: string;
 }
 
-export function branchFor(config: Config, id: MilestoneId): string {
+export function branchFor(config: Pick<Config, 'worktrees'>, id: MilestoneId): string {
   return `${config.worktrees.branch_prefix}${id}`;
 }
 
-export function integrationBranchFor(config: Config): string {
+export function integrationBranchFor(config: Pick<Config, 'worktrees'>): string {
   return `${config.worktrees.branch_prefix}integration`;
 }
 

@@ -20,7 +20,7 @@ import type { SchedulerState } from '../scheduler/types.js';
 import { JournalWriter, type JournalEntry } from '../state/journal.js';
 import { acquireLock } from '../state/lock.js';
 import { emptyUsage, runTotals, RunStateStore, type RunState, type RunStatus, type StageRecord, type TaskRecord } from '../state/run-state.js';
-import { branchFor, integrationBranchFor, rel, runPaths, type RunContext, type RunPaths } from './context.js';
+import { branchFor, integrationBranchFor, rel, runPaths, type RunPaths, type Templates } from './context.js';
 import { stopOrphanedAgent } from './orphans.js';
 import { stepKind } from './agent-call.js';
 import { stamp, type EventSink } from './events.js';
@@ -29,8 +29,9 @@ import type { ScheduleEvent } from '../state/run-events.js';
 import { PauseController } from './limits.js';
 import { crashPoint } from './crash-points.js';
 import { loadTemplate, type TemplateName } from './prompt.js';
-import { settleStage } from './stage.js';
-import { runTask } from './task.js';
+import { settleStage, type StageDeps } from './stage.js';
+import { runTask, type TaskDeps } from './task.js';
+import type { ResourceGateDeps } from './resource-gate.js';
 import type { CommandSandbox } from '../sandbox/plan.js';
 
 export interface RunRequest {
@@ -58,6 +59,14 @@ export type RunEnd =
   | { kind: 'locked'; message: string }
   | { kind: 'refused'; message: string };
 
+/**
+ * Everything the steps of a run get, as one object built by the engine: each step's signature names the part it
+ * touches (TaskDeps, StageDeps, ResourceGateDeps); the engine itself uses the pause controller besides.
+ */
+type RunDeps = TaskDeps &
+  StageDeps &
+  ResourceGateDeps & { repo: RepoInfo; config: Config; paths: RunPaths; recorder: RunRecorder; pauses: PauseController };
+
 /** The thin shell around the pure scheduler: lock, state, worktrees, agents, merges, TASKS.md. */
 export async function executeRun(req: RunRequest): Promise<RunEnd> {
   const runId = req.previous?.runId ?? newRunId();
@@ -75,7 +84,7 @@ export async function executeRun(req: RunRequest): Promise<RunEnd> {
   }
 }
 
-async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templates: RunContext['templates']): Promise<RunEnd> {
+async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templates: Templates): Promise<RunEnd> {
   const resuming = req.previous !== undefined;
   if (!resuming) {
     const leftovers = await findLeftovers(req, req.selected);
@@ -114,7 +123,7 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
   }
 }
 
-async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, templates: RunContext['templates'], initial: RunState, journal: JournalWriter): Promise<RunEnd> {
+async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, templates: Templates, initial: RunState, journal: JournalWriter): Promise<RunEnd> {
   const resuming = req.previous !== undefined;
   const store = new RunStateStore(paths.stateFile);
   const metrics = createMetricsRecorder();
@@ -127,20 +136,18 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     emit: (event) => req.onEvent?.(stamp(event)),
     logger: req.logger,
     repoRoot: req.repo.root,
+    journal,
   });
   const pauses = new PauseController({ config: req.config, logger: req.logger, state: () => recorder.state, record: (e) => recorder.record(e) }, (reason) => {
     pausedBecause ??= reason;
     stopper.abort(new Error(reason));
   });
-  const ctx: RunContext = {
+  // Built once; each step takes the part of it its signature names.
+  const deps: RunDeps = {
     repo: req.repo,
     config: req.config,
     paths,
     milestones: new Map(req.milestones.map((m) => [m.id, m])),
-    plan: req.plan,
-    get state() {
-      return recorder.state;
-    },
     recorder,
     adapter: req.adapter,
     ...(req.commandSandbox ? { commandSandbox: req.commandSandbox } : {}),
@@ -151,33 +158,33 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     pauses,
     journal,
   };
-  const pendingPause = ctx.pauses.until();
+  const pendingPause = pauses.until();
   if (pendingPause !== undefined && pendingPause > Date.now() && !req.config.auto_resume) {
-    return finish(ctx, 'paused', `still paused until ${ctx.state.pause!.until} (${ctx.state.pause!.reason}); run orchestrate --resume after that`);
+    return finish(recorder, 'paused', `still paused until ${recorder.state.pause!.until} (${recorder.state.pause!.reason}); run orchestrate --resume after that`);
   }
   recorder.record({ type: 'run-started', resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks });
   await recorder.save();
-  req.logger.info(`run ${runId}: ${req.selected.length} task${req.selected.length === 1 ? '' : 's'} on ${ctx.state.targetBranch}${resuming ? ' (resumed)' : ''}`);
+  req.logger.info(`run ${runId}: ${req.selected.length} task${req.selected.length === 1 ? '' : 's'} on ${recorder.state.targetBranch}${resuming ? ' (resumed)' : ''}`);
 
-  const presettled = await settleFinishedStages(ctx, req.selected);
-  if (presettled) return finish(ctx, 'stopped', presettled);
+  const presettled = await settleFinishedStages(deps, req.selected);
+  if (presettled) return finish(recorder, 'stopped', presettled);
 
   const result = await runSchedule(req.plan, {
     selected: req.selected,
     done: req.carriedOver,
     maxParallel: req.config.max_parallel_tasks,
-    beforeStart: gateStarts(ctx, createResourceGate(ctx, metrics)),
+    beforeStart: gateStarts(deps, createResourceGate(deps, metrics)),
     onFailure: req.config.on_failure,
     signal,
-    runTask: (id, taskSignal) => runTask(ctx, ctx.milestones.get(id)!, taskSignal),
-    settleStage: (_stage, outcome) => settleStage(ctx, outcome),
+    runTask: (id, taskSignal) => runTask(deps, deps.milestones.get(id)!, taskSignal),
+    settleStage: (_stage, outcome) => settleStage(deps, outcome),
     // Task status is decided by the scheduler alone; the run state records each decision as it is made.
     onChange: (s) => recorder.record(scheduleChanged(s)),
   });
-  if (pausedBecause !== undefined && !req.signal.aborted) return finish(ctx, 'paused', pausedBecause);
-  const whole = result.ok && !req.signal.aborted ? wholeRunStatus(ctx.state) : undefined;
-  if (whole) return finish(ctx, whole.status, whole.message);
-  return finish(ctx, finalStatus(result.ok, req.signal.aborted, result.stoppedReason), result.stoppedReason);
+  if (pausedBecause !== undefined && !req.signal.aborted) return finish(recorder, 'paused', pausedBecause);
+  const whole = result.ok && !req.signal.aborted ? wholeRunStatus(recorder.state) : undefined;
+  if (whole) return finish(recorder, whole.status, whole.message);
+  return finish(recorder, finalStatus(result.ok, req.signal.aborted, result.stoppedReason), result.stoppedReason);
 }
 
 /**
@@ -201,16 +208,16 @@ export function scheduleChanged(s: SchedulerState): ScheduleEvent {
   };
 }
 
-async function finish(ctx: RunContext, status: RunStatus, message: string | undefined): Promise<RunEnd> {
-  ctx.recorder.record({ type: 'run-finished', status, at: new Date().toISOString(), ...(message ? { message } : {}) });
-  await ctx.recorder.save();
-  return { kind: 'finished', state: ctx.state };
+async function finish(recorder: RunRecorder, status: RunStatus, message: string | undefined): Promise<RunEnd> {
+  recorder.record({ type: 'run-finished', status, at: new Date().toISOString(), ...(message ? { message } : {}) });
+  await recorder.save();
+  return { kind: 'finished', state: recorder.state };
 }
 
 /** No agent starts while the run is paused on a limit, nor while the machine has no room for it. */
-function gateStarts(ctx: RunContext, resourceGate: (id: MilestoneId, signal: AbortSignal) => Promise<void>) {
+function gateStarts(ctx: Pick<RunDeps, 'config' | 'logger' | 'recorder' | 'pauses'>, resourceGate: (id: MilestoneId, signal: AbortSignal) => Promise<void>) {
   return async (id: MilestoneId, signal: AbortSignal): Promise<void> => {
-    const overBudget = budgetExceeded(ctx);
+    const overBudget = budgetExceeded(ctx.config, ctx.recorder.state, ctx.logger);
     if (overBudget) throw new Error(overBudget);
     await ctx.pauses.waitUntilClear(signal);
     if (signal.aborted) throw signal.reason;
@@ -219,17 +226,17 @@ function gateStarts(ctx: RunContext, resourceGate: (id: MilestoneId, signal: Abo
 }
 
 /** budget.max_usd_total: once spent (agents, reviews, remediation and merges alike), no new task starts. */
-function budgetExceeded(ctx: RunContext): string | undefined {
-  const limit = ctx.config.budget.max_usd_total;
+function budgetExceeded(config: Pick<Config, 'budget'>, state: RunState, logger: Logger): string | undefined {
+  const limit = config.budget.max_usd_total;
   if (limit === null || limit === undefined) return undefined;
-  const spent = runTotals(ctx.state).costUsd;
+  const spent = runTotals(state).costUsd;
   if (spent < limit) return undefined;
   const message = `the total budget is spent: $${spent.toFixed(4)} of budget.max_usd_total $${limit}; no new tasks are started (raise it and run orchestrate --resume)`;
-  ctx.logger.warn(message);
+  logger.warn(message);
   return message;
 }
 
-async function loadTemplates(req: RunRequest): Promise<RunContext['templates']> {
+async function loadTemplates(req: RunRequest): Promise<Templates> {
   const user = async (key: string, configured: string | null, name: TemplateName): Promise<string> => {
     const file = configured ? path.resolve(req.repo.root, configured) : undefined;
     try {
@@ -374,9 +381,9 @@ function prepareResume(state: RunState, req: RunRequest): void {
  * scheduler only runs stages with work left, so such stages are merged here first, in order. Returns why the run
  * cannot go on, if a merge fails.
  */
-async function settleFinishedStages(ctx: RunContext, selected: readonly MilestoneId[]): Promise<string | undefined> {
-  for (const stage of ctx.state.stages) {
-    const tasks = Object.values(ctx.state.tasks).filter((t) => t.stage === stage.stage);
+async function settleFinishedStages(ctx: StageDeps, selected: readonly MilestoneId[]): Promise<string | undefined> {
+  for (const stage of ctx.recorder.state.stages) {
+    const tasks = Object.values(ctx.recorder.state.tasks).filter((t) => t.stage === stage.stage);
     const hasWorkLeft = tasks.some((t) => selected.includes(t.id));
     if (hasWorkLeft) break;
     if (!tasks.some((t) => t.status === 'done' && !t.merged)) continue;

@@ -2,15 +2,25 @@ import type { Milestone } from '../milestones/types.js';
 import { diffForReview, runReview } from '../review/review.js';
 import { formatFindings, type Verdict } from '../review/verdict.js';
 import type { CheckRecord, RoundRecord } from '../state/run-state.js';
-import { callAgent, optional, workerSettings } from './agent-call.js';
+import { callAgent, optional, workerSettings, type AgentCallDeps } from './agent-call.js';
 import { runCommand } from './commands.js';
-import type { RunContext } from './context.js';
+import type { Config } from '../config/schema.js';
+import type { Templates } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
-import { commitStep, type HookFailure, type TaskOutcome } from './steps.js';
+import { commitStep, type CommitDeps, type HookFailure, type TaskOutcome } from './steps.js';
 import type { TaskRecorder } from './recorder.js';
 import { lastSession, callToContinue, type CallLog, type StepLog, type TaskJournal } from './journal.js';
 import { describeHookFailure } from '../report/hook-failure.js';
+
+/**
+ * What the quality gate touches: agent calls (review, remediation), commits, the checks and review settings, the
+ * task and review templates, and the sandbox checks run in.
+ */
+export interface QualityGateDeps extends AgentCallDeps, CommitDeps {
+  config: Pick<Config, 'agent' | 'budget' | 'retry_attempts' | 'git' | 'checks' | 'review'>;
+  templates: Pick<Templates, 'task' | 'review'>;
+}
 
 /**
  * "Done" means checks pass and a reviewer approves. Each failed round sends the findings back to the worker's own
@@ -19,7 +29,7 @@ import { describeHookFailure } from '../report/hook-failure.js';
  * continues the one it was cut off in.
  */
 export async function runQualityGate(
-  ctx: RunContext,
+  ctx: QualityGateDeps,
   m: Milestone,
   task: TaskRecorder,
   worktree: string,
@@ -98,12 +108,12 @@ function lastLines(output: string): string {
   return lines.slice(-3).join(' / ').slice(-300) || '(no output)';
 }
 
-function reviewEnabled(ctx: RunContext, m: Milestone): boolean {
+function reviewEnabled(ctx: QualityGateDeps, m: Milestone): boolean {
   return m.settings.review ?? ctx.config.review.enabled;
 }
 
 /** Front matter `checks` replace the configured defaults (so `checks: []` turns them off for one milestone). */
-async function runChecks(ctx: RunContext, m: Milestone, cwd: string, signal: AbortSignal): Promise<CheckRecord[]> {
+async function runChecks(ctx: QualityGateDeps, m: Milestone, cwd: string, signal: AbortSignal): Promise<CheckRecord[]> {
   const commands = m.settings.checks ?? ctx.config.checks.commands;
   const results: CheckRecord[] = [];
   for (const command of commands) {
@@ -123,7 +133,7 @@ async function runChecks(ctx: RunContext, m: Milestone, cwd: string, signal: Abo
 }
 
 /** A review is never continued: an interrupted one is asked again from the start (unless its transcript holds the verdict). */
-async function review(ctx: RunContext, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, step: string, cut: CallLog | undefined) {
+async function review(ctx: QualityGateDeps, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, step: string, cut: CallLog | undefined) {
   let recoverable = cut;
   const rec = task.current();
   const head = rec.headSha ?? 'HEAD';
@@ -156,7 +166,7 @@ async function review(ctx: RunContext, m: Milestone, task: TaskRecorder, worktre
  * Sends the findings to the worker's own session. Cut off before: its transcript's result if it had finished,
  * else the same session again, told it was interrupted and given the same findings once more.
  */
-async function remediate(ctx: RunContext, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, step: string, text: string, prior: StepLog | undefined, journal: TaskJournal): Promise<string | undefined> {
+async function remediate(ctx: QualityGateDeps, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, step: string, text: string, prior: StepLog | undefined, journal: TaskJournal): Promise<string | undefined> {
   const request = `The work on milestone ${m.id}: ${m.title} is not accepted yet.\n\n${text}\n\nFix all of this in this worktree; the orchestrator commits your changes when you finish.`;
   const continued = lastSession(prior);
   const prompt = continued ? `You were interrupted while fixing the findings below; check what you already changed, then finish.\n\n${request}` : request;

@@ -2,6 +2,7 @@ import type { MilestoneId } from '../milestones/types.js';
 import { attentionOf, needsAction } from '../report/attention.js';
 import type { Logger } from '../report/logger.js';
 import { reduceRunState } from '../state/reduce-run-state.js';
+import type { JournalWriter, NewJournalEntry } from '../state/journal.js';
 import type { RunStateEvent, TaskFact } from '../state/run-events.js';
 import { runTotals, type RunState, type TaskRecord } from '../state/run-state.js';
 import type { WithoutAtEvent } from './context.js';
@@ -12,7 +13,16 @@ export interface TaskRecorder {
   /** The task's record as it is now (frozen: read it again after recording something). */
   current(): TaskRecord;
   record(fact: TaskFact): void;
+  /**
+   * For a fact that is also a journal line (an agent call started, its session, its end): appends `entry` to the run
+   * journal, and once that is durable records `fact`, so the state never runs ahead of the journal. Rejects, with
+   * nothing recorded, when the journal cannot be written.
+   */
+  journaled(entry: TaskJournalEntry, fact?: TaskFact): Promise<void>;
 }
+
+/** A journal line of one task, without the task and time the writer adds. */
+export type TaskJournalEntry = NewJournalEntry extends infer E ? (E extends unknown ? Omit<E, 'task'> : never) : never;
 
 export interface RecorderOutputs {
   /**
@@ -25,12 +35,16 @@ export interface RecorderOutputs {
   logger: Logger;
   /** Makes the recorded (repository-relative) paths in attention details absolute. */
   repoRoot: string;
+  /** The run journal, for the facts that are journal lines too (`TaskRecorder.journaled`). */
+  journal?: Pick<JournalWriter, 'append'>;
 }
 
 /**
  * The one owner of the run state while a run goes: the only caller of `reduceRunState`, it holds the current state
  * (deep-frozen, so nothing else can change it in place), and after each event schedules the coalesced save of the
- * state file, TASKS.md and metrics and emits the NDJSON/live-view events that event means.
+ * state file, TASKS.md and metrics and emits the NDJSON/live-view events that event means. Facts that are journal
+ * lines too go to the journal first (`TaskRecorder.journaled`); the journal's other lines (steps begun and done)
+ * are written by the steps' exactly-once runner (run/journal.ts), durable before the next step starts.
  */
 export class RunRecorder {
   private current: RunState;
@@ -66,6 +80,11 @@ export class RunRecorder {
         return rec;
       },
       record: (fact) => this.record({ ...fact, task: id } as RunStateEvent),
+      journaled: async (entry, fact) => {
+        if (!this.out.journal) throw new Error('run state: no journal to record in');
+        await this.out.journal.append({ ...entry, task: id } as NewJournalEntry);
+        if (fact) this.record({ ...fact, task: id } as RunStateEvent);
+      },
     };
   }
 

@@ -1,12 +1,23 @@
 import { createSampler, createStartTracker, waitForResources, type MetricsRecorder } from '../monitor/index.js';
 import type { MilestoneId } from '../milestones/types.js';
-import type { RunContext } from './context.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../report/logger.js';
+import type { RunPaths } from './context.js';
+import type { RunRecorder } from './recorder.js';
+
+/** What the gate touches: the resource thresholds, the disk it watches, the log, and the run state (who runs, who waits). */
+export interface ResourceGateDeps {
+  config: Pick<Config, 'resources'>;
+  paths: Pick<RunPaths, 'worktreeDir'>;
+  logger: Logger;
+  recorder: Pick<RunRecorder, 'state' | 'record'>;
+}
 
 /**
  * The scheduler's `beforeStart`: holds a task until the machine has room for one more agent, with the reason in
  * the state (TASKS.md, status) and the log. When nothing of ours is running, it never waits forever.
  */
-export function createResourceGate(ctx: RunContext, metrics: MetricsRecorder): (id: MilestoneId, signal: AbortSignal) => Promise<void> {
+export function createResourceGate(ctx: ResourceGateDeps, metrics: MetricsRecorder): (id: MilestoneId, signal: AbortSignal) => Promise<void> {
   const resources = ctx.config.resources;
   const sampler = createSampler({
     path: ctx.paths.worktreeDir,
@@ -15,7 +26,7 @@ export function createResourceGate(ctx: RunContext, metrics: MetricsRecorder): (
     onWarning: (message) => ctx.logger.warn(`resource monitor: ${message}`),
   });
   const starts = createStartTracker();
-  const runningAgents = () => Object.values(ctx.state.tasks).filter((t) => t.status === 'running').length;
+  const runningAgents = () => Object.values(ctx.recorder.state.tasks).filter((t) => t.status === 'running').length;
   return async (id, signal) => {
     const result = await waitForResources({
       sampler,

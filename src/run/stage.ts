@@ -4,31 +4,45 @@ import { advanceTarget, mergeInWorktree, mergeLockReason, type AdvanceOutcome } 
 import { branchSha, isAncestor } from '../git/repo.js';
 import type { StageOutcome, SettleResult } from '../scheduler/types.js';
 import type { StageRecord } from '../state/run-state.js';
-import { branchFor, integrationBranchFor, type RunContext } from './context.js';
-import { resolveConflict } from './conflict.js';
+import { branchFor, integrationBranchFor, type RunPaths } from './context.js';
+import type { Config } from '../config/schema.js';
+import type { RepoInfo } from '../git/repo.js';
+import type { RunRecorder } from './recorder.js';
+import { resolveConflict, type ConflictDeps } from './conflict.js';
 import { crashPoint } from './crash-points.js';
 import { reduceRunState } from '../state/reduce-run-state.js';
 import type { StageEvent } from '../state/run-events.js';
 import { TaskJournal } from './journal.js';
 
 /**
+ * What settling a stage touches: the repository, its merge worktree and TASKS.md, the run state (through the
+ * recorder), the stage's journal steps, and conflict resolution.
+ */
+export interface StageDeps extends ConflictDeps {
+  repo: Pick<RepoInfo, 'root'>;
+  config: Pick<Config, 'agent' | 'budget' | 'retry_attempts' | 'checks' | 'worktrees'>;
+  paths: Pick<RunPaths, 'runLogDir' | 'mergeWorktree' | 'tasksMd'>;
+  recorder: Pick<RunRecorder, 'notify' | 'state' | 'forTask' | 'record' | 'save'>;
+}
+
+/**
  * When a stage has settled: merge its done task branches into the target in milestone order, outside the user's
  * working tree, and make the result the next stage's base.
  */
-export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promise<SettleResult> {
-  const stage = ctx.state.stages.find((s) => s.stage === outcome.stage);
+export async function settleStage(ctx: StageDeps, outcome: StageOutcome): Promise<SettleResult> {
+  const stage = ctx.recorder.state.stages.find((s) => s.stage === outcome.stage);
   if (!stage?.baseSha) return { ok: false, reason: `stage ${outcome.stage} has no base commit` };
   // A re-run of a stage (resume after a partial failure) builds on what was merged before.
   const start = stage.mergedSha ?? stage.baseSha;
   const done = outcome.tasks
-    .filter((t) => t.status === 'done' && !ctx.state.tasks[t.id]?.merged)
+    .filter((t) => t.status === 'done' && !ctx.recorder.state.tasks[t.id]?.merged)
     .map((t) => t.id)
     .sort();
   ctx.recorder.record({ type: 'stage-merging', stage: stage.stage });
   await ctx.recorder.save();
 
   const branches = done.map((id) => {
-    const rec = ctx.state.tasks[id]!;
+    const rec = ctx.recorder.state.tasks[id]!;
     // Derived, never read from the state file (which anyone can edit).
     return { branch: branchFor(ctx.config, id), message: `Merge milestone ${id}: ${rec.title}` };
   });
@@ -52,19 +66,19 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
     await journal.run<AdvanceOutcome>(`advance-${mergedSha}`, undefined, async () => ({
       value: await advanceTarget({
         repoRoot: ctx.repo.root,
-        target: ctx.state.targetBranch,
-        expectedOld: ctx.state.targetStartSha,
+        target: ctx.recorder.state.targetBranch,
+        expectedOld: ctx.recorder.state.targetStartSha,
         newSha: mergedSha,
         integrationBranch: integrationBranchFor(ctx.config),
-        ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => reduceRunState(ctx.state, mergedEvent), ctx.repo.root)],
+        ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => reduceRunState(ctx.recorder.state, mergedEvent), ctx.repo.root)],
       }),
     }))
   ).value;
   if (advanced.moved) {
-    ctx.logger.info(done.length > 0 ? `stage ${stage.stage}: merged ${done.join(', ')} into ${ctx.state.targetBranch} (${mergedSha.slice(0, 7)})` : `stage ${stage.stage}: nothing to merge`);
+    ctx.logger.info(done.length > 0 ? `stage ${stage.stage}: merged ${done.join(', ')} into ${ctx.recorder.state.targetBranch} (${mergedSha.slice(0, 7)})` : `stage ${stage.stage}: nothing to merge`);
   } else {
     ctx.logger.warn(
-      `stage ${stage.stage}: merged result kept on ${advanced.integrationBranch}, not ${ctx.state.targetBranch}: ${advanced.reason}. ` +
+      `stage ${stage.stage}: merged result kept on ${advanced.integrationBranch}, not ${ctx.recorder.state.targetBranch}: ${advanced.reason}. ` +
         `Take it with: ${advanced.command}`,
     );
   }
@@ -74,7 +88,7 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
     type: 'target-advanced',
     stage: stage.stage,
     sha: mergedSha,
-    branch: advanced.moved ? ctx.state.targetBranch : advanced.integrationBranch,
+    branch: advanced.moved ? ctx.recorder.state.targetBranch : advanced.integrationBranch,
     merged: done,
     ...(advanced.moved ? {} : { integrationBranch: advanced.integrationBranch }),
   });
@@ -87,9 +101,9 @@ export async function settleStage(ctx: RunContext, outcome: StageOutcome): Promi
  * A resumed run may find this stage's merge already done (the crash came after the merge, before the state
  * was saved): the target (or integration branch) already holds every branch on top of the stage base.
  */
-async function alreadyMerged(ctx: RunContext, start: string, branches: string[]): Promise<string | undefined> {
+async function alreadyMerged(ctx: StageDeps, start: string, branches: string[]): Promise<string | undefined> {
   if (branches.length === 0) return undefined;
-  for (const candidate of [ctx.state.integrationBranch, ctx.state.targetBranch]) {
+  for (const candidate of [ctx.recorder.state.integrationBranch, ctx.recorder.state.targetBranch]) {
     if (!candidate) continue;
     const head = await branchSha(ctx.repo.root, candidate);
     if (!head || head === start || !(await isAncestor(ctx.repo.root, start, head))) continue;
@@ -99,7 +113,7 @@ async function alreadyMerged(ctx: RunContext, start: string, branches: string[])
   return undefined;
 }
 
-async function merge(ctx: RunContext, stage: StageRecord, start: string, branches: { branch: string; message: string }[]): Promise<string | SettleResult> {
+async function merge(ctx: StageDeps, stage: StageRecord, start: string, branches: { branch: string; message: string }[]): Promise<string | SettleResult> {
   if (branches.length === 0) return start;
   const result = await mergeInWorktree({
     repoRoot: ctx.repo.root,
@@ -107,10 +121,10 @@ async function merge(ctx: RunContext, stage: StageRecord, start: string, branche
     baseSha: start,
     branches,
     resolve: (conflict) => resolveConflict(ctx, stage.stage, conflict),
-    lockReason: mergeLockReason(ctx.state.runId),
+    lockReason: mergeLockReason(ctx.recorder.state.runId),
   });
   for (const branch of result.resolved) {
-    const rec = Object.values(ctx.state.tasks).find((t) => t.branch === branch);
+    const rec = Object.values(ctx.recorder.state.tasks).find((t) => t.branch === branch);
     if (rec) ctx.recorder.forTask(rec.id).record({ type: 'conflict-resolved' });
   }
   if (result.ok) return result.sha;
@@ -120,8 +134,8 @@ async function merge(ctx: RunContext, stage: StageRecord, start: string, branche
   return {
     ok: false,
     reason:
-      `${result.conflict.detail}. ${ctx.state.targetBranch} was left as it was. ` +
-      `To resolve by hand, on ${ctx.state.targetBranch} run: git merge ${branches.map((b) => b.branch).join(' ')} ` +
+      `${result.conflict.detail}. ${ctx.recorder.state.targetBranch} was left as it was. ` +
+      `To resolve by hand, on ${ctx.recorder.state.targetBranch} run: git merge ${branches.map((b) => b.branch).join(' ')} ` +
       `(one at a time, resolving conflicts), then orchestrate --resume`,
   };
 }

@@ -3,7 +3,9 @@ import { branchProgress } from '../git/repo.js';
 import { worktreeHead } from '../git/worktree.js';
 import type { Milestone } from '../milestones/types.js';
 import type { TaskResult } from '../scheduler/types.js';
-import type { RunContext } from './context.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../report/logger.js';
+import type { CommandSandbox } from '../sandbox/plan.js';
 import { crashPoint } from './crash-points.js';
 import type { TaskJournal } from './journal.js';
 import { hookFailureLogLine } from '../report/hook-failure.js';
@@ -16,10 +18,21 @@ export type TaskOutcome = TaskResult;
 export type HookFailure = Extract<CommitResult, { kind: 'hook_failed' }>;
 
 /**
+ * What committing an agent's leftovers touches: the git settings, the checks' time limit (a hook gets it), the
+ * sandbox hooks run in, the log, and the run's cancellation.
+ */
+export interface CommitDeps {
+  config: Pick<Config, 'git' | 'checks'>;
+  commandSandbox?: CommandSandbox;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/**
  * The commit after the worker (`round` 0) or after remediation `round`, exactly once: a replay takes the recorded
  * head (and the hook's refusal, if one refused) instead of committing again.
  */
-export async function commitStep(ctx: RunContext, m: Milestone, task: TaskRecorder, worktree: string, journal: TaskJournal, round: number): Promise<HookFailure | undefined> {
+export async function commitStep(ctx: CommitDeps, m: Milestone, task: TaskRecorder, worktree: string, journal: TaskJournal, round: number): Promise<HookFailure | undefined> {
   const end = await journal.run<{ head?: string; commits: number; hook?: HookFailure }>(`commit-${round}`, undefined, async () => {
     task.record({ type: 'phase-changed', phase: 'commit' });
     const done = await commitLeftovers(ctx, m, task.current().baseSha, worktree);
@@ -37,7 +50,7 @@ export async function commitStep(ctx: RunContext, m: Milestone, task: TaskRecord
  * pre-commit and commit-msg hooks run unless git.hooks is false; a hook that refuses leaves the work uncommitted
  * and is returned for the quality gate to send back to the agent.
  */
-export async function commitLeftovers(ctx: RunContext, m: Milestone, baseSha: string | undefined, worktree: string): Promise<{ head?: string; commits: number; hook?: HookFailure }> {
+export async function commitLeftovers(ctx: CommitDeps, m: Milestone, baseSha: string | undefined, worktree: string): Promise<{ head?: string; commits: number; hook?: HookFailure }> {
   crashPoint('before committing leftovers');
   const committed = await commitAll(worktree, `${m.id}: ${m.title}\n\nWork left uncommitted by the agent, committed by milestone-orchestrator.`, {
     hooks: ctx.config.git.hooks,

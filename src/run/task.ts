@@ -3,15 +3,17 @@ import { gitQuery, gitRaw } from '../git/client.js';
 import { identityArgs } from '../git/commit.js';
 import { initSubmodules } from '../git/submodules.js';
 import { lockWorktree, prepareTaskWorktree, taskLockReason, unlockWorktree, worktreeHead } from '../git/worktree.js';
-import type { Milestone } from '../milestones/types.js';
+import type { Milestone, MilestoneId } from '../milestones/types.js';
 import { callAgent, workerSettings } from './agent-call.js';
 import { runCommand } from './commands.js';
-import { branchFor, rel, type RunContext } from './context.js';
+import { branchFor, rel, type RunPaths } from './context.js';
+import type { Config } from '../config/schema.js';
+import type { RepoInfo } from '../git/repo.js';
 import { copyConfiguredFiles } from './copy-files.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
-import { runQualityGate } from './quality.js';
+import { runQualityGate, type QualityGateDeps } from './quality.js';
 import { commitStep, type TaskOutcome } from './steps.js';
-import type { TaskRecorder } from './recorder.js';
+import type { RunRecorder, TaskRecorder } from './recorder.js';
 import { crashPoint } from './crash-points.js';
 import { lastSession, TaskJournal, callToContinue, type StepLog } from './journal.js';
 import { findWritesThroughLinks, isDependencyInstall, provisionDependencies, type ProvisionResult } from '../provision/index.js';
@@ -35,9 +37,24 @@ function retryPrompt(m: Milestone, feedback: string, fresh: string | undefined):
   return fresh ? `${fresh}\n\n---\n\n${ask}` : ask;
 }
 
+/**
+ * What running a task touches, beyond the quality gate's: the repository and the task worktrees' folder, the
+ * milestones (same-stage dependencies), the run state (its record, its stage's base, through the recorder), set-up
+ * settings, and whether this run resumes an earlier one.
+ */
+export interface TaskDeps extends QualityGateDeps {
+  repo: Pick<RepoInfo, 'root' | 'commonDir'>;
+  config: Pick<Config, 'agent' | 'budget' | 'retry_attempts' | 'git' | 'checks' | 'review' | 'worktrees' | 'resources'>;
+  paths: Pick<RunPaths, 'runLogDir' | 'worktreeDir'>;
+  milestones: ReadonlyMap<MilestoneId, Milestone>;
+  recorder: Pick<RunRecorder, 'notify' | 'state' | 'forTask'>;
+  /** True on --resume: existing task branches and worktrees are this run's own. */
+  resuming: boolean;
+}
+
 /** Runs one milestone from worktree to an approved, committed branch. Never throws for the task's own failures. */
-export async function runTask(ctx: RunContext, milestone: Milestone, signal: AbortSignal): Promise<TaskOutcome> {
-  if (!ctx.state.tasks[milestone.id]) return { status: 'failed', reason: `no record for ${milestone.id}` };
+export async function runTask(ctx: TaskDeps, milestone: Milestone, signal: AbortSignal): Promise<TaskOutcome> {
+  if (!ctx.recorder.state.tasks[milestone.id]) return { status: 'failed', reason: `no record for ${milestone.id}` };
   const task = ctx.recorder.forTask(milestone.id);
   task.record({ type: 'attempt-started', at: new Date().toISOString() });
   const started = Date.now();
@@ -92,18 +109,18 @@ function interruptedReason(why: string | undefined): string {
   return `interrupted (${why.split('\n')[0]}); orchestrate --resume continues it`;
 }
 
-async function runPhases(ctx: RunContext, m: Milestone, task: TaskRecorder, signal: AbortSignal, journal: TaskJournal): Promise<TaskOutcome> {
+async function runPhases(ctx: TaskDeps, m: Milestone, task: TaskRecorder, signal: AbortSignal, journal: TaskJournal): Promise<TaskOutcome> {
   const worktree = path.join(ctx.paths.worktreeDir, m.id);
-  const stage = ctx.state.stages.find((s) => s.stage === m.stage);
+  const stage = ctx.recorder.state.stages.find((s) => s.stage === m.stage);
   const rec = task.current();
   const baseSha = rec.baseSha ?? stage?.baseSha;
   if (!baseSha) return { status: 'failed', reason: `stage ${m.stage} has no base commit` };
 
   task.record({ type: 'phase-changed', phase: 'setup' });
   const known = journal.step('worktree') !== undefined;
-  const lockReason = taskLockReason(ctx.state.runId, m.id);
+  const lockReason = taskLockReason(ctx.recorder.state.runId, m.id);
   const prepared = await prepareTaskWorktree({ repoRoot: ctx.repo.root, worktreePath: worktree, branch: rec.branch, baseSha, reuse: ctx.resuming || known, lockReason }).catch((err: Error) => err);
-  if (prepared instanceof Error) return { status: 'failed', reason: worktreeProblem(prepared, rec.branch, ctx.state.targetBranch) };
+  if (prepared instanceof Error) return { status: 'failed', reason: worktreeProblem(prepared, rec.branch, ctx.recorder.state.targetBranch) };
   if (prepared.kind === 'leftover') return { status: 'failed', reason: `${prepared.message}; fix: ${prepared.fix}` };
   const lock = prepared.lock ?? (await lockWorktree(ctx.repo.root, worktree, lockReason));
   if (lock.kind === 'locked_by_other') ctx.logger.warn(`[${m.id}] worktree ${rel(ctx.repo.root, worktree)} is locked by someone else (${lock.reason ?? 'no reason given'}); left as it is`);
@@ -144,7 +161,7 @@ async function runPhases(ctx: RunContext, m: Milestone, task: TaskRecorder, sign
 }
 
 /** Hard-linked node_modules share file contents with the main checkout: say so if the task wrote into them in place. */
-async function warnAboutWritesThroughLinks(ctx: RunContext, m: Milestone, worktree: string, provisioned: ProvisionResult | undefined): Promise<void> {
+async function warnAboutWritesThroughLinks(ctx: TaskDeps, m: Milestone, worktree: string, provisioned: ProvisionResult | undefined): Promise<void> {
   if (provisioned?.method !== 'hardlink' || provisioned.since === undefined) return;
   const written = await findWritesThroughLinks({ worktree, since: provisioned.since });
   if (written.length === 0) return;
@@ -158,7 +175,7 @@ async function warnAboutWritesThroughLinks(ctx: RunContext, m: Milestone, worktr
  * Brings in same-stage dependencies' work, copies configured files, gives the worktree the main checkout's
  * dependencies when its lockfile is the same, runs set-up commands.
  */
-async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, signal: AbortSignal): Promise<{ problem?: string; provisioned?: ProvisionResult }> {
+async function setUpWorktree(ctx: TaskDeps, m: Milestone, worktree: string, signal: AbortSignal): Promise<{ problem?: string; provisioned?: ProvisionResult }> {
   const sameStageDeps = m.dependencies.map((d) => d.id).filter((id) => ctx.milestones.get(id)?.stage === m.stage);
   const who = sameStageDeps.length > 0 ? await identityArgs(worktree) : [];
   for (const dep of sameStageDeps) {
@@ -215,7 +232,7 @@ async function setUpWorktree(ctx: RunContext, m: Milestone, worktree: string, si
  * transcript's result, when the agent had finished). `orchestrate retry` feedback goes with it. Returns the
  * failure, if any.
  */
-async function runWorker(ctx: RunContext, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, prior: StepLog | undefined): Promise<string | undefined> {
+async function runWorker(ctx: TaskDeps, m: Milestone, task: TaskRecorder, worktree: string, signal: AbortSignal, prior: StepLog | undefined): Promise<string | undefined> {
   const interrupted = lastSession(prior);
   const feedback = task.current().retryFeedback;
   const fresh = renderTemplate(ctx.templates.task, milestoneVars(m, task.current().branch));
@@ -238,7 +255,7 @@ async function runWorker(ctx: RunContext, m: Milestone, task: TaskRecorder, work
  * Starting over must not destroy commits: the old head is kept under refs/orchestrator/backup/ before the
  * branch is reset to its base.
  */
-async function restartClean(ctx: RunContext, task: TaskRecorder, worktree: string): Promise<void> {
+async function restartClean(ctx: TaskDeps, task: TaskRecorder, worktree: string): Promise<void> {
   const rec = task.current();
   const head = await worktreeHead(worktree);
   if (head && rec.baseSha && head !== rec.baseSha) {
@@ -251,9 +268,9 @@ async function restartClean(ctx: RunContext, task: TaskRecorder, worktree: strin
 }
 
 /** Unlocks the task's worktree if this run locked it; a failure to unlock is not the task's failure. */
-async function releaseWorktree(ctx: RunContext, id: string): Promise<void> {
+async function releaseWorktree(ctx: TaskDeps, id: string): Promise<void> {
   const worktree = path.join(ctx.paths.worktreeDir, id);
-  await unlockWorktree(ctx.repo.root, worktree, taskLockReason(ctx.state.runId, id)).catch((err: unknown) =>
+  await unlockWorktree(ctx.repo.root, worktree, taskLockReason(ctx.recorder.state.runId, id)).catch((err: unknown) =>
     ctx.logger.warn(`[${id}] could not unlock worktree ${rel(ctx.repo.root, worktree)}: ${(err as Error).message}`),
   );
 }

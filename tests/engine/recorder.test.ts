@@ -114,4 +114,34 @@ describe('RunRecorder', () => {
     recorder.record({ type: 'paused', until: 'u', reason: 'limit' });
     expect(recorder.state.pause).toEqual({ until: 'u', reason: 'limit' });
   });
+
+  it('records a fact that is also a journal line only once the journal has it, and not at all when the journal fails', async () => {
+    const lines: unknown[] = [];
+    let release: (() => void) | undefined;
+    let fail = false;
+    const recorder = new RunRecorder(state(), {
+      save: async () => undefined,
+      emit: () => undefined,
+      logger: quiet,
+      repoRoot: '/repo',
+      journal: {
+        append: async (entry) => {
+          if (fail) throw new Error('disk full');
+          await new Promise<void>((r) => (release = r));
+          lines.push(entry);
+        },
+      },
+    });
+    const t = recorder.forTask('1A');
+    const started = t.journaled({ t: 'call', step: 'worker', n: 1, transcript: 't1' }, { type: 'agent-call-started', attempt: 1, transcript: 't1' });
+    await new Promise((r) => setImmediate(r));
+    expect(recorder.state.tasks['1A']!.attempts).toBe(0);
+    release!();
+    await started;
+    expect(lines).toEqual([{ t: 'call', step: 'worker', n: 1, transcript: 't1', task: '1A' }]);
+    expect(recorder.state.tasks['1A']).toMatchObject({ attempts: 1, transcripts: ['t1'] });
+    fail = true;
+    await expect(t.journaled({ t: 'session', step: 'worker', sessionId: 's1' }, { type: 'worker-session', sessionId: 's1' })).rejects.toThrow('disk full');
+    expect(recorder.state.tasks['1A']!.sessionId).toBeUndefined();
+  });
 });
