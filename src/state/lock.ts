@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { lstat, mkdir, open, readFile, rm, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isPidAlive, readProcStat } from '../util/process.js';
+import { localDateTimeOf } from '../report/local-time.js';
 
 export interface LockInfo {
   pid: number;
@@ -110,7 +111,7 @@ function isStale(holder: LockInfo): boolean {
 /** Who holds the lock, and the way out when that process is not a run at all (a lock from another machine or tool). */
 function describeHolder(h: LockInfo, file: string): string {
   return (
-    `another run holds the lock: pid ${h.pid} on ${h.host}, started ${h.startedAt}${h.command ? ` (${h.command})` : ''}. ` +
+    `another run holds the lock: pid ${h.pid} on ${h.host}, started ${localDateTimeOf(h.startedAt)}${h.command ? ` (${h.command})` : ''}. ` +
     `If no orchestrate run is going on there, remove the lock: rm ${shellQuote(file)}`
   );
 }
