@@ -8,7 +8,6 @@ import { error, warning, type Diagnostic } from '../diagnostics.js';
 import { bytePosition, firstInvalidUtf8Byte } from '../util/utf8.js';
 import { parseJsonSource } from './json-source.js';
 import { ConfigSyntaxError, type ParsedSource, type SourceProblem } from './source.js';
-import { parseYamlSource } from './yaml-source.js';
 
 const MODULE = 'orchestrator';
 
@@ -117,6 +116,8 @@ function createExplorer(sources: Map<string, ParsedSource>, allowJavaScript: boo
   // cosmiconfig also searches orchestrator.config.ts (and .orchestratorrc.ts …) and compiles and runs it with
   // TypeScript when that is installed: code, like a JavaScript config, so it is gated the same way.
   const loadTs: Loader = allowJavaScript ? defaultLoaders['.ts'] : untrusted;
+  // The YAML parser loads only for a YAML configuration: most start-ups (a JSON one, or none) never need it.
+  const yaml: Loader = async (filepath, content) => recording(sources, (await import('./yaml-source.js')).parseYamlSource)(filepath, content);
   return cosmiconfig(MODULE, {
     searchPlaces: SEARCH_PLACES,
     searchStrategy: 'none',
@@ -125,9 +126,9 @@ function createExplorer(sources: Map<string, ParsedSource>, allowJavaScript: boo
     cache: false,
     loaders: {
       '.json': recording(sources, parseJsonObject),
-      '.yaml': recording(sources, parseYamlSource),
-      '.yml': recording(sources, parseYamlSource),
-      noExt: recording(sources, parseYamlSource),
+      '.yaml': yaml,
+      '.yml': yaml,
+      noExt: yaml,
       '.js': loadJs,
       '.mjs': loadJs,
       '.cjs': loadJs,

@@ -6,27 +6,14 @@ import { closest } from '../util/did-you-mean.js';
 import { describeZodIssue, show } from '../util/describe-zod-issue.js';
 import { guessMilestoneId } from './ids.js';
 import type { Position } from './source.js';
+import { splitWithoutFrontMatter, type FrontMatterSplit } from './front-matter-fence.js';
 import { BODY_ONLY_KEYS, isSettingKey, SETTING_ALIASES, SETTING_SPECS, splitDependencyIds } from './task-settings.js';
+
+export type { FrontMatterSplit } from './front-matter-fence.js';
 import type { DependencyRef, TaskSettings } from './types.js';
 
 /** Every key a milestone's front matter may set. */
 export const TASK_SETTING_KEYS: readonly string[] = Object.keys(SETTING_SPECS);
-
-export interface FrontMatterSplit {
-  /** The YAML between the fences, or null when the file has no front matter. */
-  yaml: string | null;
-  /** That YAML parsed (by gray-matter's engine, below), or null when there is none. */
-  parsed: ParsedYaml | null;
-  /** 1-based file line of the YAML's first line. */
-  yamlStartLine: number;
-  /** Everything after the closing fence (the whole text when there is no front matter). */
-  body: string;
-  /** Where `body` starts in the text. */
-  bodyOffset: number;
-  /** 1-based file line where `body` starts. */
-  bodyStartLine: number;
-  diagnostics: Diagnostic[];
-}
 
 /** The YAML of a front matter block as the `yaml` package's Document, with the line counter that locates its nodes. */
 export interface ParsedYaml {
@@ -34,7 +21,6 @@ export interface ParsedYaml {
   lineCounter: LineCounter;
 }
 
-const OPENING_FENCE = /^---[ \t]*(?:\n|$)/;
 const CLOSING_FENCE = /^---[ \t]*$/;
 
 /**
@@ -56,12 +42,9 @@ export function parseYaml(yaml: string): ParsedYaml {
  * closes on any line starting with "---").
  */
 export function splitFrontMatter(text: string, file: string): FrontMatterSplit {
+  const without = splitWithoutFrontMatter(text, file);
+  if (without) return without;
   const noFrontMatter = { yaml: null, parsed: null, yamlStartLine: 1, body: text, bodyOffset: 0, bodyStartLine: 1 };
-  // Stricter than gray-matter, which also takes "---yaml" (a language name) or "--- x" as an opening fence.
-  if (!OPENING_FENCE.test(text)) {
-    const misplaced = misplacedFrontMatter(text, file);
-    return { ...noFrontMatter, diagnostics: misplaced ? [misplaced] : [] };
-  }
   let parsed: ParsedYaml | undefined;
   // The block gray-matter hands the engine starts with the rest of the opening line (blank, by OPENING_FENCE):
   // the engine parses from line 2, so node positions are relative to the YAML's first line.
@@ -121,42 +104,6 @@ function unclosed(text: string, file: string): Diagnostic {
       dots === -1
         ? 'add a line with just "---" after the settings, or remove line 1 if it was meant as a horizontal rule'
         : `close it with "---" instead of the "..." on line ${dots + 1}`,
-  });
-}
-
-/** Whether `text` has a `key: value` line for a known setting: settings, not prose between horizontal rules. */
-function hasSettingLine(text: string): boolean {
-  return [...text.matchAll(/^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)/gm)].some((match) => {
-    const key = (match[1] ?? '').toLowerCase();
-    return isSettingKey(key) || Object.hasOwn(SETTING_ALIASES, key);
-  });
-}
-
-/**
- * Settings that would silently be read as markdown: front matter after blank lines (the `---` then becomes a
- * horizontal rule and `key: value` a heading), or TOML front matter between `+++` lines.
- */
-function misplacedFrontMatter(text: string, file: string): Diagnostic | undefined {
-  const lines = text.split('\n');
-  const first = lines.findIndex((line) => line.trim() !== '');
-  if (first === -1) return undefined;
-  const fence = lines[first]?.trimEnd();
-  if (fence !== '---' && fence !== '+++') return undefined;
-  const closing = lines.findIndex((line, index) => index > first && line.trimEnd() === fence);
-  if (closing === -1) return undefined;
-  const inside = lines.slice(first + 1, closing).join('\n');
-  const at = { file, line: first + 1, col: 1 };
-  if (fence === '+++') {
-    if (!/^[A-Za-z_][\w-]*[ \t]*=/m.test(inside)) return undefined;
-    return error('unsupported-front-matter', `TOML front matter ("+++" on lines ${first + 1}-${closing + 1}) is not supported; it would be read as milestone text and its settings ignored`, {
-      ...at,
-      hint: 'write the settings as YAML between two "---" lines at the top of the file, e.g. "model: sonnet" instead of model = "sonnet"',
-    });
-  }
-  if (first === 0 || !hasSettingLine(inside)) return undefined;
-  return error('front-matter-not-at-start', `front matter must start on line 1, but the "---" on line ${first + 1} comes after blank lines, so its settings would be read as milestone text and ignored`, {
-    ...at,
-    hint: `remove the blank line${first === 1 ? '' : 's'} before line ${first + 1}`,
   });
 }
 

@@ -1,7 +1,8 @@
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { compareIds } from './ids.js';
 import { scanOutline } from './outline-scan.js';
-import { parseMilestone, type Outliner, type ParseResult } from './parse.js';
+import { splitWithoutFrontMatter } from './front-matter-fence.js';
+import { parseMilestone, type MilestoneReaders, type Outliner, type ParseResult } from './parse.js';
 import { scanMilestonesFolder, type ScannedFile } from './scan.js';
 import type { Milestone } from './types.js';
 import { validateMilestones } from './validate.js';
@@ -18,15 +19,15 @@ export async function loadMilestones(opts: { repoRoot: string; milestonesDir: st
   const scan = await scanMilestonesFolder(opts.repoRoot, opts.milestonesDir);
   const diagnostics: Diagnostic[] = [...scan.diagnostics];
   const milestones: Milestone[] = [];
-  let full: Outliner | undefined;
+  // Light readers first; a file that needs gray-matter/YAML or the markdown parser loads them (once) and is read again.
+  const readers: MilestoneReaders = { outline: scanOnly, frontMatter: withoutFrontMatter };
   for (const file of scan.files) {
-    let parsed = parseSafely(file, scanOnly);
-    if (parsed === NEEDS_PARSER) {
-      // Loaded on first need: most milestone files are read exactly by the line scanner alone.
-      full ??= (await import('./markdown.js')).outlineMarkdown;
-      parsed = parseSafely(file, full);
+    let parsed = parseSafely(file, readers);
+    while (parsed instanceof NeedsReader) {
+      if (parsed.what === 'outline') readers.outline = (await import('./markdown.js')).outlineMarkdown;
+      else readers.frontMatter = await import('./front-matter.js');
+      parsed = parseSafely(file, readers);
     }
-    if (parsed === NEEDS_PARSER) throw new Error('unreachable: the full outliner reads every body');
     if (parsed.milestone) milestones.push(parsed.milestone);
     diagnostics.push(...parsed.diagnostics);
   }
@@ -35,23 +36,36 @@ export async function loadMilestones(opts: { repoRoot: string; milestonesDir: st
   return { milestones, diagnostics: sortDiagnostics(diagnostics) };
 }
 
-const NEEDS_PARSER = Symbol('needs the markdown parser');
+/** Thrown by a light reader for a file it cannot read exactly: load the full one (`what`) and read the file again. */
+class NeedsReader extends Error {
+  constructor(readonly what: 'outline' | 'front matter') {
+    super(`needs the ${what} reader`);
+  }
+}
 
-class NeedsParser extends Error {}
-
-/** The line scanner's outline, or a NeedsParser throw for a body it cannot read exactly. */
 const scanOnly: Outliner = (body) => {
   const outline = scanOutline(body);
-  if (!outline) throw new NeedsParser();
+  if (!outline) throw new NeedsReader('outline');
   return outline;
 };
 
+const withoutFrontMatter: MilestoneReaders['frontMatter'] = {
+  splitFrontMatter: (text, file) => {
+    const split = splitWithoutFrontMatter(text, file);
+    if (!split) throw new NeedsReader('front matter');
+    return split;
+  },
+  parseFrontMatter: () => {
+    throw new NeedsReader('front matter');
+  },
+};
+
 /** A crash on one file is a bug, but it should not hide what is wrong with all the other files. */
-function parseSafely(file: ScannedFile, outliner: Outliner): (Partial<ParseResult> & { diagnostics: Diagnostic[] }) | typeof NEEDS_PARSER {
+function parseSafely(file: ScannedFile, readers: MilestoneReaders): (Partial<ParseResult> & { diagnostics: Diagnostic[] }) | NeedsReader {
   try {
-    return parseMilestone(file, outliner);
+    return parseMilestone(file, readers);
   } catch (cause) {
-    if (cause instanceof NeedsParser) return NEEDS_PARSER;
+    if (cause instanceof NeedsReader) return cause;
     const reason = cause instanceof Error ? cause.message : String(cause);
     return {
       diagnostics: [

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { checkHasContent, checkSections, readTitle, type ContentContext } from './content-checks.js';
-import { parseFrontMatter, splitFrontMatter, type FrontMatterResult } from './front-matter.js';
+import type { FrontMatterResult, parseFrontMatter, splitFrontMatter } from './front-matter.js';
 import type { Outline } from './outline.js';
 import { collectSections, readEstimate, readSectionDependencies } from './read-sections.js';
 import { createLineIndex, normaliseSource } from './source.js';
@@ -21,6 +21,16 @@ export interface MilestoneSource {
  */
 export type Outliner = (body: string) => Outline;
 
+/**
+ * What parseMilestone reads a file with: front-matter.ts's functions (gray-matter and the YAML parser) and an
+ * outliner. Passed in so that loadMilestones can start with the light readers (no front matter, the line
+ * scanner) and load the heavy modules only for a file that needs them.
+ */
+export interface MilestoneReaders {
+  outline: Outliner;
+  frontMatter: { splitFrontMatter: typeof splitFrontMatter; parseFrontMatter: typeof parseFrontMatter };
+}
+
 export interface ParseResult {
   milestone: Milestone;
   diagnostics: Diagnostic[];
@@ -31,17 +41,17 @@ export interface ParseResult {
  * diagnostic and a Milestone is always returned (with what could be read), so cross-file checks can still run
  * and one bad file does not cause a cascade of "unknown dependency" errors elsewhere.
  */
-export function parseMilestone(source: MilestoneSource, outlineMarkdown: Outliner): ParseResult {
+export function parseMilestone(source: MilestoneSource, readers: MilestoneReaders): ParseResult {
   const { id, file } = source;
   const text = normaliseSource(source.text);
   const positionOf = createLineIndex(text);
-  const split = splitFrontMatter(text, file);
+  const split = readers.frontMatter.splitFrontMatter(text, file);
   const front: FrontMatterResult =
     split.yaml === null
       ? { settings: {}, dependencies: [], diagnostics: [] }
-      : parseFrontMatter(split.yaml, split.yamlStartLine, file, split.bodyStartLine - 1, split.parsed ?? undefined);
+      : readers.frontMatter.parseFrontMatter(split.yaml, split.yamlStartLine, file, split.bodyStartLine - 1, split.parsed ?? undefined);
   const body = split.body;
-  const outline = outlineMarkdown(body);
+  const outline = readers.outline(body);
   const at = (bodyOffset: number) => positionOf(split.bodyOffset + bodyOffset);
   const sectionContext = { file, body, outline, at };
   const { sections, diagnostics: sectionDiagnostics } = collectSections(sectionContext);

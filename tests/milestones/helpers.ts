@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Diagnostic } from '../../src/diagnostics.js';
+import * as frontMatter from '../../src/milestones/front-matter.js';
 import { outlineMarkdown } from '../../src/milestones/markdown.js';
 import { parseMilestone, type ParseResult } from '../../src/milestones/parse.js';
 
@@ -53,7 +54,7 @@ ${options.deps ?? 'None'}
 }
 
 export function parse(text: string, id = '1A'): ParseResult {
-  return parseMilestone({ id, file: `milestones/${id}.md`, absPath: `/repo/milestones/${id}.md`, text }, outlineMarkdown);
+  return parseMilestone({ id, file: `milestones/${id}.md`, absPath: `/repo/milestones/${id}.md`, text }, { outline: outlineMarkdown, frontMatter });
 }
 
 export function codes(diagnostics: readonly Diagnostic[]): string[] {
