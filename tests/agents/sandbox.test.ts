@@ -107,6 +107,8 @@ describe('sandbox settings passed to the CLI', () => {
       },
       // Commands Claude Code's analyser cannot check (loops over variables, brace groups) would otherwise be denied.
       permissions: { allow: ['Bash'] },
+      // npm's update check would be a blocked connection, counted as a refusal, on every npm command.
+      env: { npm_config_update_notifier: 'false' },
     });
   });
 

@@ -201,6 +201,9 @@ describe('e2e: agents in the sandbox (default configuration, real bubblewrap)', 
     const worker = (state.tasks['1A'].transcripts as string[]).find((t) => !t.includes('review'))!;
     expect(transcriptResult(e2e.repo.root, worker)?.permission_denials).toEqual([]);
     expect(e2e.repo.git('show', 'main:gen.js')).toContain('GEN-OK');
+    // npm ran five times in the sandbox (worker and reviewer) and never tried to reach its registry: the one refusal
+    // counted is the reviewer's touch.
+    expect(state.tasks['1A'].sandboxRefusals).toBe(1);
   });
 
   it("1A's test file could not write HOME: not from the agent's shell, not from the check, not from the reviewer's shell", () => {

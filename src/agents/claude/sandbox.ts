@@ -213,6 +213,9 @@ export function sandboxSettings(policy: SandboxPolicy, run: { cwd: string; readO
     // trusted project lists in sandbox.excludedCommands were all "Read-only file system" outside the worktree).
     // The user's own deny rules (agent.disallowed_tools) still win over it.
     permissions: { allow: ['Bash'] },
+    // npm looks for its own updates on every run: in the sandbox that is a blocked connection to
+    // registry.npmjs.org, a `<sandbox_violations>` line counted as a refusal for every `npm test` (measured).
+    env: { npm_config_update_notifier: 'false' },
   };
 }
 
