@@ -182,12 +182,15 @@ describe('orchestrate status', () => {
     expect(text).toMatch(new RegExp(`${esc(W(repo))}/1B +milestone/1B · no commits yet: nothing to merge into main\n`));
     expect(text).toMatch(new RegExp(`${esc(W(repo))}/1C +milestone/1C · no commits yet: nothing to merge into main\n`));
 
-    // Nothing is lost by removing them, so clean still does; it says why truthfully.
+    // Nothing is lost by removing them, so clean still does; it says why truthfully. An integration branch that
+    // was taken (main fast-forwarded to it) is merged, not empty.
+    repo.git('branch', 'milestone/integration', 'main');
     const cleaned = await runCli(['clean', '--all'], { cwd: repo.root });
     expect(cleaned.exitCode).toBe(0);
     expect(cleaned.stdout).toContain(`Removed worktree ${W(repo)}/1B (milestone/1B, no commits yet: nothing to merge into main)`);
     expect(cleaned.stdout).toContain('Deleted branch milestone/1A (merged into main)');
     expect(cleaned.stdout).toContain('Deleted branch milestone/1B (no commits yet: nothing to merge into main)');
+    expect(cleaned.stdout).toContain('Deleted branch milestone/integration (merged into main)');
     expect(branches(repo)).toEqual(['main']);
   });
 

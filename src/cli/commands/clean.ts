@@ -145,7 +145,7 @@ async function orchestratorBranches(ws: Workspace, target: string | undefined): 
   return Promise.all(
     names.map(async (name) => ({
       name,
-      ...(targetExists ? await compareWithTarget(ws.repo.root, name, target) : { merged: null, ownCommits: null }),
+      ...(targetExists ? await compareWithTarget(ws.repo.root, name, target, name !== integration) : { merged: null, ownCommits: null }),
       checkedOutIn: checkedOut.get(name),
     })),
   );

@@ -64,7 +64,7 @@ async function describe(ws: Workspace, e: WorktreeEntry, target: string | undefi
     head: e.head ?? null,
     kind,
     task,
-    ...(e.branch && target ? await compareWithTarget(ws.repo.root, e.branch, target) : { merged: null, ownCommits: null }),
+    ...(e.branch && target ? await compareWithTarget(ws.repo.root, e.branch, target, kind === 'task') : { merged: null, ownCommits: null }),
     dirty: missing ? false : await hasUncommittedChanges(e.path),
     locked: e.locked,
     lockReason: e.lockReason ?? null,
@@ -105,11 +105,14 @@ async function hasUncommittedChanges(worktree: string): Promise<boolean> {
 
 /**
  * Where `branch` stands against the target branch: merged (the target has all of it) and whether it has commits of
- * its own at all. A branch whose tip is on the target's first-parent chain was never merged: it was made there and
- * nothing was committed on it since (the orchestrator merges task branches with `--no-ff`).
+ * its own at all. A task branch whose tip is on the target's first-parent chain was never merged: it was made there
+ * and nothing was committed on it since (the orchestrator merges task branches with `--no-ff`). `taskBranch`: false
+ * for the integration branch, whose commits are the stage merges and so lie on that chain once taken.
  */
-export async function compareWithTarget(root: string, branch: string, target: string): Promise<{ merged: boolean; ownCommits: boolean }> {
+export async function compareWithTarget(root: string, branch: string, target: string, taskBranch: boolean): Promise<{ merged: boolean; ownCommits: boolean }> {
   if (!(await isAncestor(root, `refs/heads/${branch}`, `refs/heads/${target}`))) return { merged: false, ownCommits: true };
+  // The integration branch is the target's own line once taken (fast-forwarded): merged, not empty.
+  if (!taskBranch) return { merged: true, ownCommits: true };
   return { merged: true, ownCommits: !(await isOnFirstParentChain(root, `refs/heads/${branch}`, target)) };
 }
 
