@@ -110,7 +110,7 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
       ({ bytes, linkGroups } = await measureTree(source));
       const full = copyDoesNotFit({ needBytes: bytes, freeBytes: await freeBytes(req.worktree), reserveBytes: req.reserveBytes ?? 0 });
       if (full) {
-        req.log?.(`node_modules not provisioned: ${full}; the set-up commands install it instead`);
+        req.log?.(`node_modules not provisioned: ${full}; the set-up commands run instead (an install needs as much disk)`);
         return skip(full);
       }
     }

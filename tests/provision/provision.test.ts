@@ -216,7 +216,7 @@ describe('provisionDependencies', () => {
     if (result.method === 'reflink') return; // clones cost no data blocks: no disk check to exercise here
     expect(result.kind).toBe('skipped');
     expect(result.reason).toMatch(/^copying node_modules \(\d+ MB\) would leave \d+ MB free of \d+ MB, below the \d+ MB kept free \(resources\.min_free_disk_mb\)$/);
-    expect(logs).toEqual([`node_modules not provisioned: ${result.reason}; the set-up commands install it instead`]);
+    expect(logs).toEqual([`node_modules not provisioned: ${result.reason}; the set-up commands run instead (an install needs as much disk)`]);
     expect(existsSync(path.join(worktree, 'node_modules'))).toBe(false);
     expect(existsSync(path.join(path.dirname(worktree), '.1A.node_modules.provisioning'))).toBe(false);
   });
