@@ -43,6 +43,12 @@ const TOKEN_SHAPES: ReadonlyArray<{ pattern: RegExp; label: string }> = [
 /** `Authorization: Bearer <token>`: the scheme stays, the credential goes (16+ characters: prose is left alone). */
 const AUTH_SCHEME = /\b(Bearer)(\s+)([A-Za-z0-9._~+/=-]{16,})/g;
 
+/**
+ * A literal every match of URL_CREDENTIALS, TOKEN_SHAPES and AUTH_SCHEME contains: text without any of them cannot
+ * match a shape, so the dozen replace passes are skipped (most strings redacted are ids, times and short lines).
+ */
+const MAYBE_SHAPED = /-----BEGIN |sk-|k_live_|gh[pousr]_|github_pat_|npm_|AKIA|ASIA|AIza|xox[abposr]-|eyJ|:\/\/|Bearer/;
+
 export type Redactor = (text: string) => string;
 
 interface Secret {
@@ -90,11 +96,17 @@ export function redactStrings<T>(value: T, redact: Redactor): T {
  */
 export function createRedactor(env: NodeJS.ProcessEnv): Redactor {
   const fromEnv = secretsOfEnv(env);
+  // Longest first, so a secret containing another is replaced whole. Sorted again only when the registry grew.
+  let secrets: Secret[] = [];
+  let sortedWith = -1;
   return (text) => {
+    if (sortedWith !== registered.length) {
+      secrets = [...fromEnv, ...registered].sort((a, b) => b.value.length - a.value.length);
+      sortedWith = registered.length;
+    }
     let out = text;
-    // Longest first, so a secret containing another is replaced whole.
-    const secrets = [...fromEnv, ...registered].sort((a, b) => b.value.length - a.value.length);
     for (const { value, label } of secrets) if (out.includes(value)) out = out.split(value).join(`[REDACTED:${label}]`);
+    if (!MAYBE_SHAPED.test(out)) return out;
     out = out.replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:[REDACTED]@`);
     for (const { pattern, label } of TOKEN_SHAPES) out = out.replace(pattern, `[REDACTED:${label}]`);
     return out.replace(AUTH_SCHEME, (_match, scheme: string, space: string) => `${scheme}${space}[REDACTED]`);
