@@ -22,6 +22,7 @@ import { acquireLock } from '../state/lock.js';
 import { emptyUsage, runTotals, RunStateStore, type RunState, type RunStatus, type StageRecord, type TaskRecord } from '../state/run-state.js';
 import { branchFor, integrationBranchFor, rel, runPaths, type RunPaths, type Templates } from './context.js';
 import { stopOrphanedAgent } from './orphans.js';
+import { resumedState, withJournalBookings, withoutAgentPids } from './resume-state.js';
 import { stepKind } from './agent-call.js';
 import { stamp, type EventSink } from './events.js';
 import { RunRecorder } from './recorder.js';
@@ -104,18 +105,13 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
     return refusedState(req, paths, `its target branch ${target} does not contain the commit the run started from (${req.previous.targetStartSha.slice(0, 7)})`);
   }
   if (!req.config.git.hooks) req.logger.warn("git.hooks is false: commits made for agents skip the repository's pre-commit and commit-msg hooks");
-  const state = req.previous ?? newState(req, runId, paths, target, targetSha);
-  if (resuming) {
-    rebindToConfig(state, req, paths);
-    prepareResume(state, req);
-    await stopOrphanedAgents(state, req, paths);
-  }
-  state.status = 'running';
-  delete state.finishedAt;
+  // The state file read is never changed: the run starts from a new state derived from it (run/resume-state.ts).
+  let state = req.previous ? resumedState(req.previous, { selected: req.selected, config: req.config, repoRoot: req.repo.root, worktreeDir: paths.worktreeDir }) : newState(req, runId, paths, target, targetSha);
+  if (resuming) state = await stopOrphanedAgents(state, req, paths);
 
   const journal = await JournalWriter.open(paths.stateDir, runId, resuming, journalCrashPoints).catch((err: Error) => err);
   if (journal instanceof Error) return { kind: 'refused', message: `cannot open the run journal in ${rel(req.repo.root, paths.stateDir)}: ${journal.message}` };
-  if (resuming) takeBookingsFromJournal(state, journal);
+  if (resuming) state = withJournalBookings(state, journal.view);
   try {
     return await runJournaled(req, runId, paths, templates, state, journal);
   } finally {
@@ -347,36 +343,6 @@ function journalCrashPoints(e: JournalEntry): void {
 }
 
 /**
- * The journal is the record of what each task's agents cost and how many processes they were: the state file,
- * saved without waiting, can be a step behind it after a crash.
- */
-function takeBookingsFromJournal(state: RunState, journal: JournalWriter): void {
-  for (const [id, log] of journal.view.tasks) {
-    const rec = state.tasks[id];
-    if (!rec || log.calls === 0) continue;
-    rec.attempts = Math.max(rec.attempts, log.calls);
-    rec.costUsd = log.costUsd;
-    rec.turns = log.turns;
-    rec.usage = { ...log.usage };
-  }
-}
-
-/**
- * Everything not done runs again: tasks caught mid-flight by a crash or Ctrl-C, and failed or skipped ones
- * (the user has presumably fixed the cause). Their recorded session is resumed where possible.
- */
-function prepareResume(state: RunState, req: RunRequest): void {
-  for (const id of req.selected) {
-    const rec = state.tasks[id];
-    if (!rec || rec.status === 'done') continue;
-    rec.status = 'pending';
-    delete rec.reason;
-    delete rec.phase;
-  }
-  state.selected = [...req.selected];
-}
-
-/**
  * A crash between a stage's last task and its merge leaves a stage whose tasks are all done but not merged. The
  * scheduler only runs stages with work left, so such stages are merged here first, in order. Returns why the run
  * cannot go on, if a merge fails.
@@ -406,30 +372,15 @@ function refusedState(req: RunRequest, paths: RunPaths, why: string): RunEnd {
   };
 }
 
-/**
- * The state file is input: the branch and worktree written in it are only for display. Before a resume uses a
- * record they are replaced by the ones the configuration and the task id give, so an edited file cannot point
- * the run at a user's branch or at a folder outside the run's worktrees.
- */
-function rebindToConfig(state: RunState, req: RunRequest, paths: RunPaths): void {
-  // The integration branch too: a tampered name (a user's branch) would be taken as the stage's merge result and
-  // fast-forwarded onto the target.
-  if (state.integrationBranch !== undefined) state.integrationBranch = integrationBranchFor(req.config);
-  for (const rec of Object.values(state.tasks)) {
-    rec.branch = branchFor(req.config, rec.id);
-    rec.worktree = rel(req.repo.root, path.join(paths.worktreeDir, rec.id));
-  }
-}
-
-async function stopOrphanedAgents(state: RunState, req: RunRequest, paths: RunPaths): Promise<void> {
+/** Stops the agents an interrupted run left running (those still provably its own); returns the state without their pids. */
+async function stopOrphanedAgents(state: RunState, req: RunRequest, paths: RunPaths): Promise<RunState> {
   for (const rec of Object.values(state.tasks)) {
     if (rec.agentPid === undefined) continue;
     const outcome = await stopOrphanedAgent(rec.agentPid, rec.agentStart, path.join(paths.worktreeDir, rec.id));
     if (outcome === 'stopped') req.logger.warn(`[${rec.id}] stopped agent pid ${rec.agentPid} left running by the interrupted run`);
     if (outcome === 'not-ours') req.logger.info(`[${rec.id}] recorded agent pid ${rec.agentPid} is not that task's agent (any more); left alone`);
-    delete rec.agentPid;
-    delete rec.agentStart;
   }
+  return withoutAgentPids(state);
 }
 
 /**
