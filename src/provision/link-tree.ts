@@ -39,6 +39,8 @@ export interface LinkTreeOptions {
    * executable), which a plain per-file copy would store twice.
    */
   linkGroups?: ReadonlyMap<string, string>;
+  /** Stops placing files once aborted (the walk then rejects with the signal's reason; nothing is left writing). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -113,6 +115,7 @@ export async function linkTree(src: string, dst: string, opts: LinkTreeOptions):
     const pending: Promise<void>[] = [];
     const dir = await limit(() => opendir(from, { bufferSize: 256 }));
     for await (const entry of dir) {
+      if (opts.signal?.aborted) break;
       const a = path.join(from, entry.name);
       const b = path.join(to, entry.name);
       if (entry.isDirectory()) pending.push(walk(a, b));
@@ -124,6 +127,7 @@ export async function linkTree(src: string, dst: string, opts: LinkTreeOptions):
   };
 
   await walk(srcRoot, dstRoot);
+  opts.signal?.throwIfAborted();
   return stats;
 }
 

@@ -27,6 +27,8 @@ export interface ProvisionRequest {
   mode?: ProvisionMode;
   /** Bytes that must stay free on the worktree's filesystem after a plain copy (default 0). */
   reserveBytes?: number;
+  /** Ctrl-C: stop copying, remove the partial copy, answer `skipped` (a copy of a large tree takes seconds). */
+  signal?: AbortSignal;
   /** Told what was provisioned, once, on success; and why not, when the user should know (not enough disk). */
   log?: (message: string) => void;
 }
@@ -116,8 +118,9 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
     }
 
     const since = Date.now();
+    if (req.signal?.aborted) return skip('interrupted');
     try {
-      const stats = await linkTree(source, staging, { method, ...(linkGroups ? { linkGroups } : {}) });
+      const stats = await linkTree(source, staging, { method, ...(linkGroups ? { linkGroups } : {}), ...(req.signal ? { signal: req.signal } : {}) });
       await rename(staging, target);
       const result: ProvisionResult = { kind: 'linked', method, files: stats.files, dirs: stats.dirs, symlinks: stats.symlinks, copied: stats.copied, ms: elapsed(), since };
       if (bytes !== undefined) result.bytes = bytes;
@@ -125,6 +128,7 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
       return result;
     } catch (err) {
       await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      if (req.signal?.aborted) return skip('interrupted');
       return skip(`${describe(method)} failed: ${(err as Error).message}`);
     }
   } catch (err) {

@@ -208,6 +208,7 @@ async function setUpWorktree(ctx: TaskDeps, m: Milestone, worktree: string, sign
     mode: ctx.config.worktrees.provision,
     // A plain copy costs the tree's full size: keep the resource gate's free-disk floor (none when it is off).
     reserveBytes: ctx.config.resources.enabled ? ctx.config.resources.min_free_disk_mb * 1024 * 1024 : 0,
+    signal,
     log: (message) => ctx.logger.info(`[${m.id}] ${message}`),
   });
   if (provision.kind === 'skipped') ctx.logger.debug(`[${m.id}] node_modules not provisioned: ${provision.reason}`);

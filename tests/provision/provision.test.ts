@@ -221,6 +221,31 @@ describe('provisionDependencies', () => {
     expect(existsSync(path.join(path.dirname(worktree), '.1A.node_modules.provisioning'))).toBe(false);
   });
 
+  it('stops copying when interrupted: the partial copy is removed and nothing is left in the worktree', async () => {
+    const { repo, worktree } = project();
+    for (let i = 0; i < 500; i++) write(path.join(repo.root, `node_modules/hello/lib/extra-${i}.js`), `// ${i}\n`);
+    const controller = new AbortController();
+    // Aborted as the copy starts (the first directory it creates is the staging folder).
+    const staging = path.join(path.dirname(worktree), '.1A.node_modules.provisioning');
+    const watcher = setInterval(() => existsSync(staging) && controller.abort(), 0);
+    const result = await provisionDependencies({ repoRoot: repo.root, worktree, mode: 'auto', signal: controller.signal }).finally(() => clearInterval(watcher));
+    // 500 files take many event-loop turns to copy, so the check above runs long before the copy could finish.
+    expect(controller.signal.aborted).toBe(true);
+    expect(result).toMatchObject({ kind: 'skipped', reason: 'interrupted' });
+    expect(existsSync(path.join(worktree, 'node_modules'))).toBe(false);
+    expect(existsSync(staging)).toBe(false);
+  });
+
+  it('linkTree with an aborted signal places nothing and rejects', async () => {
+    const src = tempDir();
+    write(path.join(src, 'a/b.txt'), 'b');
+    const dst = path.join(tempDir(), 'copy');
+    const controller = new AbortController();
+    controller.abort();
+    await expect(linkTree(src, dst, { method: 'copy', signal: controller.signal })).rejects.toThrow();
+    expect(existsSync(path.join(dst, 'a/b.txt'))).toBe(false);
+  });
+
   it('hardlink (on request) shares content: an in-place write reaches the main checkout and is reported; a replacement is not', async () => {
     const { repo, worktree } = project();
     const result = await provisionDependencies({ repoRoot: repo.root, worktree, mode: 'hardlink' });
