@@ -5,6 +5,7 @@ import { createClaudeAdapter } from '../agents/claude/adapter.js';
 import { decideSandbox, probeSandboxHost } from '../agents/claude/sandbox.js';
 import type { Config } from '../config/schema.js';
 import { commandSandboxOf } from '../sandbox/plan.js';
+import { runGitWithoutHooks } from '../git/client.js';
 import { takeResultCommand } from '../git/merge.js';
 import type { RepoInfo } from '../git/repo.js';
 import type { Milestone, MilestoneId } from '../milestones/types.js';
@@ -47,6 +48,7 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
           gitCommonDir: p.repo.commonDir,
         })
       : undefined;
+  if (commandSandbox) runGitWithoutHooks();
   if (sandbox.kind === 'on' && !commandSandbox) io.stderr(`warning: on ${sandbox.platform} checks and commit hooks run as you, outside the sandbox (only Linux and WSL2 confine them, with bubblewrap)\n`);
   const adapter = createClaudeAdapter({
     ...(config.agent.command ? { command: toArgv(config.agent.command) } : {}),

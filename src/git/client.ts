@@ -12,11 +12,36 @@ const REDIRECTING_VARS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COM
  */
 const INTERACTIVE_VARS = ['EDITOR', 'VISUAL', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'PAGER', 'GIT_PAGER'];
 
-export function gitEnv(): NodeJS.ProcessEnv {
+let hooksOutsideSandbox = true;
+
+/**
+ * With the agents' sandbox on, the git commands the orchestrator runs outside it run no hooks: a hooks path such as
+ * husky's (`core.hooksPath=.husky/_`) is relative, so git finds it inside the worktree the agent writes, and git runs
+ * post-commit, post-merge, post-checkout and reference-transaction hooks of its own accord. The hooks of an agent's
+ * commit run inside the sandbox instead (commit.ts). Called once per run, before any git command of the run.
+ */
+export function runGitWithoutHooks(): void {
+  hooksOutsideSandbox = false;
+}
+
+/** The environment of every git command; `hooks: true` for `git hook run` itself (run inside the sandbox). */
+export function gitEnv(opts: { hooks?: boolean } = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [...REDIRECTING_VARS, ...INTERACTIVE_VARS]) delete env[name];
   env.GIT_TERMINAL_PROMPT = '0';
+  if (!hooksOutsideSandbox && opts.hooks !== true) noHooks(env);
   return env;
+}
+
+/** A hooks path where no hook can exist (inside /dev/null); readers of core.hooksPath skip it (repo-config.ts). */
+export const NO_HOOKS_PATH = '/dev/null/milestone-orchestrator-runs-no-hooks-here';
+
+/** `core.hooksPath` set to {@link NO_HOOKS_PATH} through GIT_CONFIG_COUNT (git >= 2.31), after any the user set. */
+function noHooks(env: NodeJS.ProcessEnv): void {
+  const n = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
+  env[`GIT_CONFIG_KEY_${n}`] = 'core.hooksPath';
+  env[`GIT_CONFIG_VALUE_${n}`] = NO_HOOKS_PATH;
+  env.GIT_CONFIG_COUNT = String(n + 1);
 }
 
 export class GitCommandError extends Error {

@@ -6,14 +6,17 @@ import path from 'node:path';
 import type { CommandSandbox } from '../sandbox/plan.js';
 import { sandboxedSpawn } from '../sandbox/command.js';
 import { runProcessGroup } from '../util/process.js';
-import { gitEnv, gitQuery, gitRaw } from './client.js';
+import { gitEnv, gitQuery, gitRaw, NO_HOOKS_PATH } from './client.js';
 import { commonGitDir } from './layout.js';
 import { closeQuarantine, discardQuarantine, openQuarantine } from './quarantine.js';
 import { branchProgress } from './repo.js';
 import { commitConfig, type CommitConfig } from './repo-config.js';
 
-/** The hooks a commit made on an agent's behalf runs (the ones `git commit --no-verify` would skip). */
-export type CommitHook = 'pre-commit' | 'commit-msg';
+/**
+ * The hooks a commit made on an agent's behalf runs (the ones `git commit --no-verify` would skip; in the sandbox
+ * also prepare-commit-msg and post-commit, which the commit itself then does not run).
+ */
+export type CommitHook = 'pre-commit' | 'prepare-commit-msg' | 'commit-msg' | 'post-commit';
 
 export type CommitResult =
   /** `commits`: with `since`, the commits from `since` to the new head (the agent's own included). */
@@ -55,7 +58,8 @@ export interface CommitOptions {
  * then passes `--no-verify` so they do not run twice (prepare-commit-msg and post-commit still run, as in any
  * commit). A hook that exits non-zero gives `hook_failed` with its output (stdout and stderr, in order).
  * With `sandbox`, each hook runs in bubblewrap with the repository's `.git` read-only; what it staged is taken
- * over afterwards (quarantine.ts).
+ * over afterwards (quarantine.ts). prepare-commit-msg and post-commit then run there too, and the commit itself
+ * runs no hook.
  * Without `hooks` nothing is checked: the caller said so.
  */
 export async function commitAll(cwd: string, rawMessage: string, opts: CommitOptions = {}): Promise<CommitResult> {
@@ -76,12 +80,20 @@ export async function commitAll(cwd: string, rawMessage: string, opts: CommitOpt
         // A pre-commit hook may restage (lint-staged) or unstage what it fixed: commit what is staged now.
         if (!(await hasStaged(cwd))) return { kind: 'nothing' };
       }
+      // Sandboxed, the commit below runs no hook (its hooks path may be in the worktree, husky's is): this one runs here.
+      if (opts.sandbox && mayHaveHook(cwd, config, 'prepare-commit-msg')) {
+        const prepare = await runHook(cwd, 'prepare-commit-msg', [messageFile, 'message'], opts, dir);
+        if (prepare) return prepare;
+      }
       if (mayHaveHook(cwd, config, 'commit-msg')) {
         const msg = await runHook(cwd, 'commit-msg', [messageFile], opts, dir);
         if (msg) return msg;
       }
     }
-    await gitRaw(cwd, [...config.identityArgs, 'commit', '--no-verify', '-q', '-F', messageFile]);
+    const noHooks = opts.sandbox ? ['-c', `core.hooksPath=${NO_HOOKS_PATH}`] : [];
+    await gitRaw(cwd, [...config.identityArgs, ...noHooks, 'commit', '--no-verify', '-q', '-F', messageFile]);
+    // As git does, post-commit's exit status changes nothing.
+    if (opts.sandbox && (opts.hooks ?? true) && mayHaveHook(cwd, config, 'post-commit')) await runHook(cwd, 'post-commit', [], opts, dir);
     if (opts.since === undefined) return { kind: 'committed', sha: await gitRaw(cwd, ['rev-parse', 'HEAD']) };
     const progress = await branchProgress(cwd, opts.since);
     if (progress.head === undefined) throw new Error(`no HEAD in ${cwd} right after committing`);
@@ -134,7 +146,7 @@ async function runHook(cwd: string, hook: CommitHook, args: string[], opts: Comm
   const lines: string[] = [];
   const argv = ['git', 'hook', 'run', '--ignore-missing', hook, ...(args.length > 0 ? ['--', ...args] : [])];
   const quarantine = opts.sandbox ? await openQuarantine(cwd, path.join(scratch, `${hook}-quarantine`)) : undefined;
-  const env = { ...gitEnv(), ...quarantine?.env };
+  const env = { ...gitEnv({ hooks: true }), ...quarantine?.env };
   // The message file is in `scratch`: a commit-msg hook may rewrite it.
   const spawn = opts.sandbox && quarantine ? sandboxedSpawn(opts.sandbox, { cwd, argv, env, writable: [scratch], overlays: quarantine.overlays }) : { file: argv[0]!, args: argv.slice(1), cleanup: () => {} };
   const result = await runProcessGroup({

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { gitQuery } from './client.js';
+import { gitQuery, NO_HOOKS_PATH } from './client.js';
 import { commonGitDir } from './layout.js';
 
 /**
@@ -57,7 +57,10 @@ async function readCommitConfig(cwd: string): Promise<{ config: CommitConfig; sh
     const key = (newline < 0 ? entry : entry.slice(0, newline)).trim().toLowerCase();
     if (!KEYS.test(key)) continue;
     if (key === 'extensions.worktreeconfig' || key.startsWith('include')) shareable = false;
-    values.set(key, newline < 0 ? '' : entry.slice(newline + 1)); // the last one set wins, as in git
+    const value = newline < 0 ? '' : entry.slice(newline + 1);
+    // The orchestrator's own "no hooks outside the sandbox" (client.ts), not the repository's setting.
+    if (key === 'core.hookspath' && value === NO_HOOKS_PATH) continue;
+    values.set(key, value); // the last one set wins, as in git
   }
   const identityArgs: string[] = [];
   if (!values.get('user.name')) identityArgs.push('-c', 'user.name=milestone-orchestrator');

@@ -82,6 +82,21 @@ describe('commit hooks in the sandbox (real bubblewrap)', () => {
     expect(execFileSync('git', ['diff', '--cached', '--name-only'], { cwd: worktree, encoding: 'utf8' })).toContain('b.txt');
   });
 
+  it("prepare-commit-msg and post-commit in the worktree's hooks path (husky) run in the sandbox, never outside it", async () => {
+    repo.git('config', 'core.hooksPath', '.husky/_');
+    const husky = path.join(worktree, '.husky', '_');
+    hook('prepare-commit-msg', 'echo pwned > "$HOME/pwned-by-prepare.txt"; printf "\\nPrepared-by: hook\\n" >> "$1"', husky);
+    hook('post-commit', 'echo pwned > "$HOME/pwned-by-post-commit.txt"; echo POST-COMMIT-RAN > "$(git rev-parse --git-dir)/post-commit-ran"', husky);
+    writeFileSync(path.join(worktree, 'd.txt'), 'd\n');
+    const result = await commitAll(worktree, '1A: work', { sandbox });
+    expect(result.kind).toBe('committed');
+    expect(execFileSync('git', ['log', '-1', '--format=%B'], { cwd: worktree, encoding: 'utf8' }).trim()).toBe('1A: work\n\nPrepared-by: hook');
+    // Both ran (the message changed; post-commit got as far as its throw-away git folder), neither reached HOME.
+    expect(existsSync(path.join(home, 'pwned-by-prepare.txt'))).toBe(false);
+    expect(existsSync(path.join(home, 'pwned-by-post-commit.txt'))).toBe(false);
+    expect(existsSync(path.join(repo.root, '.git', 'worktrees', path.basename(worktree), 'post-commit-ran'))).toBe(false);
+  });
+
   it('a hook cannot write HOME or the refs, nor read ~/.ssh; the commit still happens and nothing else changed', async () => {
     const refsBefore = repo.git('for-each-ref', '--format=%(refname) %(objectname)').split('\n').filter((l) => !l.startsWith('refs/heads/task '));
     hook(
