@@ -113,6 +113,16 @@ describe('checks in the sandbox (real bubblewrap)', () => {
     }
   });
 
+  it('a check that does not finish in time is stopped, with everything it started inside the sandbox', async () => {
+    const pidFile = path.join(worktree, 'sleeper.pid');
+    const r = await runCommand(`sleep 67.31 & echo $! > sleeper.pid; wait`, { cwd: worktree, timeoutMs: 1500, graceMs: 500, env: env(), sandbox });
+    expect(r).toMatchObject({ ok: false, timedOut: true });
+    // The pid is the sandbox's own (its pid namespace): look for this test's own sleep (an unusual duration) instead.
+    expect(readFileSync(pidFile, 'utf8').trim()).toMatch(/^\d+$/);
+    const left = execFileSync('sh', ['-c', "pgrep -f '^sleep 67.31$' || true"], { encoding: 'utf8' }).trim();
+    expect(left).toBe('');
+  });
+
   it('a failing check still fails, with its output', async () => {
     const r = await runCommand('echo broken >&2; exit 3', { cwd: worktree, timeoutMs: 30_000, env: env(), sandbox });
     expect(r).toMatchObject({ ok: false, exitCode: 3 });
