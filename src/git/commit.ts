@@ -29,7 +29,7 @@ export type CommitResult =
       /** Undefined when the hook did not exit by itself (stopped, or killed by a signal). */
       exitCode: number | undefined;
       output: string;
-      /** Set when the orchestrator stopped the hook: at its time limit (`afterS`, seconds), or on Ctrl-C. */
+      /** Set when the orchestrator stopped the hook: at its time limit (`afterS`, seconds, fractions kept: a 0.5 s limit is not "1 s"), or on Ctrl-C. */
       stopped?: { by: 'timeout'; afterS: number } | { by: 'interrupt' };
     };
 
@@ -169,7 +169,7 @@ async function runHook(cwd: string, hook: CommitHook, args: string[], opts: Comm
   }
   const stopped: Extract<CommitResult, { kind: 'hook_failed' }>['stopped'] =
     result.killReason === 'timeout'
-      ? { by: 'timeout', afterS: Math.round((opts.hookTimeoutMs ?? 0) / 1000) }
+      ? { by: 'timeout', afterS: (opts.hookTimeoutMs ?? 0) / 1000 }
       : result.killReason !== undefined || !result.started
         ? { by: 'interrupt' }
         : undefined;

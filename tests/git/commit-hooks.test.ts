@@ -57,10 +57,10 @@ describe('commitAll with the repository hooks', () => {
     expect(result).toMatchObject({ kind: 'hook_failed', hook: 'pre-commit' });
     if (result.kind !== 'hook_failed') return;
     expect(result.output).toContain('linting');
-    expect(result.output).toContain('did not finish within 1 s');
-    expect(result).toMatchObject({ exitCode: undefined, stopped: { by: 'timeout', afterS: 1 } });
-    expect(describeHookFailure(result)).toBe('the pre-commit hook did not finish within 1 s and was stopped, with everything it started');
-    expect(hookFailureLogLine(result)).toMatch(/raise checks\.timeout \(now 1 s/);
+    expect(result.output).toContain('did not finish within 0.5 s');
+    expect(result).toMatchObject({ exitCode: undefined, stopped: { by: 'timeout', afterS: 0.5 } });
+    expect(describeHookFailure(result)).toBe('the pre-commit hook did not finish within 0.5 s and was stopped, with everything it started');
+    expect(hookFailureLogLine(result)).toMatch(/raise checks\.timeout \(now 0.5 s/);
     // SIGTERM went to the hook's whole process group; give the shell a moment to act on it.
     const pid = Number(readFileSync(pidFile, 'utf8'));
     for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
