@@ -37,9 +37,10 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
     return EXIT.environment;
   }
   if (sandbox.kind === 'off' && sandbox.warning) io.stderr(`warning: ${sandbox.warning}\n`);
-  // Checks and commit hooks run the agents' code: in bubblewrap too, where there is one (src/sandbox).
+  // Checks and commit hooks run the agents' code: in bubblewrap too, where there is one (src/sandbox), unless
+  // agent.sandbox.checks is false.
   const commandSandbox =
-    sandbox.kind === 'on'
+    sandbox.kind === 'on' && config.agent.sandbox.checks
       ? commandSandboxOf({
           bwrap: host.found.bwrap,
           denyRead: config.agent.sandbox.deny_read,
@@ -49,7 +50,7 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
         })
       : undefined;
   if (commandSandbox) runGitWithoutHooks();
-  if (sandbox.kind === 'on' && !commandSandbox) io.stderr(`warning: on ${sandbox.platform} checks and commit hooks run as you, outside the sandbox (only Linux and WSL2 confine them, with bubblewrap)\n`);
+  if (sandbox.kind === 'on' && config.agent.sandbox.checks && !commandSandbox) io.stderr(`warning: on ${sandbox.platform} checks and commit hooks run as you, outside the sandbox (only Linux and WSL2 confine them, with bubblewrap)\n`);
   const adapter = createClaudeAdapter({
     ...(config.agent.command ? { command: toArgv(config.agent.command) } : {}),
     projectRoot: PACKAGE_ROOT,

@@ -148,6 +148,13 @@ const sandboxObject = z.strictObject({
   deny_env: stringList()
     .default(() => [...DEFAULT_SANDBOX_DENY_ENV])
     .describe('Environment variables sandboxed commands do not see. A list given replaces the default one.'),
+  checks: z
+    .boolean()
+    .default(true)
+    .describe(
+      'true: checks and the hooks of agents\' commits run in bubblewrap (Linux, WSL2): worktree writable, HOME read-only, no network. ' +
+        'false: they run as you (for checks or hooks that must write under HOME or reach the network); setup then runs as you too.',
+    ),
   setup: z
     .boolean()
     .default(false)
@@ -160,7 +167,7 @@ const sandboxObject = z.strictObject({
 /** `"auto"`, `true` or `false` are short for `{ enabled: … }` with the default lists. */
 const sandbox = z
   .union([sandboxEnabled.transform((enabled) => sandboxObject.parse({ enabled })), sandboxObject], {
-    error: 'expected "auto", true, false, or an object with enabled ("auto"/true/false), lists of strings allowed_domains, deny_read, deny_env, and setup (true/false)',
+    error: 'expected "auto", true, false, or an object with enabled ("auto"/true/false), lists of strings allowed_domains, deny_read, deny_env, and checks and setup (true/false)',
   })
   .default(() => sandboxObject.parse({}))
   .describe(

@@ -15,7 +15,8 @@ describe('agent.sandbox in the configuration', () => {
       allowed_domains: [],
       deny_read: DEFAULT_SANDBOX_DENY_READ,
       deny_env: DEFAULT_SANDBOX_DENY_ENV,
-      // Set-up commands run as the user unless asked (README: "Set-up commands run as you, by default").
+      // Checks and hooks in bubblewrap; set-up commands as the user unless asked (README: "Security model").
+      checks: true,
       setup: false,
     });
     expect(DEFAULT_SANDBOX_DENY_READ).toEqual(expect.arrayContaining(['~/.ssh', '~/.aws', '~/.config/gh', '~/.gnupg', '~/.docker', '~/.kube', '~/.npmrc']));
@@ -29,9 +30,11 @@ describe('agent.sandbox in the configuration', () => {
       allowed_domains: ['registry.npmjs.org'],
       deny_read: ['~/.secrets'],
       deny_env: DEFAULT_SANDBOX_DENY_ENV,
+      checks: true,
       setup: false,
     });
     expect(sandboxOf({ setup: true }).setup).toBe(true);
+    expect(sandboxOf({ checks: false }).checks).toBe(false);
   });
 
   it('refuses other values and unknown keys', () => {

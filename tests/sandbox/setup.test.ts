@@ -7,7 +7,7 @@ import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.
 /**
  * Set-up commands: as the user by default (the decision: they run before the agent, need the registry and caches
  * under HOME); in bubblewrap, with the network, when agent.sandbox.setup is true. A run of the orchestrator with the
- * fake agent and real bubblewrap.
+ * fake agent and real bubblewrap. agent.sandbox.checks: false takes checks (and hooks) out of it again.
  */
 
 let cleanup: (() => void) | undefined;
@@ -15,11 +15,11 @@ afterEach(() => cleanup?.());
 
 const SETUP = 'echo ok > setup-in-worktree.txt; echo x > "$HOME/setup-wrote-home.txt"; true';
 
-async function runWith(sandbox: object): Promise<{ home: string; root: string; git: (...a: string[]) => string }> {
+async function runWith(sandbox: object, checks: string[] = []): Promise<{ home: string; root: string; git: (...a: string[]) => string }> {
   const repo = makeEngineRepo(
     { '1A': milestone('1A') },
     { rules: [{ match: 'milestone 1A:', run: { steps: [{ write: 'a.txt', content: 'a\n' }] } }] },
-    { worktrees: { setup: [SETUP] }, agent: { sandbox } },
+    { worktrees: { setup: [SETUP] }, checks: { commands: checks }, agent: { sandbox } },
   );
   const home = `${repo.root}-home`;
   mkdirSync(home);
@@ -44,5 +44,10 @@ describe('set-up commands and the sandbox (real bubblewrap)', () => {
   it('agent.sandbox.setup: true: set-up runs in bubblewrap, HOME stays untouched', async () => {
     const { home } = await runWith({ enabled: 'auto', setup: true });
     expect(existsSync(path.join(home, 'setup-wrote-home.txt'))).toBe(false);
+  });
+
+  it('agent.sandbox.checks: false: checks run as the user again (a check that writes HOME does)', async () => {
+    const { home } = await runWith({ enabled: 'auto', checks: false }, ['echo x > "$HOME/check-wrote-home.txt"']);
+    expect(existsSync(path.join(home, 'check-wrote-home.txt'))).toBe(true);
   });
 });
