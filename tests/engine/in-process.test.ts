@@ -1,0 +1,105 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentAdapter, AgentRunRequest, AgentRunResult } from '../../src/agents/types.js';
+import { loadConfig } from '../../src/config/load.js';
+import { inspectRepo } from '../../src/git/repo.js';
+import { loadMilestones } from '../../src/milestones/load.js';
+import { buildPlan } from '../../src/plan/index.js';
+import type { Logger } from '../../src/report/logger.js';
+import { executeRun } from '../../src/run/engine.js';
+import type { RunEvent } from '../../src/run/events.js';
+import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
+
+// The engine in this process: real git in a temporary repository, a scripted agent adapter (no agent processes),
+// so what the recorder writes and what it emits can be compared event by event.
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, file: undefined, close: async () => undefined };
+
+/** Each call writes the milestone's file and commits it, costs $0.25 and 1000 output tokens, and reports a session. */
+function scriptedAdapter(): AgentAdapter & { calls: AgentRunRequest[] } {
+  const calls: AgentRunRequest[] = [];
+  return {
+    name: 'scripted',
+    calls,
+    preflight: async () => ({ ok: true }) as never,
+    run: async (req): Promise<AgentRunResult> => {
+      calls.push(req);
+      const id = /milestone (\d+[A-Z]+)/.exec(req.prompt)?.[1] ?? 'unknown';
+      const sessionId = `session-${id}-${calls.length}`;
+      req.onProgress?.({ sessionId, turns: 1 });
+      writeFileSync(path.join(req.cwd, `${id}.txt`), `${id}\n`);
+      execFileSync('git', ['add', '-A'], { cwd: req.cwd });
+      execFileSync('git', ['-c', 'user.name=Agent', '-c', 'user.email=agent@example.com', 'commit', '-qm', `${id}: work`], { cwd: req.cwd });
+      const usage = { inputTokens: 10, outputTokens: 1000, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
+      return { ok: true, sessionId, exitCode: 0, numTurns: 2, costUsd: 0.25, usage, durationMs: 5, isError: false, permissionDenials: [], malformedLines: 0 };
+    },
+  };
+}
+
+describe('the engine in process', () => {
+  it('the state it saves, the state it returns and the events it emits tell the same story', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A'), '1B': milestone('1B'), '2A': milestone('2A', { deps: ['1A'] }) }, {}, { git: { hooks: false } });
+    cleanup = repo.cleanup;
+    const { repo: info } = await inspectRepo(repo.root);
+    const { config } = await loadConfig({ repoRoot: repo.root, env: {} });
+    const { milestones } = await loadMilestones({ repoRoot: repo.root, milestonesDir: config.milestones_dir });
+    const plan = buildPlan(milestones);
+    const adapter = scriptedAdapter();
+    const events: RunEvent[] = [];
+    const end = await executeRun({
+      repo: info!,
+      config,
+      milestones,
+      plan,
+      selected: ['1A', '1B', '2A'],
+      carriedOver: [],
+      adapter,
+      logger: quiet,
+      signal: new AbortController().signal,
+      command: 'orchestrate',
+      onEvent: (e) => events.push(e),
+    });
+
+    expect(end.kind).toBe('finished');
+    if (end.kind !== 'finished') return;
+    const state = end.state;
+    expect(state.status).toBe('completed');
+    expect(adapter.calls).toHaveLength(3);
+    // What the recorder holds is what it saved last (only the save time differs) and what it returns, frozen.
+    const { updatedAt: _saved, ...onDisk } = readState(repo.root);
+    const { updatedAt: _held, ...returned } = state;
+    expect(onDisk).toEqual(JSON.parse(JSON.stringify(returned)));
+    expect(Object.isFrozen(state.tasks['1A'])).toBe(true);
+
+    for (const id of ['1A', '1B', '2A']) {
+      const rec = state.tasks[id]!;
+      expect(rec).toMatchObject({ status: 'done', merged: true, attempts: 1, costUsd: 0.25, turns: 2, sessionId: expect.stringMatching(`session-${id}-`) });
+      expect(rec.transcripts).toHaveLength(1);
+      expect(rec.phase).toBeUndefined();
+      const mine = events.filter((e) => 'id' in e && e.id === id).map((e) => e.type);
+      // Started, then its phases, its cost once, and finished last.
+      expect(mine[0]).toBe('task_started');
+      expect(mine.at(-1)).toBe('task_finished');
+      expect(mine.filter((t) => t === 'task_cost')).toHaveLength(1);
+      expect(mine).toContain('task_phase');
+      const finished = events.find((e) => e.type === 'task_finished' && e.id === id);
+      expect(finished).toMatchObject({ status: 'done', costUsd: rec.costUsd, turns: rec.turns, usage: rec.usage });
+    }
+    const stages = events.filter((e) => e.type === 'stage_merged');
+    expect(stages.map((e) => (e.type === 'stage_merged' ? [e.stage, e.merged] : []))).toEqual([
+      [1, ['1A', '1B']],
+      [2, ['2A']],
+    ]);
+    // Stage 2 started from stage 1's merged result, which is on the target now.
+    expect(state.stages[1]!.baseSha).toBe(state.stages[0]!.mergedSha);
+    expect(repo.git('rev-parse', 'main')).toBe(state.stages[1]!.mergedSha);
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({ type: 'run_finished', status: 'completed', costUsd: 0.75 });
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toMatch(/2A[^\n]*done/);
+  });
+});
