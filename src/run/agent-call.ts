@@ -8,7 +8,7 @@ import type { Milestone } from '../milestones/types.js';
 import type { TaskFact } from '../state/run-events.js';
 import type { RunRecorder, TaskJournalEntry, TaskRecorder } from './recorder.js';
 import { rel, type RunPaths } from './context.js';
-import { abortableSleep } from '../util/sleep.js';
+import type { Clock } from './clock.js';
 import { limitKind, type PauseController } from './limits.js';
 import { processStartTime } from './orphans.js';
 import { crashPoint } from './crash-points.js';
@@ -47,6 +47,8 @@ export interface AgentCallDeps {
   pauses: Pick<PauseController, 'waitUntilClear' | 'pauseFor'>;
   journal: JournalWriter;
   recorder: Pick<RunRecorder, 'notify'>;
+  /** Waits out the back-off before a faulted agent is retried. */
+  clock: Pick<Clock, 'sleep'>;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function callAgent(ctx: AgentCallDeps, m: Milestone, task: TaskReco
     } else if (isAgentFault(result)) {
       if (++faultRetries > Math.min(MAX_FAULT_RETRIES, ctx.config.retry_attempts)) return result;
       ctx.logger.warn(`[${m.id}] ${call.purpose} ${result.failure?.kind}: ${result.failure?.message ?? ''}; retrying (${faultRetries} of ${Math.min(MAX_FAULT_RETRIES, ctx.config.retry_attempts)})`);
-      await abortableSleep(FAULT_BACKOFF_MS * faultRetries, signal).catch(() => undefined);
+      await ctx.clock.sleep(FAULT_BACKOFF_MS * faultRetries, signal).catch(() => undefined);
       if (signal.aborted) return result;
       request = continuation(call, request, result, `${doing(call, m)} when your run was cut off (${result.failure?.kind}). Continue exactly where you stopped.`);
     } else {

@@ -28,6 +28,7 @@ import { stamp, type EventSink } from './events.js';
 import { RunRecorder } from './recorder.js';
 import type { ScheduleEvent } from '../state/run-events.js';
 import { PauseController } from './limits.js';
+import { systemClock, type Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
 import { loadTemplate, type TemplateName } from './prompt.js';
 import { settleStage, type StageDeps } from './stage.js';
@@ -53,6 +54,8 @@ export interface RunRequest {
   signal: AbortSignal;
   command: string;
   onEvent?: EventSink;
+  /** The run's time (pauses, back-off); default the system's. */
+  clock?: Clock;
 }
 
 export type RunEnd =
@@ -127,6 +130,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
   const stopper = new AbortController();
   const signal = AbortSignal.any([req.signal, stopper.signal]);
   let pausedBecause: string | undefined;
+  const clock = req.clock ?? systemClock;
   const recorder = new RunRecorder(initial, {
     save: saveOutputs(store, paths, req.logger, () => metrics.summary()),
     emit: (event) => req.onEvent?.(stamp(event)),
@@ -137,7 +141,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
   const pauses = new PauseController({ config: req.config, logger: req.logger, state: () => recorder.state, record: (e) => recorder.record(e) }, (reason) => {
     pausedBecause ??= reason;
     stopper.abort(new Error(reason));
-  });
+  }, clock);
   // Built once; each step takes the part of it its signature names.
   const deps: RunDeps = {
     repo: req.repo,
@@ -145,6 +149,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     paths,
     milestones: new Map(req.milestones.map((m) => [m.id, m])),
     recorder,
+    clock,
     adapter: req.adapter,
     ...(req.commandSandbox ? { commandSandbox: req.commandSandbox } : {}),
     logger: req.logger,
@@ -155,7 +160,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     journal,
   };
   const pendingPause = pauses.until();
-  if (pendingPause !== undefined && pendingPause > Date.now() && !req.config.auto_resume) {
+  if (pendingPause !== undefined && pendingPause > clock.now() && !req.config.auto_resume) {
     return finish(recorder, 'paused', `still paused until ${recorder.state.pause!.until} (${recorder.state.pause!.reason}); run orchestrate --resume after that`);
   }
   recorder.record({ type: 'run-started', resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks });

@@ -1,5 +1,5 @@
 import type { AgentRunResult } from '../agents/types.js';
-import { abortableSleep } from '../util/sleep.js';
+import { systemClock, type Clock } from './clock.js';
 import type { MilestoneId } from '../milestones/types.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../report/logger.js';
@@ -49,12 +49,12 @@ export class PauseController {
   constructor(
     private readonly ctx: PauseDeps,
     private readonly stopRun: (reason: string) => void,
-    private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void> = abortableSleep,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Records a pause for a task's limit; resolves true once it may retry, false when the run is stopping instead. */
   async pauseFor(id: MilestoneId, result: AgentRunResult, attempt: number, signal: AbortSignal): Promise<boolean> {
-    const deadline = retryDeadline({ result, attempt, baseWaitSeconds: this.ctx.config.claude_rate_limit_wait, now: Date.now(), random: Math.random });
+    const deadline = retryDeadline({ result, attempt, baseWaitSeconds: this.ctx.config.claude_rate_limit_wait, now: this.clock.now(), random: Math.random });
     const reason = `${id}: ${result.failure?.kind}: ${result.failure?.message ?? ''}`.trim();
     this.extend(deadline, reason);
     if (!this.ctx.config.auto_resume) {
@@ -68,12 +68,13 @@ export class PauseController {
   /** Waits while a pause lasts (no-op without one). Shows the countdown in the log once a minute. */
   async waitUntilClear(signal: AbortSignal): Promise<void> {
     let lastNotice = 0;
-    for (let until = this.until(); until !== undefined && Date.now() < until && !signal.aborted; until = this.until()) {
-      if (Date.now() - lastNotice >= 60_000) {
-        lastNotice = Date.now();
-        this.ctx.logger.info(`paused: resuming in ${Math.ceil((until - Date.now()) / 1000)}s (at ${new Date(until).toISOString()})`);
+    for (let until = this.until(); until !== undefined && this.clock.now() < until && !signal.aborted; until = this.until()) {
+      const now = this.clock.now();
+      if (now - lastNotice >= 60_000) {
+        lastNotice = now;
+        this.ctx.logger.info(`paused: resuming in ${Math.ceil((until - now) / 1000)}s (at ${new Date(until).toISOString()})`);
       }
-      await this.sleep(Math.min(until - Date.now(), 1000), signal).catch(() => undefined);
+      await this.clock.sleep(Math.min(until - now, 1000), signal).catch(() => undefined);
     }
     if (!signal.aborted && this.ctx.state().pause) this.clear();
   }

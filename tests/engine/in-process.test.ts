@@ -8,7 +8,8 @@ import { inspectRepo } from '../../src/git/repo.js';
 import { loadMilestones } from '../../src/milestones/load.js';
 import { buildPlan } from '../../src/plan/index.js';
 import type { Logger } from '../../src/report/logger.js';
-import { executeRun } from '../../src/run/engine.js';
+import type { Clock } from '../../src/run/clock.js';
+import { executeRun, type RunRequest } from '../../src/run/engine.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { makeEngineRepo, milestone, readState } from '../support/engine-fixture.js';
 
@@ -20,8 +21,11 @@ afterEach(() => cleanup?.());
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, file: undefined, close: async () => undefined };
 
-/** Each call writes the milestone's file and commits it, costs $0.25 and 1000 output tokens, and reports a session. */
-function scriptedAdapter(): AgentAdapter & { calls: AgentRunRequest[] } {
+/**
+ * Each call writes the milestone's file and commits it, costs $0.25 and 1000 output tokens, and reports a session;
+ * `before` may answer a call instead (a usage limit).
+ */
+function scriptedAdapter(before?: (req: AgentRunRequest, n: number) => AgentRunResult | undefined): AgentAdapter & { calls: AgentRunRequest[] } {
   const calls: AgentRunRequest[] = [];
   return {
     name: 'scripted',
@@ -29,6 +33,8 @@ function scriptedAdapter(): AgentAdapter & { calls: AgentRunRequest[] } {
     preflight: async () => ({ ok: true }) as never,
     run: async (req): Promise<AgentRunResult> => {
       calls.push(req);
+      const answer = before?.(req, calls.length);
+      if (answer) return answer;
       const id = /milestone (\d+[A-Z]+)/.exec(req.prompt)?.[1] ?? 'unknown';
       const sessionId = `session-${id}-${calls.length}`;
       req.onProgress?.({ sessionId, turns: 1 });
@@ -102,4 +108,47 @@ describe('the engine in process', () => {
     expect(last).toMatchObject({ type: 'run_finished', status: 'completed', costUsd: 0.75 });
     expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toMatch(/2A[^\n]*done/);
   });
+
+  it('waits out an hour-long usage limit on the injected clock, then continues the same session', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A') }, {}, { git: { hooks: false } });
+    cleanup = repo.cleanup;
+    const start = Date.parse('2026-01-01T00:00:00.000Z');
+    let now = start;
+    const clock: Clock = {
+      now: () => now,
+      sleep: async (ms, signal) => {
+        signal.throwIfAborted();
+        now += ms;
+        await new Promise((r) => setImmediate(r));
+      },
+    };
+    const resetsAt = start + 3_600_000;
+    const adapter = scriptedAdapter((req, n) => {
+      if (n !== 1) return undefined;
+      req.onProgress?.({ sessionId: 'limited-session', turns: 1 });
+      const usage = { inputTokens: 1, outputTokens: 1, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
+      return { ok: false, failure: { kind: 'usage_limit', message: 'limit reached' }, resetsAt, sessionId: 'limited-session', exitCode: 1, numTurns: 1, costUsd: 0.01, usage, durationMs: 1, isError: true, permissionDenials: [], malformedLines: 0 };
+    });
+    const events: RunEvent[] = [];
+    const end = await executeRun({ ...(await request(repo.root, ['1A'], adapter)), clock, onEvent: (e) => events.push(e) });
+
+    expect(end.kind === 'finished' && end.state.status).toBe('completed');
+    expect(adapter.calls).toHaveLength(2);
+    expect(adapter.calls[1]!.resumeSessionId).toBe('limited-session');
+    expect(now).toBeGreaterThanOrEqual(resetsAt);
+    const pause = events.filter((e) => e.type === 'paused' || e.type === 'resumed').map((e) => e.type);
+    expect(pause).toEqual(['paused', 'resumed']);
+    expect(events.find((e) => e.type === 'paused')).toMatchObject({ until: new Date(resetsAt + 5_000).toISOString() });
+    const state = readState(repo.root);
+    expect(state.pause).toBeUndefined();
+    expect(state.tasks['1A']).toMatchObject({ status: 'done', attempts: 2, costUsd: 0.26 });
+  });
 });
+
+/** A run request for `ids` of the repository at `root`, loaded as the CLI loads it. */
+async function request(root: string, ids: string[], adapter: AgentAdapter): Promise<RunRequest> {
+  const { repo } = await inspectRepo(root);
+  const { config } = await loadConfig({ repoRoot: root, env: {} });
+  const { milestones } = await loadMilestones({ repoRoot: root, milestonesDir: config.milestones_dir });
+  return { repo: repo!, config, milestones, plan: buildPlan(milestones), selected: ids, carriedOver: [], adapter, logger: quiet, signal: new AbortController().signal, command: 'orchestrate' };
+}
