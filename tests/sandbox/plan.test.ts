@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bwrapArgs, planCommandSandbox, type PathKinds } from '../../src/sandbox/plan.js';
+import { bwrapArgs, commandSandboxOf, planCommandSandbox, type PathKinds } from '../../src/sandbox/plan.js';
 
 const kinds = (entries: Record<string, 'file' | 'dir'>): PathKinds => new Map(Object.entries(entries));
 const noEnv = { unset: [], set: {} };
@@ -59,5 +59,16 @@ describe('planCommandSandbox + bwrapArgs (pure)', () => {
     const host = bwrapArgs(planCommandSandbox({ ...input, sandbox: { ...input.sandbox, network: 'host' } }), ['true'], noEnv);
     expect(host).not.toContain('--unshare-net');
     expect(host).toEqual(expect.arrayContaining(['--unshare-pid', '--cap-drop', 'ALL', '--tmpfs', '/tmp']));
+  });
+
+  it("the run's command sandbox: deny_read expanded against every HOME involved; none without bubblewrap (macOS)", () => {
+    const input = { bwrap: '/usr/bin/bwrap', denyRead: ['~/.ssh', '~/.npmrc'], denyEnv: ['GH_TOKEN'], homes: ['/home/agent', '/home/me', '/home/me'], gitCommonDir: '/repo/.git' };
+    expect(commandSandboxOf(input)).toEqual({
+      bwrap: '/usr/bin/bwrap',
+      denyRead: ['/home/agent/.ssh', '/home/me/.ssh', '/home/agent/.npmrc', '/home/me/.npmrc'],
+      denyEnv: ['GH_TOKEN'],
+      keepVisible: ['/home/agent', '/home/me', '/repo/.git'],
+    });
+    expect(commandSandboxOf({ ...input, bwrap: undefined })).toBeUndefined();
   });
 });
