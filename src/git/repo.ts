@@ -18,13 +18,14 @@ export type RepoProblem =
   | { kind: 'bare'; dir: string };
 
 export async function inspectRepo(dir: string): Promise<{ repo?: RepoInfo; problem?: RepoProblem }> {
-  const inside = await gitQuery(dir, ['rev-parse', '--is-inside-work-tree']);
+  // One process for both answers: rev-parse prints one line per option, and fails as a whole outside a repository.
+  const inside = await gitQuery(dir, ['rev-parse', '--is-inside-work-tree', '--git-common-dir']);
   if (inside === undefined) {
     const bare = await gitQuery(dir, ['rev-parse', '--is-bare-repository']);
     return { problem: { kind: bare === 'true' ? 'bare' : 'not_a_repo', dir } };
   }
   // A linked worktree's toplevel is the worktree itself; the run always belongs to the main worktree.
-  const commonDir = path.resolve(dir, await gitRaw(dir, ['rev-parse', '--git-common-dir']));
+  const commonDir = path.resolve(dir, inside.split('\n')[1] ?? '.git');
   const mainRoot = await realpath(path.dirname(commonDir));
   const headSha = await gitQuery(mainRoot, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
   if (!headSha) return { problem: { kind: 'no_commits', dir: mainRoot } };
