@@ -66,8 +66,11 @@ export class RunRecorder {
     const before = this.current;
     const after = freezeDeep(reduceRunState(before, event));
     this.current = after;
-    if (after !== before) void this.save();
-    for (const e of notifications(event, before, after, this.out.repoRoot)) this.emit(e);
+    const saved = after !== before ? this.save() : undefined;
+    const events = notifications(event, before, after, this.out.repoRoot);
+    // The end of the run goes out once the state file says so: whoever reads it on run_finished sees the end.
+    if (event.type === 'run-finished' && saved) void saved.then(() => events.forEach((e) => this.emit(e)));
+    else for (const e of events) this.emit(e);
     if (event.type === 'phase-changed' && event.phase) this.out.logger.debug(`[${event.task}] phase ${event.phase}`);
   }
 

@@ -144,4 +144,14 @@ describe('RunRecorder', () => {
     await expect(t.journaled({ t: 'session', step: 'worker', sessionId: 's1' }, { type: 'worker-session', sessionId: 's1' })).rejects.toThrow('disk full');
     expect(recorder.state.tasks['1A']!.sessionId).toBeUndefined();
   });
+
+  it('emits run_finished only once the state that says so is saved', async () => {
+    const { recorder, saved, events, release } = setup();
+    recorder.record({ type: 'run-finished', status: 'completed', at: 'end' });
+    await new Promise((r) => setImmediate(r));
+    expect(saved.map((s) => s.status)).toEqual(['completed']);
+    expect(events).toEqual([]);
+    await release();
+    expect(events).toEqual([expect.objectContaining({ type: 'run_finished', status: 'completed', costUsd: 0 })]);
+  });
 });
