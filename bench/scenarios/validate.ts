@@ -157,12 +157,13 @@ export const validate: Scenario<ValidateResult> = {
       '- What changed (2026-11-30): milestone bodies are outlined by a line scanner (src/milestones/outline-scan.ts)',
       '  that accepts only what it can read exactly as CommonMark does and hands anything else to the full parse;',
       '  remark/micromark (about 40 % of the CPU profile before, with a cold JIT on every file) now load only for',
-      '  such a file. git questions go through node:child_process directly (execa and simple-git are no longer',
-      '  loaded for validation). A bundled CLI was tried (rolldown, one ESM file plus chunks): slower, 0.43 s CPU',
-      '  against 0.38 s, because the bundle compiles more code up front than the lazily loaded modules do.',
+      '  such a file; simple-git loads only when a worktree\'s status is asked (never for validation).',
+      '  A bundled CLI was tried (rolldown, one ESM file plus chunks): slower, 0.43 s CPU against 0.38 s, because the',
+      '  bundle compiles more code up front than the lazily loaded modules do.',
       `- What is left (CPU profile, \`node --cpu-prof\`): module loading and compilation, most of it zod (95 ESM`,
-      '  files for `import { z } from "zod"`), yaml, gray-matter (js-yaml and its optional esprima, for front matter)',
-      '  and commander; then the plan (select, format). The budget within 4x is about three bare Node starts.',
+      '  files for `import { z } from "zod"`), execa (the project\'s process library, for the one git question),',
+      '  yaml, gray-matter (js-yaml and its optional esprima, for front matter) and commander; then the plan',
+      '  (select, format). The budget within 4x is about three bare Node starts.',
     ].join('\n');
   },
   summary(r) {
