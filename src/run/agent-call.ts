@@ -47,8 +47,8 @@ export interface AgentCallDeps {
   pauses: Pick<PauseController, 'waitUntilClear' | 'pauseFor'>;
   journal: JournalWriter;
   recorder: Pick<RunRecorder, 'notify'>;
-  /** Waits out the back-off before a faulted agent is retried. */
-  clock: Pick<Clock, 'sleep'>;
+  /** Waits out the back-off before a faulted agent is retried; steps stamp their times with it. */
+  clock: Clock;
 }
 
 /**

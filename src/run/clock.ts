@@ -11,3 +11,8 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now(), sleep: abortableSleep };
+
+/** The clock's now as an ISO time (what the run state and the events record). */
+export function isoNow(clock: Pick<Clock, 'now'>): string {
+  return new Date(clock.now()).toISOString();
+}

@@ -28,7 +28,7 @@ import { stamp, type EventSink } from './events.js';
 import { RunRecorder } from './recorder.js';
 import type { ScheduleEvent } from '../state/run-events.js';
 import { PauseController } from './limits.js';
-import { systemClock, type Clock } from './clock.js';
+import { isoNow, systemClock, type Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
 import { loadTemplate, type TemplateName } from './prompt.js';
 import { settleStage, type StageDeps } from './stage.js';
@@ -133,7 +133,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
   const clock = req.clock ?? systemClock;
   const recorder = new RunRecorder(initial, {
     save: saveOutputs(store, paths, req.logger, () => metrics.summary()),
-    emit: (event) => req.onEvent?.(stamp(event)),
+    emit: (event) => req.onEvent?.(stamp(event, clock)),
     logger: req.logger,
     repoRoot: req.repo.root,
     journal,
@@ -161,14 +161,14 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
   };
   const pendingPause = pauses.until();
   if (pendingPause !== undefined && pendingPause > clock.now() && !req.config.auto_resume) {
-    return finish(recorder, 'paused', `still paused until ${recorder.state.pause!.until} (${recorder.state.pause!.reason}); run orchestrate --resume after that`);
+    return finish(recorder, clock, 'paused', `still paused until ${recorder.state.pause!.until} (${recorder.state.pause!.reason}); run orchestrate --resume after that`);
   }
   recorder.record({ type: 'run-started', resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks });
   await recorder.save();
   req.logger.info(`run ${runId}: ${req.selected.length} task${req.selected.length === 1 ? '' : 's'} on ${recorder.state.targetBranch}${resuming ? ' (resumed)' : ''}`);
 
   const presettled = await settleFinishedStages(deps, req.selected);
-  if (presettled) return finish(recorder, 'stopped', presettled);
+  if (presettled) return finish(recorder, clock, 'stopped', presettled);
 
   const result = await runSchedule(req.plan, {
     selected: req.selected,
@@ -182,10 +182,10 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     // Task status is decided by the scheduler alone; the run state records each decision as it is made.
     onChange: (s) => recorder.record(scheduleChanged(s)),
   });
-  if (pausedBecause !== undefined && !req.signal.aborted) return finish(recorder, 'paused', pausedBecause);
+  if (pausedBecause !== undefined && !req.signal.aborted) return finish(recorder, clock, 'paused', pausedBecause);
   const whole = result.ok && !req.signal.aborted ? wholeRunStatus(recorder.state) : undefined;
-  if (whole) return finish(recorder, whole.status, whole.message);
-  return finish(recorder, finalStatus(result.ok, req.signal.aborted, result.stoppedReason), result.stoppedReason);
+  if (whole) return finish(recorder, clock, whole.status, whole.message);
+  return finish(recorder, clock, finalStatus(result.ok, req.signal.aborted, result.stoppedReason), result.stoppedReason);
 }
 
 /**
@@ -209,8 +209,8 @@ export function scheduleChanged(s: SchedulerState): ScheduleEvent {
   };
 }
 
-async function finish(recorder: RunRecorder, status: RunStatus, message: string | undefined): Promise<RunEnd> {
-  recorder.record({ type: 'run-finished', status, at: new Date().toISOString(), ...(message ? { message } : {}) });
+async function finish(recorder: RunRecorder, clock: Clock, status: RunStatus, message: string | undefined): Promise<RunEnd> {
+  recorder.record({ type: 'run-finished', status, at: isoNow(clock), ...(message ? { message } : {}) });
   await recorder.save();
   return { kind: 'finished', state: recorder.state };
 }

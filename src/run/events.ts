@@ -26,6 +26,7 @@ export type EventSink = (event: RunEvent) => void;
 /** Distributes the union over its members, so each event can be built without its `at`. */
 type WithoutAt<T> = T extends unknown ? Omit<T, 'at'> : never;
 
-export function stamp(event: WithoutAt<RunEvent>): RunEvent {
-  return { ...event, at: new Date().toISOString() } as RunEvent;
+/** `event` with its time, from `clock` (default the system's; epoch ms). */
+export function stamp(event: WithoutAt<RunEvent>, clock: { now(): number } = { now: () => Date.now() }): RunEvent {
+  return { ...event, at: new Date(clock.now()).toISOString() } as RunEvent;
 }

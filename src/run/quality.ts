@@ -7,6 +7,7 @@ import { runCommand } from './commands.js';
 import type { Config } from '../config/schema.js';
 import type { Templates } from './context.js';
 import { crashPoint } from './crash-points.js';
+import { isoNow } from './clock.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
 import { commitStep, type CommitDeps, type HookFailure, type TaskOutcome } from './steps.js';
 import type { TaskRecorder } from './recorder.js';
@@ -47,7 +48,7 @@ export async function runQualityGate(
   const spentBefore = last && last.status !== 'done' ? Math.max(0, last.rounds - 1) : 0;
   for (let r = 1; ; r++) {
     if (signal.aborted) return { status: 'failed', reason: 'interrupted' };
-    task.record({ type: 'round-started', round: r, at: new Date().toISOString() });
+    task.record({ type: 'round-started', round: r, at: isoNow(ctx.clock) });
     task.record({ type: 'phase-changed', phase: 'checks' });
     const checks = await journal.run(`checks-${r}`, undefined, async () => {
       const value = await runChecks(ctx, m, worktree, signal);

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../report/logger.js';
 import type { RunPaths } from './context.js';
 import type { RunRecorder } from './recorder.js';
+import { isoNow, type Clock } from './clock.js';
 
 /** What the gate touches: the resource thresholds, the disk it watches, the log, and the run state (who runs, who waits). */
 export interface ResourceGateDeps {
@@ -11,6 +12,7 @@ export interface ResourceGateDeps {
   paths: Pick<RunPaths, 'worktreeDir'>;
   logger: Logger;
   recorder: Pick<RunRecorder, 'state' | 'record'>;
+  clock: Pick<Clock, 'now'>;
 }
 
 /**
@@ -37,7 +39,7 @@ export function createResourceGate(ctx: ResourceGateDeps, metrics: MetricsRecord
       metrics,
       onWait: (reasons) => {
         ctx.logger.info(`holding ${id}: ${reasons.join('; ')}`);
-        ctx.recorder.record({ type: 'resource-wait', task: id, reasons, at: new Date().toISOString() });
+        ctx.recorder.record({ type: 'resource-wait', task: id, reasons, at: isoNow(ctx.clock) });
       },
     });
     ctx.recorder.record({ type: 'resource-wait-cleared' });

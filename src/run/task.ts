@@ -15,6 +15,7 @@ import { runQualityGate, type QualityGateDeps } from './quality.js';
 import { commitStep, type TaskOutcome } from './steps.js';
 import type { RunRecorder, TaskRecorder } from './recorder.js';
 import { crashPoint } from './crash-points.js';
+import { isoNow } from './clock.js';
 import { lastSession, TaskJournal, callToContinue, type StepLog } from './journal.js';
 import { findWritesThroughLinks, isDependencyInstall, provisionDependencies, type ProvisionResult } from '../provision/index.js';
 
@@ -56,8 +57,8 @@ export interface TaskDeps extends QualityGateDeps {
 export async function runTask(ctx: TaskDeps, milestone: Milestone, signal: AbortSignal): Promise<TaskOutcome> {
   if (!ctx.recorder.state.tasks[milestone.id]) return { status: 'failed', reason: `no record for ${milestone.id}` };
   const task = ctx.recorder.forTask(milestone.id);
-  task.record({ type: 'attempt-started', at: new Date().toISOString() });
-  const started = Date.now();
+  task.record({ type: 'attempt-started', at: isoNow(ctx.clock) });
+  const started = ctx.clock.now();
   const journal = new TaskJournal(ctx.journal, milestone.id);
   let outcome: TaskOutcome = { status: 'failed', reason: 'interrupted' };
   try {
@@ -76,7 +77,7 @@ export async function runTask(ctx: TaskDeps, milestone: Milestone, signal: Abort
     // The task has ended (done, failed, needs attention): its worktree, kept for you to inspect, is no longer in
     // use. An interrupted or paused task keeps its lock: --resume continues in that worktree.
     if (!signal.aborted) await releaseWorktree(ctx, milestone.id);
-    task.record({ type: 'attempt-ended', durationMs: Date.now() - started, at: new Date().toISOString() });
+    task.record({ type: 'attempt-ended', durationMs: ctx.clock.now() - started, at: isoNow(ctx.clock) });
     // An interruption is not an end: the next run continues the attempt where it stopped.
     if (!signal.aborted) {
       await journal

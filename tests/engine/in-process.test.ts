@@ -142,6 +142,11 @@ describe('the engine in process', () => {
     const state = readState(repo.root);
     expect(state.pause).toBeUndefined();
     expect(state.tasks['1A']).toMatchObject({ status: 'done', attempts: 2, costUsd: 0.26 });
+    // Times come from the injected clock: the task started at its start and ended after the reset; so do the events.
+    expect(state.tasks['1A'].startedAt).toBe(new Date(start).toISOString());
+    expect(Date.parse(state.tasks['1A'].finishedAt)).toBeGreaterThanOrEqual(resetsAt);
+    expect(Date.parse(state.finishedAt)).toBeGreaterThanOrEqual(resetsAt);
+    expect(Date.parse(events.find((e) => e.type === 'resumed')!.at)).toBeGreaterThanOrEqual(resetsAt);
   });
 });
 
