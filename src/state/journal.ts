@@ -181,6 +181,20 @@ function isEntry(value: unknown): value is JournalEntry {
   return typeof v.t === 'string' && typeof v.task === 'string' && (v.t === 'task_end' || typeof v.step === 'string');
 }
 
+/** Truncates the file after its last newline, when something follows it (a torn last line). */
+async function cutTornTail(file: string): Promise<void> {
+  const content = readFileSync(file);
+  const end = content.lastIndexOf(0x0a) + 1;
+  if (end === content.length) return;
+  const handle = await open(file, 'r+');
+  try {
+    await handle.truncate(end);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Appends entries, one at a time in call order, each flushed to disk before its promise resolves; the view is kept
  * up to date as entries are written, so the engine can ask it what is done. `onWritten` runs after each durable
@@ -211,6 +225,9 @@ export class JournalWriter {
       await writeFileAtomic(file, `${JSON.stringify(header)}\n`);
       applyEntry(view, header);
     }
+    // A line torn by a crash mid-append has no newline: appending after it would glue the next entry onto it, and
+    // both would be dropped by every later replay. Cut it off first (readJournal dropped it already).
+    if (view.runId === runId) await cutTornTail(file);
     const writer = new JournalWriter(file, view, onWritten);
     writer.handle = await open(file, 'a');
     await syncDir(path.dirname(file));

@@ -78,6 +78,25 @@ describe('the run journal', () => {
     expect(task).toMatchObject({ costUsd: 0.5, turns: 3, calls: 1, usage });
   });
 
+  it('cuts a torn last line off before a resume appends, so the first new entry is not glued onto it and lost', async () => {
+    const stateDir = tempDir();
+    const file = path.join(stateDir, JOURNAL_FILE);
+    const first = await JournalWriter.open(stateDir, 'run-1', false);
+    await new TaskJournal(first, '1A').append({ t: 'step', step: 'worker' });
+    await first.close();
+    appendFileSync(file, '{"t":"session","task":"1A","step":"worker","sessionId":"ab');
+    const resumed = await JournalWriter.open(stateDir, 'run-1', true);
+    await new TaskJournal(resumed, '1A').run('commit-0', undefined, async () => ({ value: { head: 'h' } }));
+    await resumed.close();
+    expect(readFileSync(file, 'utf8')).not.toContain('"sessionId":"ab');
+    const again = await JournalWriter.open(stateDir, 'run-1', true);
+    let ran = 0;
+    await new TaskJournal(again, '1A').run('commit-0', undefined, async () => ({ value: { head: `h${++ran}` } }));
+    await again.close();
+    expect(ran).toBe(0);
+    expect(readJournal(file).map((e) => e.t)).toEqual(['run', 'step', 'step', 'done']);
+  });
+
   it('starts a new journal for a new run, and for a resume of a run it does not belong to', async () => {
     const stateDir = tempDir();
     const w = await JournalWriter.open(stateDir, 'old', false);
