@@ -41,6 +41,17 @@ export interface LinkTreeOptions {
   linkGroups?: ReadonlyMap<string, string>;
   /** Stops placing files once aborted (the walk then rejects with the signal's reason; nothing is left writing). */
   signal?: AbortSignal;
+  /**
+   * Where the new tree ends up when `dst` is only where it is built (a staging folder renamed into place): absolute
+   * symlink targets inside `src` point there, not into the staging folder that is gone after the rename. Default `dst`.
+   */
+  finalPath?: string;
+  /**
+   * Absolute symlink targets inside `from` (and outside `src`) are rewritten to the same place inside `to`: a link
+   * from the main checkout's `node_modules` to one of its own folders (`/repo/packages/lib`) then points at the
+   * worktree's copy of that folder, as a relative link would, instead of letting the task write into the main checkout.
+   */
+  rebase?: { from: string; to: string };
 }
 
 /**
@@ -54,6 +65,7 @@ export async function linkTree(src: string, dst: string, opts: LinkTreeOptions):
   const limit = createLimiter(opts.concurrency ?? 64);
   const srcRoot = path.resolve(src);
   const dstRoot = path.resolve(dst);
+  const finalRoot = path.resolve(opts.finalPath ?? dst);
   /** Link group -> the new tree's copy of its first file, once written. */
   const groupCopies = new Map<string, Promise<string>>();
 
@@ -103,8 +115,10 @@ export async function linkTree(src: string, dst: string, opts: LinkTreeOptions):
     stats.symlinks++;
     let target = await limit(() => readlink(from));
     if (path.isAbsolute(target)) {
-      const inside = path.relative(srcRoot, target);
-      if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) target = path.join(dstRoot, inside);
+      const inTree = within(srcRoot, target);
+      const inRebased = opts.rebase ? within(path.resolve(opts.rebase.from), target) : undefined;
+      if (inTree !== undefined) target = path.join(finalRoot, inTree);
+      else if (inRebased !== undefined) target = path.join(path.resolve(opts.rebase!.to), inRebased);
     }
     await limit(() => symlink(target, to));
   };
@@ -129,6 +143,12 @@ export async function linkTree(src: string, dst: string, opts: LinkTreeOptions):
   await walk(srcRoot, dstRoot);
   opts.signal?.throwIfAborted();
   return stats;
+}
+
+/** `target` relative to `root` when it is `root` or inside it, else undefined. */
+function within(root: string, target: string): string | undefined {
+  const inside = path.relative(root, path.resolve(target));
+  return inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside)) ? inside : undefined;
 }
 
 /** Waits for every promise (so nothing is still writing when we return), then throws the first error. */

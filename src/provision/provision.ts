@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, lstat, opendir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, opendir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gitQuery } from '../git/client.js';
@@ -91,6 +91,8 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
     const sourceStat = await lstat(source).catch(() => undefined);
     if (!sourceStat?.isDirectory()) return skip('the main checkout has no node_modules directory');
     if (await exists(target)) return skip('the worktree already has node_modules');
+    // A worktrees.dir inside node_modules: the copy would contain itself, folder within folder, until a path is too long.
+    if (isInside(await realpath(source), await realpath(req.worktree))) return skip('the worktree is inside the main checkout\'s node_modules (worktrees.dir), which a copy would have to contain');
 
     const [main, own] = await Promise.all([readLockfiles(req.repoRoot), readLockfiles(req.worktree)]);
     const differs = compareLockfiles(main, own);
@@ -120,7 +122,13 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
     const since = Date.now();
     if (req.signal?.aborted) return skip('interrupted');
     try {
-      const stats = await linkTree(source, staging, { method, ...(linkGroups ? { linkGroups } : {}), ...(req.signal ? { signal: req.signal } : {}) });
+      const stats = await linkTree(source, staging, {
+        method,
+        finalPath: target,
+        rebase: { from: req.repoRoot, to: req.worktree },
+        ...(linkGroups ? { linkGroups } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
       await rename(staging, target);
       const result: ProvisionResult = { kind: 'linked', method, files: stats.files, dirs: stats.dirs, symlinks: stats.symlinks, copied: stats.copied, ms: elapsed(), since };
       if (bytes !== undefined) result.bytes = bytes;
@@ -185,6 +193,11 @@ async function firstFile(dir: string, depth = 0): Promise<string | undefined> {
     if (found) return found;
   }
   return undefined;
+}
+
+function isInside(root: string, p: string): boolean {
+  const inside = path.relative(root, p);
+  return inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside));
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -66,6 +66,24 @@ describe('linkTree', () => {
     expect(existsSync(path.join(src, 'deep/new.txt'))).toBe(false);
   });
 
+  it('built in a staging folder, absolute links point at where the tree ends up; links into rebase.from into rebase.to', async () => {
+    const repo = tempDir();
+    const src = path.join(repo, 'node_modules');
+    write(path.join(src, 'pkg/index.js'), 'pkg');
+    write(path.join(repo, 'packages/lib/index.js'), 'lib');
+    symlinkSync(path.join(src, 'pkg'), path.join(src, 'pkg-abs'));
+    symlinkSync(path.join(repo, 'packages/lib'), path.join(src, 'lib-abs'));
+    symlinkSync('/etc/hostname', path.join(src, 'outside'));
+    const worktree = tempDir();
+    const staging = path.join(worktree, '.staging');
+
+    await linkTree(src, staging, { method: 'copy', finalPath: path.join(worktree, 'node_modules'), rebase: { from: repo, to: worktree } });
+
+    expect(readlinkSync(path.join(staging, 'pkg-abs'))).toBe(path.join(worktree, 'node_modules/pkg'));
+    expect(readlinkSync(path.join(staging, 'lib-abs'))).toBe(path.join(worktree, 'packages/lib'));
+    expect(readlinkSync(path.join(staging, 'outside'))).toBe('/etc/hostname');
+  });
+
   it('copy: every file is an independent copy with its mode; symlinks stay symlinks', async () => {
     const src = tempDir();
     const dst = path.join(tempDir(), 'copy');
@@ -118,6 +136,35 @@ describe('linkTree', () => {
 });
 
 describe('provisionDependencies', () => {
+  it('absolute links in node_modules resolve inside the worktree after the rename; a write through them never reaches the main checkout', async () => {
+    const { repo, worktree } = project();
+    write(path.join(repo.root, 'packages/lib/index.js'), 'lib\n');
+    symlinkSync(path.join(repo.root, 'node_modules/hello'), path.join(repo.root, 'node_modules/hello-abs'));
+    symlinkSync(path.join(repo.root, 'packages/lib'), path.join(repo.root, 'node_modules/lib-abs'));
+    write(path.join(worktree, 'packages/lib/index.js'), 'lib\n');
+
+    const result = await provisionDependencies({ repoRoot: repo.root, worktree, mode: 'auto' });
+
+    expect(result.kind).toBe('linked');
+    expect(realpathSync(path.join(worktree, 'node_modules/hello-abs'))).toBe(path.join(worktree, 'node_modules/hello'));
+    appendFileSync(path.join(worktree, 'node_modules/hello-abs/lib/words.js'), '// task\n');
+    appendFileSync(path.join(worktree, 'node_modules/lib-abs/index.js'), 'task\n');
+    expect(readFileSync(path.join(repo.root, 'node_modules/hello/lib/words.js'), 'utf8')).not.toContain('task');
+    expect(readFileSync(path.join(repo.root, 'packages/lib/index.js'), 'utf8')).toBe('lib\n');
+  });
+
+  it('a worktree inside the main checkout\'s node_modules is not provisioned (the copy would contain itself)', async () => {
+    const repo0 = project();
+    const worktree = path.join(repo0.repo.root, 'node_modules/wt/1B');
+    repo0.repo.git('worktree', 'add', '-q', '-b', 'milestone/1B', worktree);
+
+    const result = await provisionDependencies({ repoRoot: repo0.repo.root, worktree, mode: 'auto' });
+
+    expect(result).toMatchObject({ kind: 'skipped', reason: expect.stringMatching(/inside the main checkout's node_modules/) });
+    expect(existsSync(path.join(worktree, 'node_modules'))).toBe(false);
+    expect(existsSync(path.join(repo0.repo.root, 'node_modules/wt/.1B.node_modules.provisioning'))).toBe(false);
+  });
+
   it('auto gives a worktree with the same lockfile its own copy of node_modules; packages and .bin run from it', async () => {
     const { repo, worktree } = project();
     const logs: string[] = [];
