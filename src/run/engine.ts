@@ -71,6 +71,12 @@ type RunDeps = TaskDeps &
   StageDeps &
   ResourceGateDeps & { repo: RepoInfo; config: Config; paths: RunPaths; recorder: RunRecorder; pauses: PauseController };
 
+/**
+ * The state file, TASKS.md and metrics are rewritten whole on a save: the changes of 100 ms are one save, not one
+ * each (BENCHMARKS.md, cpu: the writes were most of the orchestrator's own CPU with short tasks).
+ */
+const STATE_SAVE_DELAY_MS = 100;
+
 /** The thin shell around the pure scheduler: lock, state, worktrees, agents, merges, TASKS.md. */
 export async function executeRun(req: RunRequest): Promise<RunEnd> {
   const runId = req.previous?.runId ?? newRunId();
@@ -137,6 +143,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
     logger: req.logger,
     repoRoot: req.repo.root,
     journal,
+    saveDelayMs: STATE_SAVE_DELAY_MS,
   });
   const pauses = new PauseController({ config: req.config, logger: req.logger, state: () => recorder.state, record: (e) => recorder.record(e) }, (reason) => {
     pausedBecause ??= reason;

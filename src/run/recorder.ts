@@ -37,6 +37,12 @@ export interface RecorderOutputs {
   repoRoot: string;
   /** The run journal, for the facts that are journal lines too (`TaskRecorder.journaled`). */
   journal?: Pick<JournalWriter, 'append'>;
+  /**
+   * How long (ms) a change waits for the save it schedules, so the events of a busy moment are one write (default 0:
+   * the next turn of the event loop). `save()` never waits. The journal, not the state file, is what a resume
+   * trusts for finished steps, so a save that lags a little loses nothing.
+   */
+  saveDelayMs?: number;
 }
 
 /**
@@ -50,6 +56,7 @@ export class RunRecorder {
   private current: RunState;
   private dirty = false;
   private saving: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     initial: RunState,
@@ -66,11 +73,15 @@ export class RunRecorder {
     const before = this.current;
     const after = freezeDeep(reduceRunState(before, event));
     this.current = after;
-    const saved = after !== before ? this.save() : undefined;
     const events = notifications(event, before, after, this.out.repoRoot);
     // The end of the run goes out once the state file says so: whoever reads it on run_finished sees the end.
-    if (event.type === 'run-finished' && saved) void saved.then(() => events.forEach((e) => this.emit(e)));
-    else for (const e of events) this.emit(e);
+    if (event.type === 'run-finished') void this.save().then(() => events.forEach((e) => this.emit(e)));
+    else {
+      // A running agent's pid is saved at once: it is what a resume after a crash needs to stop that agent.
+      if (after !== before && event.type === 'agent-spawned') void this.save();
+      else if (after !== before) this.scheduleSave();
+      for (const e of events) this.emit(e);
+    }
     if (event.type === 'phase-changed' && event.phase) this.out.logger.debug(`[${event.task}] phase ${event.phase}`);
   }
 
@@ -101,9 +112,18 @@ export class RunRecorder {
    * into one more save (a burst of events is one write). Resolves once a save that started after the call is done.
    */
   save(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     this.dirty = true;
     this.saving ??= this.saveAll();
     return this.saving;
+  }
+
+  /** A save of the state as it will be `saveDelayMs` from now; a save running or scheduled already takes it along. */
+  private scheduleSave(): void {
+    this.dirty = true;
+    if (this.timer !== undefined || this.saving !== undefined) return;
+    this.timer = setTimeout(() => void this.save(), this.out.saveDelayMs ?? 0);
   }
 
   private async saveAll(): Promise<void> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WithoutAtEvent } from '../../src/run/context.js';
 import { RunRecorder } from '../../src/run/recorder.js';
 import type { Logger } from '../../src/report/logger.js';
@@ -63,18 +63,45 @@ describe('RunRecorder', () => {
     expect(task1.current().phase).toBe('agent');
   });
 
-  it('coalesces a burst of events into one more save of the latest state', async () => {
+  it('coalesces a burst of events into one save of the latest state; events during a save make one more', async () => {
     const { recorder, saved, release } = setup();
     const task1 = recorder.forTask('1A');
     task1.record({ type: 'phase-changed', phase: 'setup' });
     task1.record({ type: 'phase-changed', phase: 'agent' });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(saved).toHaveLength(1);
+    expect(saved[0]!.tasks['1A']!.phase).toBe('agent');
     task1.record({ type: 'agent-call-started', attempt: 1, transcript: 't1' });
-    const done = recorder.save();
+    task1.record({ type: 'phase-changed', phase: 'review' });
     await release();
-    await done;
     expect(saved).toHaveLength(2);
-    expect(saved[0]!.tasks['1A']!.phase).toBe('setup');
-    expect(saved[1]!.tasks['1A']).toMatchObject({ phase: 'agent', attempts: 1, transcripts: ['t1'] });
+    expect(saved[1]!.tasks['1A']).toMatchObject({ phase: 'review', attempts: 1, transcripts: ['t1'] });
+  });
+
+  it('waits saveDelayMs before a scheduled save; save() and an agent spawn do not wait', async () => {
+    vi.useFakeTimers();
+    try {
+      const saved: RunState[] = [];
+      const recorder = new RunRecorder(state(), { save: async (s) => void saved.push(s), emit: () => undefined, logger: quiet, repoRoot: '/repo', saveDelayMs: 100 });
+      const t = recorder.forTask('1A');
+      t.record({ type: 'phase-changed', phase: 'setup' });
+      t.record({ type: 'phase-changed', phase: 'agent' });
+      await vi.advanceTimersByTimeAsync(99);
+      expect(saved).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(saved.map((s) => s.tasks['1A']!.phase)).toEqual(['agent']);
+      t.record({ type: 'agent-spawned', pid: 7 });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(saved.at(-1)!.tasks['1A']!.agentPid).toBe(7);
+      t.record({ type: 'phase-changed', phase: 'commit' });
+      await recorder.save();
+      expect(saved.at(-1)!.tasks['1A']!.phase).toBe('commit');
+      const count = saved.length;
+      await vi.advanceTimersByTimeAsync(500);
+      expect(saved).toHaveLength(count);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('does not save for an event that changes nothing', async () => {
