@@ -104,7 +104,7 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
       return skip('git does not ignore node_modules/ in the worktree, so the task would commit it');
     }
 
-    const staging = path.join(path.dirname(req.worktree), `.${path.basename(req.worktree)}.node_modules.provisioning`);
+    const staging = stagingPathFor(req.worktree);
     await rm(staging, { recursive: true, force: true }); // ours, left by an interrupted provisioning
     const method = await chooseMethod(mode, source, sourceStat.dev, req.worktree);
     if (typeof method !== 'string') return skip(method.reason);
@@ -142,6 +142,21 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
   } catch (err) {
     return skip(`unexpected error: ${(err as Error).message}`);
   }
+}
+
+/** Where the copy for `worktree` is built, beside it, before it is renamed into place. */
+export function stagingPathFor(worktree: string): string {
+  return path.join(path.dirname(worktree), `.${path.basename(worktree)}${STAGING_SUFFIX}`);
+}
+
+const STAGING_SUFFIX = '.node_modules.provisioning';
+
+/**
+ * Whether a name in the worktrees folder is a copy left by a provisioning that was cut off (kill -9, a power cut):
+ * as large as node_modules, and removed only when the same worktree is provisioned again or by `orchestrate clean`.
+ */
+export function isStagingName(name: string): boolean {
+  return name.startsWith('.') && name.endsWith(STAGING_SUFFIX) && name.length > 1 + STAGING_SUFFIX.length;
 }
 
 function describe(method: LinkMethod, bytes?: number): string {

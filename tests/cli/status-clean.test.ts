@@ -308,6 +308,22 @@ describe('orchestrate clean', () => {
     expect(existsSync(lockFile)).toBe(false); // released
   });
 
+  it('removes the copies of node_modules a provisioning cut off by kill -9 left beside the worktrees, nothing else', async () => {
+    const repo = makeRepo();
+    cleanup = repo.cleanup;
+    const leftover = path.join(W(repo), '.1A.node_modules.provisioning');
+    mkdirSync(path.join(leftover, 'pkg'), { recursive: true });
+    writeFileSync(path.join(leftover, 'pkg/index.js'), 'partial');
+    mkdirSync(path.join(W(repo), 'notes'), { recursive: true });
+
+    const result = await runCli(['clean'], { cwd: repo.root });
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Removed ${leftover} (an interrupted copy of node_modules)`);
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(path.join(W(repo), 'notes'))).toBe(true);
+  });
+
   it('in a repository that never ran: nothing to clean, and nothing left behind', async () => {
     const repo = makeRepo();
     cleanup = repo.cleanup;

@@ -1,8 +1,9 @@
 import { realpathSync } from 'node:fs';
-import { rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gitQuery, gitRaw } from '../../git/client.js';
 import { branchSha } from '../../git/repo.js';
+import { isStagingName } from '../../provision/index.js';
 import { listWorktrees, removeWorktree, unlockWorktree } from '../../git/worktree.js';
 import { integrationBranchFor } from '../../run/context.js';
 import type { CleanOptions } from '../args.js';
@@ -61,12 +62,30 @@ async function clean(ws: Workspace, req: CleanRequest, cli: Commands): Promise<O
   // Forgets worktrees whose folders are gone; before the branches, because git will not delete a branch that
   // a registered (even missing) worktree still has checked out.
   await gitRaw(ws.repo.root, ['worktree', 'prune']);
+  await removeProvisioningLeftovers(ws, outcome);
   // The worktree folder itself, once empty; rmdir leaves it if anything else is in it.
   await rmdir(ws.worktreeDir).catch(() => undefined);
   if (req.mode === 'all') {
     for (const branch of await orchestratorBranches(ws, req.target)) await applyBranch(ws, decideBranch(branch, req), outcome, cli);
   }
   return outcome;
+}
+
+/**
+ * Copies of node_modules that a provisioning cut off by kill -9 left beside the worktrees (as large as node_modules
+ * itself). Clean holds the run lock, so no provisioning is under way: every one is a leftover.
+ */
+async function removeProvisioningLeftovers(ws: Workspace, out: Outcome): Promise<void> {
+  const names = await readdir(ws.worktreeDir).catch(() => [] as string[]);
+  for (const name of names.filter(isStagingName).sort()) {
+    const leftover = path.join(ws.worktreeDir, name);
+    try {
+      await rm(leftover, { recursive: true, force: true });
+      out.lines.push(`Removed ${shownPath(ws.repo.root, leftover)} (an interrupted copy of node_modules)`);
+    } catch (err) {
+      out.failures.push(`could not remove ${shownPath(ws.repo.root, leftover)}: ${(err as Error).message}`);
+    }
+  }
 }
 
 /**
