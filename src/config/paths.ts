@@ -41,7 +41,18 @@ export function checkConfiguredFolders(config: Config, repoRoot: string, ctx: Pa
     out.push(
       error('config-invalid', `worktrees.dir: "${config.worktrees.dir}" ${what}; task worktrees need a folder of their own`, {
         ...at(['worktrees', 'dir']),
-        hint: 'use a folder inside the repository such as ".worktree" (the default), or one outside it such as "../worktrees"',
+        hint: 'leave it unset (the default: a folder outside the repository), or name a folder of its own such as ".worktree" or "../worktrees"',
+      }),
+    );
+  }
+
+  // Inside node_modules: an install in the main checkout deletes the worktrees, and the copy of node_modules each
+  // worktree gets (worktrees.provision) would have to contain the worktrees themselves.
+  if (worktrees !== undefined && isInside(worktrees, path.join(root, 'node_modules'))) {
+    out.push(
+      error('config-invalid', `worktrees.dir: "${config.worktrees.dir}" is inside node_modules: an install (npm ci) in the main checkout would delete the worktrees, and each worktree's copy of node_modules would contain them`, {
+        ...at(['worktrees', 'dir']),
+        hint: 'leave it unset (the default: a folder outside the repository), or name a folder such as ".worktree" or "../worktrees"',
       }),
     );
   }

@@ -31,6 +31,13 @@ describe('worktrees.dir is a folder of its own', () => {
     expect(brief(result)).toEqual([`orchestrator.config.json:2:18 error config-invalid: worktrees.dir: "${dir}" ${what}; task worktrees need a folder of their own`]);
   });
 
+  it.each(['node_modules', 'node_modules/.wt', './x/../node_modules/wt'])('%j (inside node_modules) is refused at its line and column', async (dir) => {
+    const result = await loadFrom(json(`{\n  "worktrees": { "dir": ${JSON.stringify(dir)} }\n}\n`));
+    expect(brief(result)).toEqual([
+      `orchestrator.config.json:2:18 error config-invalid: worktrees.dir: "${dir}" is inside node_modules: an install (npm ci) in the main checkout would delete the worktrees, and each worktree's copy of node_modules would contain them`,
+    ]);
+  });
+
   it.each(['.git', '.git/wt', './x/../.git/worktrees/a'])('%j (inside .git) is refused at its line and column', async (dir) => {
     const result = await loadFrom(json(`{\n  "worktrees": { "dir": ${JSON.stringify(dir)} }\n}\n`));
     expect(brief(result)).toEqual([
