@@ -93,8 +93,18 @@ async function prepareUnlocked(req: PrepareRequest): Promise<PrepareOutcome> {
   const { repoRoot, worktreePath, branch, baseSha, reuse } = req;
   const registered = (await listWorktrees(repoRoot)).find((w) => samePath(w.path, worktreePath));
   const existingBranch = await branchSha(repoRoot, branch);
-  const rel = path.relative(repoRoot, worktreePath) || worktreePath;
+  // Relative to the repository when inside it; the default folder (under the user's cache) is named as it is.
+  const inside = path.relative(repoRoot, worktreePath);
+  const rel = inside && !inside.startsWith('..') && !path.isAbsolute(inside) ? inside : worktreePath;
   if (registered) {
+    if (existsSync(worktreePath) && !existsSync(path.join(worktreePath, '.git')))
+      // The folder was deleted and something wrote into its path again (an agent a killed run left working): reusing
+      // it would run the task outside git, and fail the same way on every resume.
+      return {
+        kind: 'leftover',
+        message: `${rel} is registered as the worktree of ${registered.branch ?? 'a detached HEAD'} but is no longer a git worktree (its .git file is gone)`,
+        fix: `move or delete ${rel} yourself, then run the same command again; ${registered.branch ? `the branch ${registered.branch} keeps its commits and` : 'git'} gets a fresh worktree`,
+      };
     if (registered.branch === branch && existsSync(worktreePath) && reuse) return { kind: 'reused' };
     if (!existsSync(worktreePath)) {
       // prune keeps a locked entry; a lock of ours on a folder that is gone protects nothing.

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { advanceTarget, mergeInWorktree, mergeLockReason } from '../../src/git/merge.js';
 import { commitAll } from '../../src/git/commit.js';
 import { ensureExcluded, prepareTaskWorktree } from '../../src/git/worktree.js';
@@ -29,6 +29,21 @@ describe('worktrees and merges', () => {
     expect(again.kind).toBe('leftover');
     const reused = await prepareTaskWorktree({ repoRoot: repo.root, worktreePath: path.join(repo.root, '.worktree', '1A'), branch: 'milestone/1A', baseSha: base, reuse: true });
     expect(reused.kind).toBe('reused');
+  });
+
+  it('refuses to reuse a registered worktree whose folder is no longer one (deleted, then written into again)', async () => {
+    repo = makeRepo();
+    const base = repo.git('rev-parse', 'HEAD');
+    const wt = await taskBranch(repo, '1A', base, 'a.txt', 'a\n');
+    rmSync(wt, { recursive: true, force: true });
+    mkdirSync(wt);
+    writeFileSync(path.join(wt, '1A.fix'), 'late write\n');
+    const broken = await prepareTaskWorktree({ repoRoot: repo.root, worktreePath: wt, branch: 'milestone/1A', baseSha: base, reuse: true });
+    expect(broken).toMatchObject({ kind: 'leftover', message: expect.stringContaining('no longer a git worktree') });
+    rmSync(wt, { recursive: true, force: true });
+    const again = await prepareTaskWorktree({ repoRoot: repo.root, worktreePath: wt, branch: 'milestone/1A', baseSha: base, reuse: true });
+    expect(again.kind).toBe('reused');
+    expect(readFileSync(path.join(wt, 'a.txt'), 'utf8')).toBe('a\n');
   });
 
   it('merges branches in order outside the user tree and moves a clean checked-out target by fast-forward', async () => {
