@@ -213,6 +213,39 @@ describe('orchestrate status', () => {
     expect(corrupt.stderr).toMatch(/^\.orchestrator\/run-state\.json: error: the run state file is unreadable/m);
     expect(corrupt.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('a worktree git cannot read (its .git file overwritten) is named, with the repair command, not an internal error', async () => {
+    const repo = await runWithOneFailure();
+    const broken = path.join(W(repo), '1B');
+    writeFileSync(path.join(broken, '.git'), 'pwned'); // e.g. a check run as the user by `orchestrate accept`
+    const status = await runCli(['status'], { cwd: repo.root });
+    expect(status.stderr).not.toMatch(/internal error/);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`${esc(broken)} +milestone/1B · not merged into main · git cannot read it \\(fatal: invalid gitfile format: .*; git worktree repair ${esc(broken)} rewrites its .git file\\)`));
+    expect(status.stdout).toMatch(new RegExp(`${esc(W(repo))}/1A +milestone/1A · merged into main\n`));
+    const json = await runCli(['status', '--json'], { cwd: repo.root });
+    expect(json.exitCode).toBe(0);
+    const wt = JSON.parse(json.stdout).worktrees.find((w: { path: string }) => w.path === broken);
+    expect(wt).toMatchObject({ dirty: true, unreadable: expect.stringContaining('invalid gitfile format') });
+
+    // clean keeps it even with --all --force (git itself refuses to remove it) and says how to repair it; the rest goes.
+    const clean = await runCli(['clean', '--all', '--force'], { cwd: repo.root });
+    expect(clean.stderr).not.toMatch(/internal error/);
+    expect(clean.exitCode).toBe(0);
+    expect(clean.stdout).toContain(`Kept worktree ${broken}: git cannot read it (fatal: invalid gitfile format`);
+    expect(clean.stdout).toContain(`git worktree repair ${broken}`);
+    expect(clean.stdout).toContain(`Removed worktree ${W(repo)}/1A`);
+    expect(readFileSync(path.join(broken, '1B.txt'), 'utf8')).toBe('1B\n');
+
+    // The printed command works: after it, clean can judge the worktree again.
+    try {
+      execFileSync('git', ['worktree', 'repair', broken], { cwd: repo.root, stdio: 'pipe' });
+    } catch {
+      // git exits 1 after repairing a broken .git file
+    }
+    const after = await runCli(['status'], { cwd: repo.root });
+    expect(after.stdout).toMatch(new RegExp(`${esc(broken)} +milestone/1B · not merged into main\n`));
+  });
 });
 
 describe('orchestrate clean', () => {

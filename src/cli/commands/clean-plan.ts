@@ -47,6 +47,12 @@ export function decideWorktree(wt: WorktreeInfo, req: CleanRequest): WorktreeDec
   }
   // Its folder is already gone: the final `git worktree prune` forgets it.
   if (wt.missing) return { action: 'remove', wt, force: false, why: 'folder already gone' };
+  // git cannot read it (its .git file overwritten, or pointing at a moved repository): git refuses to remove it
+  // even with --force ("validation failed"), and whether it holds uncommitted work cannot be told. Never removed
+  // here; `git worktree repair` rewrites its .git file, then clean can judge it.
+  if (wt.unreadable) {
+    return keep(`git cannot read it (${wt.unreadable})`, { kind: 'git', args: ['worktree', 'repair', wt.path], loses: 'nothing; then run clean again' });
+  }
   const forceRemove = (loses: string): Override => ({ kind: 'git', args: ['worktree', 'remove', '--force', wt.path], loses });
   if (wt.kind === 'merge') {
     // Only the orchestrator works in _merge, and it resets it before every merge: committed content there is

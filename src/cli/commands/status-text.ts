@@ -123,7 +123,8 @@ function describeWorktree(w: WorktreeView, target: string | null, liveRun: strin
       notes.push(String(never));
     }
   }
-  if (w.dirty) notes.push('uncommitted changes');
+  if (w.unreadable) notes.push(`git cannot read it (${w.unreadable}; git worktree repair ${w.path} rewrites its .git file)`);
+  else if (w.dirty) notes.push('uncommitted changes');
   if (w.lockedBy) notes.push(`locked by run ${w.lockedBy.run}${w.lockedBy.run === liveRun ? ' (running)' : ' (not running: orchestrate clean unlocks it)'}`);
   else if (w.locked) notes.push(`locked${w.lockReason ? ` (${w.lockReason})` : ''}`);
   if (w.missing) notes.push('folder missing');

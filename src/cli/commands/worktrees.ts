@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { gitRaw } from '../../git/client.js';
+import { GitCommandError, gitRaw } from '../../git/client.js';
 import { branchSha, isAncestor, isOnFirstParentChain } from '../../git/repo.js';
 import { listWorktrees, parseLockReason, samePath, type WorktreeEntry } from '../../git/worktree.js';
 import { MILESTONE_ID_PATTERN } from '../../milestones/types.js';
@@ -33,8 +33,16 @@ export interface WorktreeInfo {
    * is running or never committed), which git alone would call merged; null when `merged` is.
    */
   ownCommits: boolean | null;
-  /** Uncommitted changes (staged, unstaged or untracked). */
+  /**
+   * Uncommitted changes (staged, unstaged or untracked). Also true when git cannot read the worktree (see
+   * `unreadable`): whether it holds uncommitted work cannot be told.
+   */
   dirty: boolean;
+  /**
+   * Why git cannot read the worktree (its `git status` failed: a `.git` file overwritten, or pointing at a moved
+   * repository); null when it can.
+   */
+  unreadable: string | null;
   /** Locked with `git worktree lock`: git itself refuses to remove it. */
   locked: boolean;
   /** The lock's reason, as given to `git worktree lock`. */
@@ -57,6 +65,7 @@ export async function orchestratorWorktrees(ws: Workspace, target: string | unde
 async function describe(ws: Workspace, e: WorktreeEntry, target: string | undefined): Promise<WorktreeInfo> {
   const missing = !existsSync(e.path);
   const { kind, task } = classify(ws, e);
+  const state = missing ? { dirty: false, unreadable: null } : await readWorktreeState(e.path);
   return {
     absPath: e.path,
     path: shownPath(ws.repo.root, e.path),
@@ -65,7 +74,7 @@ async function describe(ws: Workspace, e: WorktreeEntry, target: string | undefi
     kind,
     task,
     ...(e.branch && target ? await compareWithTarget(ws.repo.root, e.branch, target, kind === 'task') : { merged: null, ownCommits: null }),
-    dirty: missing ? false : await hasUncommittedChanges(e.path),
+    ...state,
     locked: e.locked,
     lockReason: e.lockReason ?? null,
     lockedBy: lockedBy(e),
@@ -101,6 +110,20 @@ export function taskIdOf(ws: Workspace, branch: string): string | undefined {
 async function hasUncommittedChanges(worktree: string): Promise<boolean> {
   const out = await gitRaw(worktree, ['--no-optional-locks', 'status', '--porcelain', '--untracked-files=normal']);
   return out.length > 0;
+}
+
+/**
+ * Whether the worktree has uncommitted changes, or why git cannot tell: one broken worktree (its `.git` file
+ * overwritten by a check run as the user, or pointing at a repository that moved) must not make status and clean
+ * fail for every other one. Such a worktree counts as dirty, and clean keeps it (clean-plan.ts).
+ */
+async function readWorktreeState(worktree: string): Promise<{ dirty: boolean; unreadable: string | null }> {
+  try {
+    return { dirty: await hasUncommittedChanges(worktree), unreadable: null };
+  } catch (error) {
+    const message = error instanceof GitCommandError ? error.stderr.trim().split('\n').at(-1) || error.message : String(error);
+    return { dirty: true, unreadable: message };
+  }
 }
 
 /**
