@@ -79,6 +79,21 @@ describe('kill -9 then --resume', () => {
     expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('6/6 tasks done');
   });
 
+  it('continues only the tasks of the run it resumes: after a --milestone 1A run, 1B is neither run nor reported failed', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A'), '1B': milestone('1B') }, { default: { steps: [{ write: 'work.txt', content: 'w\n' }] } });
+    cleanup = repo.cleanup;
+    const first = await runCli(['--milestone', '1A'], { cwd: repo.root, env: repo.env });
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stdout + resumed.stderr).toMatch(/Nothing to run/);
+    expect(resumed.stdout + resumed.stderr).not.toMatch(/1B failed/);
+    expect(readState(repo.root)).toMatchObject({ status: 'completed', selected: ['1A'] });
+    expect(readAgentLog(repo.log).filter((r) => r.event === 'start')).toHaveLength(1);
+  });
+
   it('with nothing to resume, says so', async () => {
     const repo = makeEngineRepo({ '1A': milestone('1A') }, {});
     cleanup = repo.cleanup;

@@ -61,7 +61,11 @@ export async function runCommand(opts: RunOptions, io: Io): Promise<number> {
   }
   // The engine, the agent adapter and the terminal view load only when a run starts: --validate-only stays quick.
   const { startRun } = await import('../start-run.js');
-  return startRun({ opts, io, repo: inspected.repo!, config: loaded.config, milestones: loaded.milestones, plan: loaded.plan, selected: selection.selected, previous: loaded.previous, done: loaded.done });
+  // --resume continues the run it reads: its own tasks only. A milestone that run did not select (an earlier
+  // --milestone / --stage run, a file added since) has no record in it, and was reported failed without running.
+  const previous = loaded.previous;
+  const selected = opts.resume && previous ? selection.selected.filter((id) => previous.tasks[id] !== undefined) : selection.selected;
+  return startRun({ opts, io, repo: inspected.repo!, config: loaded.config, milestones: loaded.milestones, plan: loaded.plan, selected, previous: loaded.previous, done: loaded.done });
 }
 
 interface Loaded {
