@@ -62,7 +62,10 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
     return EXIT.environment;
   }
   // A resumed run with every task finished may still owe merges (a crash came between a task and its merge).
-  const mergesOwed = p.opts.resume && p.previous !== undefined && Object.values(p.previous.tasks).some((t) => t.status === 'done' && !t.merged);
+  // So may its end: every task done and merged, but the crash came before the state said the run was over (status
+  // said "continue with: orchestrate --resume", and it was left "running" for ever).
+  const mergesOwed =
+    p.opts.resume && p.previous !== undefined && (p.previous.status !== 'completed' || Object.values(p.previous.tasks).some((t) => t.status === 'done' && !t.merged));
   // Live view on a terminal, plain lines in a pipe or CI, NDJSON events with --json (src/cli/output.ts).
   const output = createRunOutput({ json: p.opts.json, io, terminal: process.stdout, verbosity: p.opts.verbosity ?? 'normal' });
   if (p.selected.length === 0 && !mergesOwed) {

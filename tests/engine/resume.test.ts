@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI, runCli } from '../support/cli.js';
 import { makeEngineRepo, milestone, readAgentLog, readState } from '../support/engine-fixture.js';
@@ -92,6 +92,24 @@ describe('kill -9 then --resume', () => {
     expect(resumed.stdout + resumed.stderr).not.toMatch(/1B failed/);
     expect(readState(repo.root)).toMatchObject({ status: 'completed', selected: ['1A'] });
     expect(readAgentLog(repo.log).filter((r) => r.event === 'start')).toHaveLength(1);
+  });
+
+  it('ends a run whose every task was done and merged when the crash came before the state said it was over', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A') }, { default: { steps: [{ write: '1A.txt', content: '1A\n' }] } });
+    cleanup = repo.cleanup;
+    expect((await runCli([], { cwd: repo.root, env: repo.env })).exitCode).toBe(0);
+    // The state as the last save before the run's end left it (kill -9 between the target advance and the end).
+    const file = path.join(repo.root, '.orchestrator', 'run-state.json');
+    const { finishedAt: _, ...unfinished } = { ...readState(repo.root), status: 'running' };
+    writeFileSync(file, JSON.stringify(unfinished));
+    const calls = readAgentLog(repo.log).length;
+    const status = await runCli(['status'], { cwd: repo.root, env: repo.env });
+    expect(status.stdout).toMatch(/continue with: orchestrate --resume/);
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    expect(readState(repo.root)).toMatchObject({ status: 'completed', finishedAt: expect.any(String) });
+    expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('**completed**');
+    expect(readAgentLog(repo.log)).toHaveLength(calls);
   });
 
   it('with nothing to resume, says so', async () => {
