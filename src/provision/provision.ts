@@ -107,7 +107,11 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
     const staging = stagingPathFor(req.worktree);
     await rm(staging, { recursive: true, force: true }); // ours, left by an interrupted provisioning
     const method = await chooseMethod(mode, source, sourceStat.dev, req.worktree);
-    if (typeof method !== 'string') return skip(method.reason);
+    if (typeof method !== 'string') {
+      // Only "hardlink" and "reflink", which the user chose: say why they give nothing here, as for a full disk.
+      req.log?.(`node_modules not provisioned: ${method.reason}; the set-up commands run instead`);
+      return skip(method.reason);
+    }
     let bytes: number | undefined;
     let linkGroups: ReadonlyMap<string, string> | undefined;
     if (method === 'copy') {

@@ -245,8 +245,11 @@ describe('provisionDependencies', () => {
     const shm = '/dev/shm';
     if (!existsSync(shm) || statSync(shm).dev === statSync(tmpdir()).dev) return;
     const linked = project({ worktreeBase: tempDir(shm) });
-    const refused = await provisionDependencies({ repoRoot: linked.repo.root, worktree: linked.worktree, mode: 'hardlink' });
+    const logs: string[] = [];
+    const refused = await provisionDependencies({ repoRoot: linked.repo.root, worktree: linked.worktree, mode: 'hardlink', log: (m) => logs.push(m) });
     expect(refused.reason).toMatch(/another filesystem/);
+    // Asked for by name, so the log says why nothing came of it.
+    expect(logs).toEqual([`node_modules not provisioned: ${refused.reason}; the set-up commands run instead`]);
     expect(existsSync(path.join(linked.worktree, 'node_modules'))).toBe(false);
 
     const result = await provisionDependencies({ repoRoot: linked.repo.root, worktree: linked.worktree, mode: 'auto' });
