@@ -1,12 +1,12 @@
 import { lstatSync, realpathSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { bwrapArgs, planCommandSandbox, type CommandSandbox, type PathKinds } from './plan.js';
+import { bwrapArgs, planCommandSandbox, PROTECTED_NAMES, type CommandSandbox, type PathKinds } from './plan.js';
 
 /** A command ready to spawn inside the sandbox, and what to tidy up once it has ended. */
 export interface SandboxedSpawn {
   file: string;
   args: string[];
-  /** Removes the empty mount points bubblewrap had to create in the worktree (a missing `.claude`). Never throws. */
+  /** Removes the empty mount points bubblewrap had to create in the worktree (a missing `.claude` or `.mcp.json`). Never throws. */
   cleanup: () => void;
 }
 
@@ -27,7 +27,7 @@ export function sandboxedSpawn(
     ...sandbox.keepVisible.map(real),
     ...keepVisible,
     ...sandbox.denyRead,
-    ...[cwd, ...writable].flatMap((w) => ['.git', '.claude'].map((name) => path.join(w, name))),
+    ...[cwd, ...writable].flatMap((w) => PROTECTED_NAMES.map((name) => path.join(w, name))),
   ];
   const overlays = (opts.overlays ?? []).map((o) => ({ src: real(o.src), path: real(o.path) }));
   const plan = planCommandSandbox({ sandbox: { ...sandbox, keepVisible: sandbox.keepVisible.map(real) }, cwd, writable, keepVisible, overlays, kinds: kindsOf(candidates) });

@@ -8,8 +8,9 @@ import { expandHome } from '../agents/claude/sandbox.js';
  * same confinement from bubblewrap directly:
  * - the whole file system read-only (toolchains under HOME — nvm, ~/.cargo — stay readable and runnable);
  * - writable: the working directory (the task's worktree) and the few extra paths the caller names;
- * - inside a writable folder, its `.git` file or folder and `.claude` (Claude Code's project settings, whose hooks
- *   would run unsandboxed in the next agent session) stay read-only;
+ * - inside a writable folder, its `.git` file or folder, `.claude` and `.mcp.json` (Claude Code's project settings
+ *   and MCP servers, whose hooks and server commands would run unsandboxed in the next agent session) stay
+ *   read-only;
  * - a private, empty `/tmp` (what is under the real /tmp and must stay visible, such as HOME, the repository's
  *   `.git` or a toolchain on PATH, is put back read-only);
  * - `deny_read` hidden (an empty folder, or /dev/null for a file), `deny_env` removed from the environment;
@@ -65,15 +66,20 @@ export interface CommandPlan {
   cwd: string;
   network: 'none' | 'host';
   /**
-   * Folders the sandbox creates in a writable folder as mount points (a missing `.claude`): the caller removes
+   * Folders the sandbox creates in a writable folder as mount points (a missing `.claude` or `.mcp.json`): the caller removes
    * them afterwards if they are still empty.
    */
   createdMountPoints: string[];
 }
 
 const PRIVATE_TMP = '/tmp';
-/** Never made writable from inside: git's files and Claude Code's project settings. */
-const PROTECTED_NAMES = ['.git', '.claude'];
+/**
+ * Never made writable from inside: git's files, and what Claude Code loads from a project and runs outside its
+ * sandbox in the next agent session in this worktree (the reviewer's, a resumed worker's): `.claude` (settings with
+ * hooks) and `.mcp.json` (project MCP servers: commands Claude Code starts as the user, measured with 2.1.330 in a
+ * headless reviewer session: a `.mcp.json` a check wrote ran its server outside every sandbox).
+ */
+export const PROTECTED_NAMES = ['.git', '.claude', '.mcp.json'];
 
 /** Pure: the mounts for one command, in the order bwrap must apply them (later mounts cover earlier ones). */
 export function planCommandSandbox(input: CommandPlanInput): CommandPlan {
@@ -93,8 +99,9 @@ export function planCommandSandbox(input: CommandPlanInput): CommandPlan {
       const p = path.join(w, name);
       const kind = input.kinds.get(p);
       if (kind !== undefined) mounts.push({ op: 'ro-bind', path: p });
-      else if (name === '.claude') {
-        // Missing: an empty read-only folder, so nothing can create the settings file Claude Code would load.
+      else if (name !== '.git') {
+        // Missing: an empty read-only folder, so nothing can create the settings or MCP file Claude Code would load
+        // (a folder named `.mcp.json` cannot be written as a file; git ignores an empty folder).
         mounts.push({ op: 'empty-dir', path: p });
         createdMountPoints.push(p);
       }

@@ -57,6 +57,8 @@ describe('checks in the sandbox (real bubblewrap)', () => {
       `git branch escaped-branch`,
       `echo 'gitdir: /elsewhere' > .git`,
       `mkdir -p .claude && echo '{}' > .claude/settings.json`,
+      // Project MCP servers: Claude Code starts them as the user in the next agent session (the reviewer's).
+      `echo '{"mcpServers":{"x":{"command":"sh","args":["-c","touch /tmp/mcp-ran"]}}}' > .mcp.json`,
       `cat "$HOME/.ssh/id_ed25519"`,
       `echo "TOKEN=[\${GITHUB_TOKEN:-unset}]"`,
       `node -e "fetch('https://registry.npmjs.org/').then(() => console.log('NET-OK'), e => console.log('NETFAIL', e.cause ? e.cause.code : e.message))"`,
@@ -80,6 +82,8 @@ describe('checks in the sandbox (real bubblewrap)', () => {
     expect(repo.git('for-each-ref')).toBe(refsBefore);
     expect(readFileSync(path.join(worktree, '.git'), 'utf8')).toMatch(/^gitdir: .*worktrees/);
     expect(existsSync(path.join(worktree, '.claude'))).toBe(false);
+    expect(out).toContain('cannot create .mcp.json: Is a directory');
+    expect(existsSync(path.join(worktree, '.mcp.json'))).toBe(false);
     // The private /tmp was the check's own: nothing of it is left in the real one.
     expect(existsSync('/tmp/private.txt')).toBe(false);
     // Its worktree it may write.

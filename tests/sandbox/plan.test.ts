@@ -5,11 +5,11 @@ const kinds = (entries: Record<string, 'file' | 'dir'>): PathKinds => new Map(Ob
 const noEnv = { unset: [], set: {} };
 
 describe('planCommandSandbox + bwrapArgs (pure)', () => {
-  it('read-only root, private /tmp, the worktree writable with its .git and .claude read-only, credentials hidden, no network or capabilities', () => {
+  it('read-only root, private /tmp, the worktree writable with its .git, .claude and .mcp.json read-only, credentials hidden, no network or capabilities', () => {
     const plan = planCommandSandbox({
       sandbox: { denyRead: ['/home/u/.ssh', '/home/u/.npmrc', '/home/u/.aws'], keepVisible: ['/home/u', '/repo/.git'] },
       cwd: '/home/u/.cache/wt/1A',
-      kinds: kinds({ '/home/u': 'dir', '/repo/.git': 'dir', '/home/u/.ssh': 'dir', '/home/u/.npmrc': 'file', '/home/u/.cache/wt/1A/.git': 'file', '/home/u/.cache/wt/1A/.claude': 'dir' }),
+      kinds: kinds({ '/home/u': 'dir', '/repo/.git': 'dir', '/home/u/.ssh': 'dir', '/home/u/.npmrc': 'file', '/home/u/.cache/wt/1A/.git': 'file', '/home/u/.cache/wt/1A/.claude': 'dir', '/home/u/.cache/wt/1A/.mcp.json': 'file' }),
     });
     expect(bwrapArgs(plan, ['/bin/sh', '-c', 'npm test'], { unset: ['GITHUB_TOKEN'], set: { TMPDIR: '/tmp' } })).toEqual([
       '--die-with-parent', '--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL',
@@ -18,6 +18,7 @@ describe('planCommandSandbox + bwrapArgs (pure)', () => {
       '--bind', '/home/u/.cache/wt/1A', '/home/u/.cache/wt/1A',
       '--ro-bind', '/home/u/.cache/wt/1A/.git', '/home/u/.cache/wt/1A/.git',
       '--ro-bind', '/home/u/.cache/wt/1A/.claude', '/home/u/.cache/wt/1A/.claude',
+      '--ro-bind', '/home/u/.cache/wt/1A/.mcp.json', '/home/u/.cache/wt/1A/.mcp.json',
       '--tmpfs', '/home/u/.ssh', '--remount-ro', '/home/u/.ssh',
       '--ro-bind', '/dev/null', '/home/u/.npmrc',
       // ~/.aws does not exist: nothing to hide, and HOME is read-only so it cannot appear.
@@ -44,13 +45,16 @@ describe('planCommandSandbox + bwrapArgs (pure)', () => {
       { op: 'ro-bind', path: '/tmp/tool/bin' },
       { op: 'bind', path: '/tmp/mo-commit-x' },
       { op: 'empty-dir', path: '/tmp/mo-commit-x/.claude' },
+      { op: 'empty-dir', path: '/tmp/mo-commit-x/.mcp.json' },
       { op: 'bind', path: '/tmp/cache/wt/1A' },
       { op: 'ro-bind', path: '/tmp/cache/wt/1A/.git' },
       { op: 'empty-dir', path: '/tmp/cache/wt/1A/.claude' },
+      { op: 'empty-dir', path: '/tmp/cache/wt/1A/.mcp.json' },
       { op: 'empty-dir', path: '/tmp/r-home/.ssh' },
     ]);
-    // The missing .claude folders are mount points bwrap creates: the caller removes them afterwards.
-    expect(plan.createdMountPoints).toEqual(['/tmp/mo-commit-x/.claude', '/tmp/cache/wt/1A/.claude']);
+    // The missing .claude and .mcp.json are mount points bwrap creates (empty read-only folders): the caller removes
+    // them afterwards.
+    expect(plan.createdMountPoints).toEqual(['/tmp/mo-commit-x/.claude', '/tmp/mo-commit-x/.mcp.json', '/tmp/cache/wt/1A/.claude', '/tmp/cache/wt/1A/.mcp.json']);
   });
 
   it('keeps the network only when asked (set-up with agent.sandbox.setup)', () => {
