@@ -112,6 +112,20 @@ describe('kill -9 then --resume', () => {
     expect(readAgentLog(repo.log)).toHaveLength(calls);
   });
 
+  it('refuses to resume a run one of whose unfinished tasks has lost its milestone file, and says how to go on', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A'), '1B': milestone('1B') }, { rules: [{ match: 'milestone 1A:', run: { steps: [{ write: '1A.txt', content: '1A\n' }] } }] });
+    cleanup = repo.cleanup;
+    expect((await runCli([], { cwd: repo.root, env: repo.env })).exitCode).toBe(1); // 1B changes nothing: failed
+    repo.git('rm', '-q', 'milestones/1B.md');
+    repo.git('commit', '-qm', 'drop 1B');
+    const calls = readAgentLog(repo.log).length;
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(2);
+    expect(resumed.stderr).toMatch(/1B is a task of the run being resumed, not done, but no such milestone is in milestones any more/);
+    expect(resumed.stderr).toMatch(/git log --oneline -- milestones/);
+    expect(readAgentLog(repo.log)).toHaveLength(calls);
+  });
+
   it('with nothing to resume, says so', async () => {
     const repo = makeEngineRepo({ '1A': milestone('1A') }, {});
     cleanup = repo.cleanup;

@@ -64,6 +64,20 @@ export async function runCommand(opts: RunOptions, io: Io): Promise<number> {
   // --resume continues the run it reads: its own tasks only. A milestone that run did not select (an earlier
   // --milestone / --stage run, a file added since) has no record in it, and was reported failed without running.
   const previous = loaded.previous;
+  // A task of that run whose milestone file is gone can never run: it was left "not run yet", with "continue with
+  // orchestrate --resume" for ever.
+  const gone = opts.resume && previous ? Object.values(previous.tasks).filter((t) => t.status !== 'done' && !loaded.milestones.some((m) => m.id === t.id)) : [];
+  if (gone.length > 0) {
+    const ids = gone.map((t) => t.id).sort();
+    const dir = loaded.config.milestones_dir;
+    io.stderr(
+      fail(
+        `${ids.join(', ')} ${ids.length === 1 ? 'is a task' : 'are tasks'} of the run being resumed, not done, but no such milestone is in ${dir} any more`,
+        `restore ${ids.length === 1 ? 'its file' : 'their files'} (git log --oneline -- ${dir} shows the commit that removed ${ids.length === 1 ? 'it' : 'them'}) and run orchestrate --resume again, or start a new run of the milestones there are: orchestrate`,
+      ),
+    );
+    return EXIT.usage;
+  }
   const selected = opts.resume && previous ? selection.selected.filter((id) => previous.tasks[id] !== undefined) : selection.selected;
   return startRun({ opts, io, repo: inspected.repo!, config: loaded.config, milestones: loaded.milestones, plan: loaded.plan, selected, previous: loaded.previous, done: loaded.done });
 }
