@@ -127,17 +127,27 @@ export async function linkTree(src: string, dst: string, opts: LinkTreeOptions):
     await limit(() => mkdir(to));
     stats.dirs++;
     const pending: Promise<void>[] = [];
-    const dir = await limit(() => opendir(from, { bufferSize: 256 }));
-    for await (const entry of dir) {
-      if (opts.signal?.aborted) break;
-      const a = path.join(from, entry.name);
-      const b = path.join(to, entry.name);
-      if (entry.isDirectory()) pending.push(walk(a, b));
-      else if (entry.isFile()) pending.push(placeFile(a, b));
-      else if (entry.isSymbolicLink()) pending.push(placeSymlink(a, b));
-      else stats.skipped++;
-    }
+    // A listing can fail half-way (Linux answers ENOENT for a folder removed while it is read) after copies of its
+    // first entries have started: those are still awaited, or their failures would be unhandled rejections, which
+    // end the whole process (every task of the run, not just this copy).
+    const listed = (async () => {
+      const dir = await limit(() => opendir(from, { bufferSize: 256 }));
+      for await (const entry of dir) {
+        if (opts.signal?.aborted) break;
+        const a = path.join(from, entry.name);
+        const b = path.join(to, entry.name);
+        if (entry.isDirectory()) pending.push(walk(a, b));
+        else if (entry.isFile()) pending.push(placeFile(a, b));
+        else if (entry.isSymbolicLink()) pending.push(placeSymlink(a, b));
+        else stats.skipped++;
+      }
+    })().then(
+      () => undefined,
+      (err: unknown) => ({ err }),
+    );
+    const listingFailed = await listed;
     await settleAll(pending);
+    if (listingFailed) throw listingFailed.err;
   };
 
   await walk(srcRoot, dstRoot);

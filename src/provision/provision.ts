@@ -144,6 +144,8 @@ export async function provisionDependencies(req: ProvisionRequest): Promise<Prov
       return skip(`${describe(method)} failed: ${(err as Error).message}`);
     }
   } catch (err) {
+    // Anything else (a lockfile that cannot be read, a measure that failed): a partial copy may exist; never keep it.
+    await rm(stagingPathFor(req.worktree), { recursive: true, force: true }).catch(() => undefined);
     return skip(`unexpected error: ${(err as Error).message}`);
   }
 }
