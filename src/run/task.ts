@@ -66,8 +66,9 @@ export async function runTask(ctx: TaskDeps, milestone: Milestone, signal: Abort
       outcome = await runPhases(ctx, milestone, task, signal, journal);
     } catch (err) {
       // Ctrl-C in a terminal signals the whole foreground process group, git and the checks included: a step that
-      // died of it is the interruption, not the task's failure (outcome stays "interrupted").
-      if (!signal.aborted) throw err;
+      // died of it is the interruption, not the task's failure (outcome stays "interrupted"). Anything else thrown
+      // by a step (a bug, an adapter that throws) is this task's failure, never the whole run's: the task boundary.
+      if (!signal.aborted) outcome = { status: 'failed', reason: `internal error: ${errorMessage(err)}` };
     }
     // Cut short by a stop (Ctrl-C, SIGTERM, a usage-limit stop), a task has not failed, whatever its last step said
     // (an agent the run stopped reports "aborted"): it is interrupted, back to pending, and --resume continues it.
@@ -85,6 +86,10 @@ export async function runTask(ctx: TaskDeps, milestone: Milestone, signal: Abort
         .catch((err: Error) => ctx.logger.error(err.message));
     }
   }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message || err.name : String(err);
 }
 
 /**

@@ -148,6 +148,28 @@ describe('the engine in process', () => {
     expect(Date.parse(state.finishedAt)).toBeGreaterThanOrEqual(resetsAt);
     expect(Date.parse(events.find((e) => e.type === 'resumed')!.at)).toBeGreaterThanOrEqual(resetsAt);
   });
+
+  it('an exception thrown inside one task (its agent adapter) fails that task with the message; the others finish, the run ends saved, no lock is left', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A'), '1B': milestone('1B') }, {}, { git: { hooks: false } });
+    cleanup = repo.cleanup;
+    const adapter = scriptedAdapter((req) => {
+      if (/milestone 1A/.test(req.prompt)) throw new TypeError("Cannot read properties of undefined (reading 'x')");
+      return undefined;
+    });
+    const end = await executeRun(await request(repo.root, ['1A', '1B'], adapter));
+
+    expect(end.kind).toBe('finished');
+    const state = readState(repo.root);
+    // Ended as any stage with a failed task ends (on_failure: stop after the stage), not left "running".
+    expect(state).toMatchObject({ status: 'stopped', message: 'stage 1 had failures: 1A failed' });
+    expect(state.finishedAt).toEqual(expect.any(String));
+    expect(state.tasks['1A']).toMatchObject({ status: 'failed', reason: expect.stringMatching(/internal error.*Cannot read properties of undefined \(reading 'x'\)/) });
+    expect(state.tasks['1B']).toMatchObject({ status: 'done' });
+    expect(repo.git('worktree', 'list', '--porcelain')).not.toMatch(/^locked/m);
+    // The journal says how the task ended, not "interrupted": a resume must not take it for a cut-off attempt.
+    const journal = readFileSync(path.join(repo.root, '.orchestrator', 'journal.ndjson'), 'utf8');
+    expect(journal).toMatch(/"t":"task_end","status":"failed","reason":"internal error[^"]*Cannot read/);
+  });
 });
 
 /** A run request for `ids` of the repository at `root`, loaded as the CLI loads it. */
