@@ -120,6 +120,11 @@ async function runLocked(req: RunRequest, runId: string, paths: RunPaths, templa
 
   const journal = await JournalWriter.open(paths.stateDir, runId, resuming, journalCrashPoints).catch((err: Error) => err);
   if (journal instanceof Error) return { kind: 'refused', message: `cannot open the run journal in ${rel(req.repo.root, paths.stateDir)}: ${journal.message}` };
+  if (resuming && journal.replaced) {
+    req.logger.warn(
+      `the run journal ${rel(req.repo.root, journal.file)} ${journal.replaced}: a new one is started, so the unfinished tasks' steps recorded only there (agent calls, reviews and their findings) run again`,
+    );
+  }
   if (resuming) state = withJournalBookings(state, journal.view);
   try {
     return await runJournaled(req, runId, paths, templates, state, journal);

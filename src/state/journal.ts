@@ -204,6 +204,8 @@ export class JournalWriter {
   private chain: Promise<void> = Promise.resolve();
   private handle: FileHandle | undefined;
   private failed: Error | undefined;
+  /** On a resume: why the journal found was not this run's and a new one was started ("was missing", …). */
+  replaced: string | undefined;
 
   private constructor(
     readonly file: string,
@@ -217,6 +219,7 @@ export class JournalWriter {
    */
   static async open(stateDir: string, runId: string, resume: boolean, onWritten: (e: JournalEntry) => void = () => undefined): Promise<JournalWriter> {
     const file = path.join(stateDir, JOURNAL_FILE);
+    const existed = existsSync(file);
     const replayed = replayJournal(resume ? readJournal(file) : []);
     // Another run's journal (or none) says nothing about this one.
     const view: JournalView = replayed.runId === runId ? replayed : { tasks: new Map() };
@@ -229,6 +232,7 @@ export class JournalWriter {
     // both would be dropped by every later replay. Cut it off first (readJournal dropped it already).
     if (view.runId === runId) await cutTornTail(file);
     const writer = new JournalWriter(file, view, onWritten);
+    if (resume && replayed.runId !== runId) writer.replaced = replayed.runId === undefined ? (existed ? 'held no entry of this run' : 'was missing') : `belonged to run ${replayed.runId}`;
     writer.handle = await open(file, 'a');
     await syncDir(path.dirname(file));
     return writer;

@@ -104,7 +104,17 @@ describe('the run journal', () => {
     await w.close();
     const other = await JournalWriter.open(stateDir, 'new', true);
     expect(other.view.tasks.size).toBe(0);
+    expect(other.replaced).toBe('belonged to run old');
     await other.close();
     expect(readFileSync(path.join(stateDir, JOURNAL_FILE), 'utf8').trim().split('\n')).toHaveLength(1);
+    const again = await JournalWriter.open(stateDir, 'new', true);
+    expect(again.replaced).toBeUndefined();
+    await again.close();
+    const fresh = await JournalWriter.open(path.join(stateDir, 'fresh'), 'run-1', false);
+    expect(fresh.replaced).toBeUndefined();
+    await fresh.close();
+    const lost = await JournalWriter.open(path.join(stateDir, 'lost'), 'run-1', true);
+    expect(lost.replaced).toBe('was missing');
+    await lost.close();
   });
 });
