@@ -63,7 +63,16 @@ export async function callAgent(ctx: AgentCallDeps, m: Milestone, task: TaskReco
   let limitRetries = 0;
   let faultRetries = 0;
   for (;;) {
-    const result = await callOnce(ctx, m, task, signal, request);
+    // The tool the agent called last in this process: after an idle stop, most likely the one that hung.
+    let lastTool: string | undefined;
+    const watched: CallRequest = {
+      ...request,
+      onProgress: (p) => {
+        if (p.lastTool) lastTool = p.lastTool;
+        request.onProgress?.(p);
+      },
+    };
+    const result = await callOnce(ctx, m, task, signal, watched);
     if (result.ok || signal.aborted) return result;
     if (limitKind(result)) {
       if (++limitRetries > ctx.config.retry_attempts) return result;
@@ -74,11 +83,33 @@ export async function callAgent(ctx: AgentCallDeps, m: Milestone, task: TaskReco
       ctx.logger.warn(`[${m.id}] ${call.purpose} ${result.failure?.kind}: ${result.failure?.message ?? ''}; retrying (${faultRetries} of ${Math.min(MAX_FAULT_RETRIES, ctx.config.retry_attempts)})`);
       await ctx.clock.sleep(FAULT_BACKOFF_MS * faultRetries, signal).catch(() => undefined);
       if (signal.aborted) return result;
-      request = continuation(call, request, result, `${doing(call, m)} when your run was cut off (${result.failure?.kind}). Continue exactly where you stopped.`);
+      const why = result.failure?.kind === 'idle_timeout' ? idleStopped(lastTool, ctx.config.agent.idle_timeout) : `your run was cut off (${result.failure?.kind}). Continue exactly where you stopped.`;
+      request = continuation(call, request, result, `${doing(call, m)} when ${why}`);
     } else {
       return result;
     }
   }
+}
+
+/**
+ * The continuation after an idle-timeout stop (`idleSeconds`: agent.idle_timeout, s): told only to continue, an agent
+ * runs the same hung command again, so name its last tool and ask it to run that differently.
+ */
+export function idleStopped(lastTool: string | undefined, idleSeconds: number): string {
+  const quiet = `made no progress (no output, no CPU use, no file change in the worktree) for ${idleDuration(idleSeconds)}`;
+  const what = lastTool ? `your last tool call (${lastTool}) ${quiet} and was stopped` : `your run ${quiet} and was stopped`;
+  return (
+    `${what}. Do not repeat ${lastTool ? 'that call' : 'what you were doing'} as it was: a command that waits for input, a server, ` +
+    'a watcher or the network never finishes here. Run it differently (non-interactive flags, a time limit such as ' +
+    '`timeout 120 <command>`, output to a file) or do without it, then continue where you stopped.'
+  );
+}
+
+function idleDuration(seconds: number): string {
+  if (seconds < 60) return `${Number(seconds.toFixed(3))}s`;
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds % 60);
+  return s ? `${m} min ${s}s` : `${m} min`;
 }
 
 /** Agent crashes, hangs and garbled output are retried a few times; they cost little and often pass. */

@@ -170,6 +170,27 @@ describe('the engine in process', () => {
     const journal = readFileSync(path.join(repo.root, '.orchestrator', 'journal.ndjson'), 'utf8');
     expect(journal).toMatch(/"t":"task_end","status":"failed","reason":"internal error[^"]*Cannot read/);
   });
+
+  it('after an idle-timeout stop the continued session is told which tool made no progress, for how long, and not to repeat it as is', async () => {
+    const repo = makeEngineRepo({ '1A': milestone('1A') }, {}, { git: { hooks: false }, agent: { idle_timeout: 90 } });
+    cleanup = repo.cleanup;
+    const clock: Clock = { now: () => Date.now(), sleep: async () => undefined };
+    const adapter = scriptedAdapter((req, n) => {
+      if (n !== 1) return undefined;
+      req.onProgress?.({ sessionId: 'hung-session', turns: 1, lastTool: 'Read' });
+      req.onProgress?.({ sessionId: 'hung-session', turns: 2, lastTool: 'Bash' });
+      const usage = { inputTokens: 1, outputTokens: 1, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
+      return { ok: false, failure: { kind: 'idle_timeout', message: 'The agent printed nothing for 1m 30s' }, sessionId: 'hung-session', exitCode: 143, numTurns: 2, costUsd: 0.01, usage, durationMs: 1, isError: true, permissionDenials: [], malformedLines: 0 };
+    });
+    const end = await executeRun({ ...(await request(repo.root, ['1A'], adapter)), clock });
+
+    expect(end.kind === 'finished' && end.state.status).toBe('completed');
+    expect(adapter.calls).toHaveLength(2);
+    expect(adapter.calls[1]!.resumeSessionId).toBe('hung-session');
+    const prompt = adapter.calls[1]!.prompt;
+    expect(prompt).toMatch(/your last tool call \(Bash\) made no progress \(no output, no CPU use, no file change in the worktree\) for 1 min 30s and was stopped/);
+    expect(prompt).toMatch(/Do not repeat that call as it was/);
+  });
 });
 
 /** A run request for `ids` of the repository at `root`, loaded as the CLI loads it. */
