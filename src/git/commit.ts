@@ -1,9 +1,11 @@
 import { createRedactor } from '../agents/redact.js';
+import { execFile } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CommandSandbox } from '../sandbox/plan.js';
+import { promisify } from 'node:util';
+import { PROTECTED_NAMES, type CommandSandbox } from '../sandbox/plan.js';
 import { sandboxedSpawn } from '../sandbox/command.js';
 import { runProcessGroup } from '../util/process.js';
 import { gitEnv, gitQuery, gitRaw, NO_HOOKS_PATH } from './client.js';
@@ -11,6 +13,8 @@ import { commonGitDir } from './layout.js';
 import { closeQuarantine, discardQuarantine, openQuarantine } from './quarantine.js';
 import { branchProgress } from './repo.js';
 import { commitConfig, type CommitConfig } from './repo-config.js';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * The hooks a commit made on an agent's behalf runs (the ones `git commit --no-verify` would skip; in the sandbox
@@ -29,8 +33,12 @@ export type CommitResult =
       /** Undefined when the hook did not exit by itself (stopped, or killed by a signal). */
       exitCode: number | undefined;
       output: string;
-      /** Set when the orchestrator stopped the hook: at its time limit (`afterS`, seconds, fractions kept: a 0.5 s limit is not "1 s"), or on Ctrl-C. */
-      stopped?: { by: 'timeout'; afterS: number } | { by: 'interrupt' };
+      /**
+       * Set when the orchestrator stopped the hook: at its time limit (`afterS`, seconds, fractions kept: a 0.5 s
+       * limit is not "1 s"), or on Ctrl-C; or threw away what a sandboxed hook that passed staged, because it
+       * changed paths no agent, check or hook may write (`protected`: `.claude/…`, `.mcp.json`).
+       */
+      stopped?: { by: 'timeout'; afterS: number } | { by: 'interrupt' } | { by: 'protected'; paths: string[] };
     };
 
 export interface CommitOptions {
@@ -132,6 +140,28 @@ function isBrokenLink(file: string): boolean {
   }
 }
 
+/**
+ * The paths under a protected name (PROTECTED_NAMES but `.git`, at any depth) whose entry differs between the
+ * worktree's index and the hook's copy `nextIndex`: added, changed or removed.
+ */
+async function protectedIndexChanges(cwd: string, nextIndex: string): Promise<string[]> {
+  const entries = async (index?: string): Promise<Map<string, string>> => {
+    const { stdout } = await execFileAsync('git', ['ls-files', '--stage', '-z'], { cwd, env: { ...gitEnv(), ...(index ? { GIT_INDEX_FILE: index } : {}) }, maxBuffer: 256 * 1024 * 1024 });
+    const map = new Map<string, string>();
+    for (const record of stdout.split('\0')) {
+      const tab = record.indexOf('\t');
+      if (tab > 0 && isProtected(record.slice(tab + 1))) map.set(record.slice(tab + 1), record.slice(0, tab));
+    }
+    return map;
+  };
+  const [current, next] = await Promise.all([entries(), entries(nextIndex)]);
+  return [...new Set([...current.keys(), ...next.keys()])].filter((p) => current.get(p) !== next.get(p)).sort();
+}
+
+function isProtected(file: string): boolean {
+  return file.split('/').some((segment) => segment !== '.git' && PROTECTED_NAMES.includes(segment));
+}
+
 /** Whether the index differs from HEAD. */
 async function hasStaged(cwd: string): Promise<boolean> {
   return (await gitQuery(cwd, ['diff', '--cached', '--quiet'])) === undefined; // exit 1: there are staged changes
@@ -159,10 +189,20 @@ async function runHook(cwd: string, hook: CommitHook, args: string[], opts: Comm
     killGraceMs: 3000,
     onStdoutLine: (line) => lines.push(line),
   }).finally(spawn.cleanup);
-  const succeeded = result.started && result.exitCode === 0 && result.killReason === undefined;
+  const passed = result.started && result.exitCode === 0 && result.killReason === undefined;
+  // A sandboxed hook cannot write .claude or .mcp.json in the worktree, but it can stage them (git update-index
+  // with objects of its own): committed and merged, Claude Code would run their hooks and MCP servers as the user
+  // in every later agent session (measured). Such a hook's index is never installed.
+  const protectedPaths = passed && quarantine ? await protectedIndexChanges(cwd, quarantine.env.GIT_INDEX_FILE) : [];
+  const succeeded = passed && protectedPaths.length === 0;
   if (quarantine) await (succeeded ? closeQuarantine(quarantine) : discardQuarantine(quarantine));
   if (result.spawnError) throw new Error(`git could not be started to run the ${hook} hook: ${result.spawnError.message}`);
   if (succeeded) return undefined;
+  if (protectedPaths.length > 0) {
+    const said = [lines.join('\n'), result.stderr].filter((t) => t.trim() !== '').join('\n').trim();
+    const note = `(the ${hook} hook staged ${protectedPaths.join(', ')}, which no agent, check or hook may change; nothing it staged was kept)`;
+    return { kind: 'hook_failed', hook, exitCode: 0, output: [said, note].filter(Boolean).join('\n'), stopped: { by: 'protected', paths: protectedPaths } };
+  }
   const output = [lines.join('\n'), result.stderr].filter((t) => t.trim() !== '').join('\n').trim();
   if (/^(usage: git hook|git: 'hook' is not a git command)/m.test(output)) {
     throw new Error(`this git (${await gitVersion(cwd)}) cannot run hooks for the orchestrator's commits (git hook run needs git 2.36 or newer); upgrade git or set git.hooks: false`);

@@ -13,6 +13,8 @@ export function describeHookFailure(h: HookFailure): string {
       return `the ${h.hook} hook did not finish within ${h.stopped.afterS} s and was stopped, with everything it started`;
     case 'interrupt':
       return `the ${h.hook} hook was interrupted before it finished`;
+    case 'protected':
+      return `the ${h.hook} hook staged ${h.stopped.paths.join(', ')}, which no agent, check or hook may change (Claude Code would run what they name outside the sandbox); nothing it staged was kept`;
     case undefined:
       return h.exitCode === undefined ? `the ${h.hook} hook was killed before it finished` : `the ${h.hook} hook refused the commit (exit ${h.exitCode})`;
     default: {
