@@ -35,6 +35,7 @@ import { settleStage, type StageDeps } from './stage.js';
 import { runTask, type TaskDeps } from './task.js';
 import type { ResourceGateDeps } from './resource-gate.js';
 import type { CommandSandbox } from '../sandbox/plan.js';
+import { localDateTimeOf } from '../report/local-time.js';
 
 export interface RunRequest {
   repo: RepoInfo;
@@ -173,7 +174,7 @@ async function runJournaled(req: RunRequest, runId: string, paths: RunPaths, tem
   };
   const pendingPause = pauses.until();
   if (pendingPause !== undefined && pendingPause > clock.now() && !req.config.auto_resume) {
-    return finish(recorder, clock, 'paused', `still paused until ${recorder.state.pause!.until} (${recorder.state.pause!.reason}); run orchestrate --resume after that`);
+    return finish(recorder, clock, 'paused', `still paused until ${localDateTimeOf(recorder.state.pause!.until)} (${recorder.state.pause!.reason}); run orchestrate --resume after that`);
   }
   recorder.record({ type: 'run-started', resumed: resuming, tasks: [...req.selected], maxParallel: req.config.max_parallel_tasks });
   await recorder.save();

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../report/logger.js';
 import type { RunLevelEvent } from '../state/run-events.js';
 import type { RunState } from '../state/run-state.js';
+import { localDateTime } from '../report/local-time.js';
 
 /** What a pause needs of the run: its settings, the pause as the run state has it now, and where to record one. */
 export interface PauseDeps {
@@ -58,7 +59,8 @@ export class PauseController {
     const reason = `${id}: ${result.failure?.kind}: ${result.failure?.message ?? ''}`.trim();
     this.extend(deadline, reason);
     if (!this.ctx.config.auto_resume) {
-      this.stopRun(`paused on a usage or rate limit until ${new Date(this.until()!).toISOString()} (auto_resume is off): ${reason}`);
+      // Read by a person (the summary, status): local time with its offset; the state's pause.until stays ISO UTC.
+      this.stopRun(`paused on a usage or rate limit until ${localDateTime(this.until()!)} (auto_resume is off): ${reason}`);
       return false;
     }
     await this.waitUntilClear(signal);

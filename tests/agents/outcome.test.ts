@@ -3,6 +3,7 @@ import { createStreamState, consumeLine } from '../../src/agents/claude/events.j
 import { decideOutcome, formatDuration } from '../../src/agents/claude/outcome.js';
 import { parseUtcResetClock } from '../../src/agents/claude/usage-limit.js';
 import { fixture, outcomeOf } from './helpers.js';
+import { localDateTime } from '../../src/report/local-time.js';
 
 describe('outcome of real runs', () => {
   it('success', () => {
@@ -26,7 +27,9 @@ describe('outcome of real runs', () => {
     expect(o.failure?.kind).toBe('usage_limit');
     expect(o.resetsAt).toBe(1795445741000);
     expect(o.failure?.message).toContain("You've hit your 5-hour limit");
-    expect(o.failure?.message).toContain(new Date(1795445741000).toISOString());
+    // Read by a person: local time with its offset, as status and TASKS.md show times.
+    expect(o.failure?.message).toContain(`it resets at ${localDateTime(1795445741000)}`);
+    expect(o.failure?.message).not.toContain(new Date(1795445741000).toISOString());
   });
 
   it('"usage limit reached|<epoch>" in the result text is a usage limit with that reset time', () => {

@@ -2,6 +2,7 @@ import type { KillReason } from '../../util/process.js';
 import type { AgentFailureKind, PermissionDenial } from '../types.js';
 import type { ResultSummary, StreamState } from './events.js';
 import { detectUsageLimit, type UsageLimit } from './usage-limit.js';
+import { localDateTime } from '../../report/local-time.js';
 
 /**
  * Decides whether a finished Claude Code run succeeded, and if not, why — in words a user can act on. Pure.
@@ -329,7 +330,7 @@ function signalOfExitCode(code: number | null): string | undefined {
 
 function usageLimitVerdict(u: UsageLimit): Verdict {
   const window = u.limitType ? ` (${u.limitType.replace(/_/g, '-')} window)` : '';
-  const when = u.resetsAt !== undefined ? `it resets at ${new Date(u.resetsAt).toISOString()}` : 'the reset time was not given';
+  const when = u.resetsAt !== undefined ? `it resets at ${localDateTime(u.resetsAt)}` : 'the reset time was not given';
   return {
     kind: 'usage_limit',
     resetsAt: u.resetsAt,
