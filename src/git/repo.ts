@@ -48,6 +48,16 @@ export async function resolveCommit(cwd: string, rev: string): Promise<string | 
   return (await gitQuery(cwd, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`])) || undefined;
 }
 
+/**
+ * How git knows a path of the working tree (`file`, relative to `cwd`'s top): `committed` (in HEAD), `staged` (in the
+ * index only: added, never committed) or `untracked`. Decides which command removes it: `git rm` fails with
+ * "pathspec did not match" on an untracked path.
+ */
+export async function pathInGit(cwd: string, file: string): Promise<'committed' | 'staged' | 'untracked'> {
+  if ((await gitQuery(cwd, ['--literal-pathspecs', 'ls-files', '--error-unmatch', '--', file])) === undefined) return 'untracked';
+  return (await gitQuery(cwd, ['cat-file', '-e', `HEAD:${file}`])) === undefined ? 'staged' : 'committed';
+}
+
 /** Uncommitted changes (staged, unstaged or untracked, not ignored) in a working tree. */
 export async function isDirty(cwd: string): Promise<boolean> {
   return (await changedPaths(cwd)).length > 0;

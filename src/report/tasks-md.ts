@@ -251,9 +251,10 @@ function tasksMdKind(file: string): TasksMdKind {
  * Why the run cannot keep its progress in `<repoRoot>/TASKS.md`, as an error diagnostic, or undefined when it can
  * (a regular file, or none yet). A symbolic link is refused rather than replaced by a file (the committed link
  * would then show as the user's change and hold the target branch back) or written through (it may lead out of
- * the repository); a folder or another kind of file cannot hold the block. Reads only `lstat`.
+ * the repository); a folder or another kind of file cannot hold the block. Reads only `lstat`. `inGit` (from
+ * `pathInGit`) picks the hint that works: `git rm` and `git mv` fail on a path git does not track.
  */
-export function tasksMdProblem(repoRoot: string): Diagnostic | undefined {
+export function tasksMdProblem(repoRoot: string, inGit: 'committed' | 'staged' | 'untracked' = 'committed'): Diagnostic | undefined {
   const file = path.join(repoRoot, 'TASKS.md');
   const kind = tasksMdKind(file);
   switch (kind) {
@@ -263,19 +264,39 @@ export function tasksMdProblem(repoRoot: string): Diagnostic | undefined {
     case 'link':
       return error('tasks-md-not-a-file', `TASKS.md is a symbolic link (to ${linkTarget(file)}); the orchestrator writes its progress block into TASKS.md and neither replaces a link nor writes through one`, {
         file: 'TASKS.md',
-        hint: 'make TASKS.md a regular file (e.g. git rm TASKS.md && git commit, or replace the link with a copy of the file it points to and commit that); the file the link points to is never touched',
+        hint: `remove the link (${removeCommand(inGit)}) or replace it with a copy of the file it points to, then run again; the file the link points to is never touched`,
       });
     case 'folder':
     case 'other':
       return error('tasks-md-not-a-file', `TASKS.md is ${kind === 'folder' ? 'a folder' : 'not a regular file'}; the orchestrator writes its progress block into a file of that name`, {
         file: 'TASKS.md',
-        hint: 'rename or move it (git mv TASKS.md <new name>), then run again',
+        hint: `rename or move it (${moveCommand(inGit)}), then run again`,
       });
     default: {
       const never: never = kind;
       return never;
     }
   }
+}
+
+/** Removes TASKS.md itself (a link: never what it points to), and commits that when the link was committed. */
+function removeCommand(inGit: 'committed' | 'staged' | 'untracked'): string {
+  switch (inGit) {
+    case 'committed':
+      return 'git rm TASKS.md && git commit -m "Remove the TASKS.md link" -- TASKS.md';
+    case 'staged':
+      return 'git rm -f TASKS.md';
+    case 'untracked':
+      return 'rm TASKS.md';
+    default: {
+      const never: never = inGit;
+      return never;
+    }
+  }
+}
+
+function moveCommand(inGit: 'committed' | 'staged' | 'untracked'): string {
+  return inGit === 'untracked' ? 'mv TASKS.md <new name>' : 'git mv TASKS.md <new name>';
 }
 
 function linkTarget(file: string): string {

@@ -3,8 +3,10 @@ import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync } from 'n
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
 import { makeEngineRepo, milestone } from '../support/engine-fixture.js';
-import { snapshotRepo } from '../support/git-repo.js';
-import { writeTasksMd } from '../../src/report/tasks-md.js';
+import { makeRepo, snapshotRepo } from '../support/git-repo.js';
+import { tasksMdProblem, writeTasksMd } from '../../src/report/tasks-md.js';
+import { pathInGit } from '../../src/git/repo.js';
+import { execFileSync } from 'node:child_process';
 import { emptyUsage, type RunState } from '../../src/state/run-state.js';
 
 let cleanup: (() => void) | undefined;
@@ -25,7 +27,7 @@ describe('a TASKS.md that is not a regular file', () => {
       const r = await runCli(args, { cwd: repo.root, env: repo.env });
       expect(r.exitCode, r.stdout + r.stderr).toBe(2);
       expect(r.stderr).toContain('TASKS.md: error: TASKS.md is a symbolic link (to docs/progress.md); the orchestrator writes its progress block into TASKS.md and neither replaces a link nor writes through one');
-      expect(r.stderr).toContain('hint: make TASKS.md a regular file');
+      expect(r.stderr).toContain('hint: remove the link (git rm TASKS.md && git commit');
     }
     expect(lstatSync(path.join(repo.root, 'TASKS.md')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(path.join(repo.root, 'TASKS.md'))).toBe('docs/progress.md');
@@ -52,4 +54,29 @@ describe('a TASKS.md that is not a regular file', () => {
     await writeTasksMd(path.join(folder, 'TASKS.md'), state);
     expect(lstatSync(path.join(folder, 'TASKS.md')).isDirectory()).toBe(true);
   });
+});
+
+describe('the hint for a TASKS.md link works as printed', () => {
+  const cases = [
+    { how: 'committed', setUp: (repo: ReturnType<typeof makeRepo>) => repo.commit('TASKS.md is a link'), expect: /git rm TASKS\.md && git commit/ },
+    { how: 'staged', setUp: (repo: ReturnType<typeof makeRepo>) => repo.git('add', 'TASKS.md'), expect: /git rm -f TASKS\.md\)/ },
+    { how: 'untracked', setUp: () => undefined, expect: /\(rm TASKS\.md\)/ },
+  ] as const;
+  for (const c of cases) {
+    it(`a link that is ${c.how}: the command in the hint removes the link (only it) and the refusal goes away`, async () => {
+      const repo = makeRepo();
+      cleanup = repo.cleanup;
+      repo.write('docs/progress.md', '# progress, kept by hand\n');
+      repo.commit('progress');
+      symlinkSync('docs/progress.md', path.join(repo.root, 'TASKS.md'));
+      c.setUp(repo);
+      const problem = tasksMdProblem(repo.root, await pathInGit(repo.root, 'TASKS.md'));
+      expect(problem?.hint).toMatch(c.expect);
+      const command = /^remove the link \((.+?)\) or replace it/.exec(problem!.hint!)![1]!;
+      execFileSync('sh', ['-c', command], { cwd: repo.root, env: { ...process.env, GIT_AUTHOR_NAME: 'U', GIT_AUTHOR_EMAIL: 'u@example.com', GIT_COMMITTER_NAME: 'U', GIT_COMMITTER_EMAIL: 'u@example.com' } });
+      expect(tasksMdProblem(repo.root, await pathInGit(repo.root, 'TASKS.md'))).toBeUndefined();
+      expect(readFileSync(path.join(repo.root, 'docs/progress.md'), 'utf8')).toBe('# progress, kept by hand\n');
+      expect(repo.git('status', '--porcelain')).toBe('');
+    });
+  }
 });

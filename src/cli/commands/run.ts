@@ -2,7 +2,7 @@ import path from 'node:path';
 import { hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { loadConfig } from '../../config/load.js';
 import { defaultConfig, type Config } from '../../config/schema.js';
-import { inspectRepo } from '../../git/repo.js';
+import { inspectRepo, pathInGit } from '../../git/repo.js';
 import { loadMilestones } from '../../milestones/load.js';
 import type { Milestone, MilestoneId } from '../../milestones/types.js';
 import { buildPlan, formatPlan, selectTasks } from '../../plan/index.js';
@@ -96,7 +96,7 @@ interface Loaded {
 async function loadInputs(root: string, opts: RunOptions, env: NodeJS.ProcessEnv): Promise<Loaded> {
   const configResult = await loadConfig({ repoRoot: root, ...(opts.config ? { explicitPath: opts.config } : {}), env });
   const diagnostics: Diagnostic[] = [...configResult.diagnostics];
-  const tasksMd = tasksMdProblem(root);
+  const tasksMd = tasksMdProblem(root, await pathInGit(root, 'TASKS.md'));
   if (tasksMd) diagnostics.push(tasksMd);
   // A config error elsewhere (LOG_LEVEL=loud) must not hide the milestones' own errors: report both at once.
   const configSource = configResult.source;

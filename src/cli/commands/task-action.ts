@@ -5,6 +5,7 @@ import { buildPlan } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { needsAction } from '../../report/attention.js';
 import { tasksMdProblem, writeTasksMd } from '../../report/tasks-md.js';
+import { pathInGit } from '../../git/repo.js';
 import { RunStateStore, type RunState, type TaskRecord } from '../../state/run-state.js';
 import { closest } from '../../util/did-you-mean.js';
 import type { TaskActionOptions } from '../args.js';
@@ -71,7 +72,7 @@ export async function loadTaskAction(opts: TaskActionOptions, io: Io): Promise<{
     return { ok: false, code: EXIT.usage };
   }
   const loaded = await loadMilestones({ repoRoot: ws.repo.root, milestonesDir: ws.config.milestones_dir });
-  const diagnostics = [...loaded.diagnostics, ...[tasksMdProblem(ws.repo.root)].filter((d) => d !== undefined)];
+  const diagnostics = [...loaded.diagnostics, ...[tasksMdProblem(ws.repo.root, await pathInGit(ws.repo.root, 'TASKS.md'))].filter((d) => d !== undefined)];
   printDiagnostics(diagnostics, io.stderr);
   if (hasErrors(diagnostics)) return { ok: false, code: EXIT.usage };
   const milestone = loaded.milestones.find((m) => m.id === checked.task.id);
