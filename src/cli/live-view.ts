@@ -105,7 +105,9 @@ function newTask(id: MilestoneId): TaskView {
 /** Pure: the model after one event. The input model is not changed. */
 export function reduceView(model: ViewModel, event: RunEvent): ViewModel {
   const at = Date.parse(event.at);
-  const task = (id: MilestoneId): TaskView => ({ ...(model.tasks[id] ?? newTask(id)) });
+  // A resumed run lists only the tasks it runs; one of the others that shows up (its conflict resolution, booked to
+  // it) finished in the run before and is being merged now: it is done, not a task still to do.
+  const task = (id: MilestoneId): TaskView => ({ ...(model.tasks[id] ?? (model.resumed ? { ...newTask(id), status: 'done' } : newTask(id))) });
   const withTask = (t: TaskView, extra: Partial<ViewModel> = {}): ViewModel => ({
     ...model,
     ...(model.order.includes(t.id) ? {} : { order: [...model.order, t.id] }),

@@ -41,6 +41,18 @@ function lines(model: ViewModel, seconds: number, width = 200): string[] {
 }
 
 describe('the live view: reducer and renderer', () => {
+  it('counts a task a resumed run carried over as done when its merge books a conflict resolution to it', () => {
+    const m = view([
+      { type: 'run_started', at: at(0), runId: 'r1', resumed: true, tasks: ['1A', '2A'], maxParallel: 2, targetBranch: 'main' },
+      { type: 'task_started', at: at(1), id: '1A', stage: 1, title: 'Parser' },
+      { type: 'task_finished', at: at(2), id: '1A', status: 'done', costUsd: 0.5, usage: usage(10, 5), turns: 3, durationMs: 1000 },
+      { type: 'agent_progress', at: at(3), id: '1C', purpose: 'resolve', turns: 1 },
+      { type: 'task_cost', at: at(4), id: '1C', costUsd: 0.25, usage: usage(10, 5), turns: 2 },
+    ]);
+    expect(m.tasks['1C']?.status).toBe('done');
+    expect(lines(m, 5)[0]).toContain('2/3 tasks done');
+  });
+
   it('shows the header (stage k of n, tasks done/total, cost, tokens, elapsed) and a line per running task', () => {
     const m = view([
       ...started,
