@@ -37,12 +37,30 @@ export function gitEnv(opts: { hooks?: boolean } = {}): NodeJS.ProcessEnv {
 /** A hooks path where no hook can exist (inside /dev/null); readers of core.hooksPath skip it (repo-config.ts). */
 export const NO_HOOKS_PATH = '/dev/null/milestone-orchestrator-runs-no-hooks-here';
 
-/** `core.hooksPath` set to {@link NO_HOOKS_PATH} through GIT_CONFIG_COUNT (git >= 2.31), after any the user set. */
+/**
+ * Through GIT_CONFIG_COUNT (git >= 2.31), after any the user set (command-line config outranks every file, a nested
+ * repository's own included, and git passes it on to the git it starts in submodules):
+ * - `core.hooksPath` set to {@link NO_HOOKS_PATH};
+ * - `diff.ignoreSubmodules=all` and `core.fsmonitor=false`: an agent (or a check) can `git init` a repository inside
+ *   its worktree and give it a `core.fsmonitor` command or a clean filter in its own `.git/config`; once committed
+ *   as a gitlink, git status, diff and add in the worktree ran `git status` in it, and so that command, as the user
+ *   (measured with git 2.39: `orchestrate status` and `git add -A` ran both). Agents cannot commit inside a
+ *   submodule (the repository's git folder is read-only to them), so nothing of theirs is lost by not looking in.
+ *   Still open: `git add` looks into submodules whatever diff.ignoreSubmodules says, so a nested repository's clean
+ *   filter still runs there (its fsmonitor no longer does).
+ */
 function noHooks(env: NodeJS.ProcessEnv): void {
-  const n = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
-  env[`GIT_CONFIG_KEY_${n}`] = 'core.hooksPath';
-  env[`GIT_CONFIG_VALUE_${n}`] = NO_HOOKS_PATH;
-  env.GIT_CONFIG_COUNT = String(n + 1);
+  let n = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
+  for (const [key, value] of [
+    ['core.hooksPath', NO_HOOKS_PATH],
+    ['core.fsmonitor', 'false'],
+    ['diff.ignoreSubmodules', 'all'],
+  ] as const) {
+    env[`GIT_CONFIG_KEY_${n}`] = key;
+    env[`GIT_CONFIG_VALUE_${n}`] = value;
+    n++;
+  }
+  env.GIT_CONFIG_COUNT = String(n);
 }
 
 export class GitCommandError extends Error {

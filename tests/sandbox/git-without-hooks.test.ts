@@ -57,6 +57,34 @@ describe('git outside the sandbox runs no hooks', () => {
     expect(existsSync(path.join(marks, 'post-checkout'))).toBe(true);
   });
 
+  it("a repository an agent nests in its worktree (committed as a gitlink): the orchestrator's git never runs its core.fsmonitor, and status and diff not its clean filter", async () => {
+    const sub = path.join(worktree, 'nested');
+    const g = (...args: string[]) => execFileSync('git', ['-c', 'user.name=a', '-c', 'user.email=a@b', '-C', sub, ...args], { encoding: 'utf8' });
+    execFileSync('git', ['init', '-q', sub]);
+    writeFileSync(path.join(sub, 'f.txt'), 'f\n');
+    writeFileSync(path.join(sub, '.gitattributes'), '* filter=evil\n');
+    g('add', '-A');
+    g('commit', '-qm', 'nested');
+    g('config', 'core.fsmonitor', `touch '${marks}/fsmonitor'; false`);
+    g('config', 'filter.evil.clean', `sh -c "touch '${marks}/filter'; cat"`);
+    await gitRaw(worktree, ['add', '-A']);
+    await gitRaw(worktree, ['commit', '-qm', 'nested repository', '--no-verify']);
+    writeFileSync(path.join(sub, 'f.txt'), 'changed\n');
+    await gitRaw(worktree, ['--no-optional-locks', 'status', '--porcelain']);
+    await gitRaw(worktree, ['diff', 'HEAD', '--stat']);
+    expect(existsSync(path.join(marks, 'fsmonitor'))).toBe(false);
+    expect(existsSync(path.join(marks, 'filter'))).toBe(false);
+    // git add looks into submodules whatever diff.ignoreSubmodules says: core.fsmonitor=false still holds there, a
+    // nested clean filter does not (still open: see the comment in client.ts).
+    await gitRaw(worktree, ['add', '-A']);
+    expect(existsSync(path.join(marks, 'fsmonitor'))).toBe(false);
+    // Without the orchestrator's settings, git runs both (what the test guards against).
+    execFileSync('git', ['-C', worktree, 'status', '--porcelain'], { env: { ...process.env, GIT_CONFIG_COUNT: '0' } });
+    expect(existsSync(path.join(marks, 'fsmonitor'))).toBe(true);
+    rmSync(path.join(marks, 'fsmonitor'), { force: true });
+    rmSync(path.join(marks, 'filter'), { force: true });
+  });
+
   it("the agent's commit still runs its pre-commit and post-commit hooks, inside the sandbox (which cannot write the marks folder)", async () => {
     const sandbox: CommandSandbox = { bwrap, denyRead: [], denyEnv: [], keepVisible: [path.join(repo.root, '.git')] };
     writeFileSync(path.join(worktree, 'e.txt'), 'e\n');
