@@ -12,7 +12,7 @@ export function summarizeRun(state: RunState, repoRoot: string, now: number = Da
   const lines: string[] = ['', `Run ${state.runId}: ${state.status}`];
   for (const t of Object.values(state.tasks).sort((a, b) => a.id.localeCompare(b.id))) {
     const status = shownStatus(t.status, t.reason);
-    const extra = t.status === 'done' ? (t.merged ? 'merged' : 'not merged') : status === 'interrupted' ? '' : t.reason ?? '';
+    const extra = t.status === 'done' ? (t.merged ? 'merged' : 'not merged') : status === 'interrupted' ? '' : t.reason ?? (t.status === 'pending' ? 'not run yet' : '');
     lines.push(`  ${t.id}  ${status.padEnd(15)} ${extra}`.trimEnd());
   }
   const totals = runTotals(state);

@@ -12,6 +12,7 @@ import type { Io } from '../main.js';
 import { fail } from '../print.js';
 import { takeLock } from './clean-lock.js';
 import { loadTaskAction, resumeRun, saveState, type TaskActionInputs } from './task-action.js';
+import { reopenDependents } from '../../state/reopen-dependents.js';
 
 /**
  * `orchestrate accept <id>`: the user fixed a task that needs attention (or failed) by hand in its worktree.
@@ -82,6 +83,8 @@ async function acceptLocked(inputs: TaskActionInputs, io: Io): Promise<boolean> 
     return false;
   }
   await markAccepted(state, task, worktree, checks);
+  const reopened = reopenDependents(state, new Map(inputs.milestones.map((m) => [m.id, m.dependencies.map((d) => d.id)])));
+  if (reopened.length > 0) io.stdout(`no longer skipped (not run yet; orchestrate --resume runs them): ${reopened.join(', ')}\n`);
   await saveState(ws, state);
   return true;
 }
