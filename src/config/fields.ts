@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT, parseDurationSeconds } from '../util/duration.js';
+import { MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT, MIN_DURATION_SECONDS, parseDurationSecondsExact } from '../util/duration.js';
 import { refNameProblem } from '../util/ref-name.js';
 
 /**
@@ -77,11 +77,12 @@ export function logLevel() {
   return z.enum(spellings, expecting(phrase)).transform((l) => l.toLowerCase() as LogLevel);
 }
 
-const DURATION_PHRASE = 'expected a duration > 0: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m"';
+const DURATION_PHRASE = 'expected a duration of at least 1 second: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m"';
 const MAX_DURATION_PHRASE = `expected a duration of at most ${MAX_TIMEOUT_TEXT}`;
 
 /**
- * A number of seconds or a duration string; the output is always whole seconds > 0, and no more than a timer
+ * A number of seconds or a duration string of at least `MIN_DURATION_SECONDS`; the output is always whole seconds
+ * (rounded), and no more than a timer
  * can hold (a longer one would fire at once). The upper limit is checked in the transform so that the published
  * JSON Schema stays as it is.
  */
@@ -89,13 +90,14 @@ export function duration() {
   const e = expecting(DURATION_PHRASE);
   expecting(MAX_DURATION_PHRASE);
   const text = z.string(e).meta({ examples: ['90s', '45m', '1.5h', '1h 30m'] });
-  return z.union([z.number(e).positive(e), text], e).transform((value, ctx) => {
-    const seconds = parseDurationSeconds(value);
+  return z.union([z.number(e).min(MIN_DURATION_SECONDS, e), text], e).transform((value, ctx) => {
+    const exact = parseDurationSecondsExact(value);
+    const seconds = exact === null ? null : Math.round(exact);
     if (seconds !== null && seconds > MAX_TIMEOUT_SECONDS) {
       ctx.issues.push({ code: 'custom', message: MAX_DURATION_PHRASE, input: value });
       return z.NEVER;
     }
-    if (seconds !== null && seconds > 0) return seconds;
+    if (exact !== null && seconds !== null && exact >= MIN_DURATION_SECONDS) return seconds;
     ctx.issues.push({ code: 'custom', message: DURATION_PHRASE, input: value });
     return z.NEVER;
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT, parseDurationSeconds } from '../util/duration.js';
+import { MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT, MIN_DURATION_SECONDS, parseDurationSecondsExact } from '../util/duration.js';
 import { MILESTONE_ID_PATTERN, type TaskSettings } from './types.js';
 
 /**
@@ -61,11 +61,12 @@ export function splitDependencyIds(text: string): string[] {
 }
 
 const timeoutSeconds = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const seconds = parseDurationSeconds(value);
-  if (seconds === null || seconds <= 0) {
-    ctx.issues.push({ code: 'custom', message: 'expected a positive duration', input: value });
+  const exact = parseDurationSecondsExact(value);
+  if (exact === null || exact < MIN_DURATION_SECONDS) {
+    ctx.issues.push({ code: 'custom', message: 'expected a duration of at least 1 second', input: value });
     return z.NEVER;
   }
+  const seconds = Math.round(exact);
   if (seconds > MAX_TIMEOUT_SECONDS) {
     ctx.issues.push({ code: 'custom', message: `expected at most ${MAX_TIMEOUT_TEXT}`, input: value });
     return z.NEVER;
@@ -83,7 +84,7 @@ export const SETTING_SPECS: SettingSpecs = {
   },
   timeout: {
     schema: timeoutSeconds,
-    expected: 'a positive number of seconds or a duration like "45m"',
+    expected: 'a number of seconds (at least 1) or a duration like "45m"',
     example: 'timeout: 45m',
   },
   model: { schema: cliValue('a model name'), expected: 'a non-empty model name (not starting with "-")', example: 'model: sonnet' },

@@ -52,10 +52,21 @@ export function parseDurationMinutes(text: string): number | null {
  * duration ("45m", "1h 30m"). Whole seconds, or null when unreadable or negative.
  */
 export function parseDurationSeconds(value: string | number): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value) : null;
-  const seconds = parseDuration(value, 1, WALL_CLOCK);
+  const seconds = parseDurationSecondsExact(value);
   return seconds === null ? null : Math.round(seconds);
 }
+
+/** `parseDurationSeconds` before rounding: "0.2s" is 0.2. Null when unreadable or negative. */
+export function parseDurationSecondsExact(value: string | number): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
+  return parseDuration(value, 1, WALL_CLOCK);
+}
+
+/**
+ * The shortest timeout a configuration or front matter takes, in seconds: timeouts are whole seconds, so a shorter
+ * one ("0.2s", 0.5) is refused with this minimum in the message, not rounded to 0 (refused) or up to 1 (accepted).
+ */
+export const MIN_DURATION_SECONDS = 1;
 
 interface Term {
   value: number;

@@ -21,8 +21,12 @@ describe('invalid values', () => {
 
   it.each([
     ['logging', '{ "level": "VERBOSE" }', 'logging.level: expected "debug", "info", "warn" or "error" (upper case allowed), got "VERBOSE"'],
-    ['agent', '{ "timeout": "45 parsecs" }', 'agent.timeout: expected a duration > 0: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m", got "45 parsecs"'],
-    ['agent', '{ "idle_timeout": 0 }', 'agent.idle_timeout: expected a duration > 0: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m", got 0'],
+    ['agent', '{ "timeout": "45 parsecs" }', 'agent.timeout: expected a duration of at least 1 second: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m", got "45 parsecs"'],
+    // Sub-second values are refused alike, string or number, with the minimum in the message (0.5 was rounded up and
+    // taken while "0.2s" was refused as not > 0).
+    ['agent', '{ "idle_timeout": "0.2s" }', 'agent.idle_timeout: expected a duration of at least 1 second: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m", got "0.2s"'],
+    ['agent', '{ "idle_timeout": 0.5 }', 'agent.idle_timeout: expected a duration of at least 1 second: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m", got 0.5'],
+    ['agent', '{ "idle_timeout": 0 }', 'agent.idle_timeout: expected a duration of at least 1 second: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m", got 0'],
     ['agent', '{ "permission_mode": "yolo" }', 'agent.permission_mode: expected one of "acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "plan", got "yolo"'],
     ['agent', '{ "command": 5 }', 'agent.command: expected a command string, a non-empty list of strings, or null, got 5'],
     ['agent', '{ "command": [] }', 'agent.command: expected a command string, a non-empty list of strings, or null, got []'],
@@ -107,7 +111,7 @@ describe('YAML and package.json locations', () => {
   it('gives line and column in YAML', async () => {
     const result = await loadFrom({ '.orchestratorrc.yaml': 'max_parallel_tasks: 2\nagent:\n  timeout: soon\n  modle: x\n' });
     expect(brief(result)).toEqual([
-      '.orchestratorrc.yaml:3:3 error config-invalid: agent.timeout: expected a duration > 0: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m", got "soon"',
+      '.orchestratorrc.yaml:3:3 error config-invalid: agent.timeout: expected a duration of at least 1 second: a number of seconds or a string like "90s", "45m", "1.5h", "1h 30m", got "soon"',
       '.orchestratorrc.yaml:4:3 error config-unknown-key: agent: unknown key "modle" (did you mean "model"?)',
     ]);
   });
