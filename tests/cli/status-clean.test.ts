@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
@@ -212,6 +212,25 @@ describe('orchestrate status', () => {
     expect(corrupt.stdout).toBe('');
     expect(corrupt.stderr).toMatch(/^\.orchestrator\/run-state\.json: error: the run state file is unreadable/m);
     expect(corrupt.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("runs no command a worktree's nested repository names (core.fsmonitor) while it looks at the worktrees", async () => {
+    const repo = await runWithOneFailure();
+    const wt = path.join(W(repo), '1B');
+    const mark = `${repo.root}-fsmonitor-ran`;
+    const g = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=a', '-c', 'user.email=a@b', ...args], { cwd, stdio: 'pipe' });
+    execFileSync('git', ['init', '-q', path.join(wt, 'nested')]);
+    g(path.join(wt, 'nested'), 'commit', '-q', '--allow-empty', '-m', 'n');
+    g(path.join(wt, 'nested'), 'config', 'core.fsmonitor', `touch '${mark}'; false`);
+    g(wt, 'add', '-A');
+    g(wt, 'commit', '-q', '--no-verify', '-m', 'nested');
+    expect(existsSync(mark)).toBe(false);
+    expect((await runCli(['status'], { cwd: repo.root })).exitCode).toBe(0);
+    expect((await runCli(['clean'], { cwd: repo.root })).exitCode).toBe(0);
+    expect(existsSync(mark)).toBe(false);
+    g(wt, 'status', '--porcelain'); // plain git does run it: what the test guards against
+    expect(existsSync(mark)).toBe(true);
+    rmSync(mark, { force: true });
   });
 
   it('a worktree git cannot read (its .git file overwritten) is named, with the repair command, not an internal error', async () => {

@@ -1,3 +1,4 @@
+import { runGitWithoutHooks } from '../../git/client.js';
 import { realpathSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,6 +32,9 @@ interface Outcome {
  * this file holds the lock, asks git, carries the decisions out and reports them.
  */
 export async function cleanCommand(opts: CleanOptions, io: Io): Promise<number> {
+  // Read-only questions and removals: no git command here needs a hook, the fsmonitor or a look inside submodules,
+  // and a worktree (or a repository an agent nested in it) may name commands for each (git/client.ts).
+  runGitWithoutHooks();
   const opened = await openWorkspace(opts, io);
   if (!opened.ok) return opened.code;
   const ws = opened.workspace;

@@ -1,3 +1,4 @@
+import { runGitWithoutHooks } from '../../git/client.js';
 import type { StatusOptions } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
@@ -12,6 +13,9 @@ import { safeJson, terminalSafe } from '../terminal-safe.js';
  * lock, so it is safe to run at any moment, including while a run is going on.
  */
 export async function statusCommand(opts: StatusOptions, io: Io): Promise<number> {
+  // Read-only questions and removals: no git command here needs a hook, the fsmonitor or a look inside submodules,
+  // and a worktree (or a repository an agent nested in it) may name commands for each (git/client.ts).
+  runGitWithoutHooks();
   const opened = await openWorkspace(opts, io);
   if (!opened.ok) return opened.code;
   const ws = opened.workspace;
