@@ -128,6 +128,8 @@ async function merge(ctx: StageDeps, stage: StageRecord, start: string, branches
     if (rec) ctx.recorder.forTask(rec.id).record({ type: 'conflict-resolved' });
   }
   if (result.ok) return result.sha;
+  // Ctrl-C stopped the conflict resolution: nothing to resolve by hand, --resume redoes the merge and continues it.
+  if (ctx.signal.aborted) return { ok: false, reason: `its merge was interrupted (${result.conflict.detail}); orchestrate --resume redoes it` };
   ctx.recorder.record({ type: 'stage-merge-failed', stage: stage.stage, note: `merge conflict: ${result.conflict.detail}` });
   await gitRaw(ctx.repo.root, ['worktree', 'prune']).catch(() => undefined);
   await ctx.recorder.save();

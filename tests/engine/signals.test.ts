@@ -83,6 +83,32 @@ describe('signals', () => {
 });
 
 describe('one run per repository', () => {
+  it('Ctrl-C during a conflict resolution says the merge was interrupted (no resolving by hand), and --resume finishes it', async () => {
+    const repo = makeEngineRepo(
+      { '1A': milestone('1A'), '1B': milestone('1B') },
+      {
+        rules: [
+          { match: 'resolving a git merge conflict', runs: [{ steps: [{ hang: true }] }, { steps: [{ write: 'shared.txt', content: 'both\n' }, { bash: 'git add shared.txt' }] }] },
+          { match: 'milestone 1A:', run: { steps: [{ write: 'shared.txt', content: '1A\n' }] } },
+          { match: 'milestone 1B:', run: { steps: [{ write: 'shared.txt', content: '1B\n' }] } },
+        ],
+      },
+      { max_parallel_tasks: 2 },
+    );
+    cleanup = repo.cleanup;
+    const run = execa(process.execPath, [CLI], { cwd: repo.root, env: { ...repo.env, CI: 'true' }, reject: false, stdin: 'ignore' });
+    await until(() => (readAgentLog(repo.log).some((r) => r.event === 'start' && r.key === 'resolving a git merge conflict') ? true : undefined));
+    run.kill('SIGINT');
+    const result = await run;
+    expect(result.exitCode).toBe(130);
+    const said = String(result.stdout) + String(result.stderr);
+    expect(said).toMatch(/its merge was interrupted .*orchestrate --resume redoes it/);
+    expect(said).not.toMatch(/To resolve by hand/);
+    const resumed = await execa(process.execPath, [CLI, '--resume'], { cwd: repo.root, env: { ...repo.env, CI: 'true' }, reject: false, stdin: 'ignore' });
+    expect(resumed.exitCode, String(resumed.stderr)).toBe(0);
+    expect(repo.git('show', 'main:shared.txt')).toBe('both');
+  });
+
   it('refuses a second concurrent run and names the holder', async () => {
     const repo = hangingRepo();
     const first = execa(process.execPath, [CLI], { cwd: repo.root, env: { ...repo.env, CI: 'true' }, reject: false, stdin: 'ignore' });
