@@ -193,7 +193,7 @@ function addInit(program: Command, done: (o: CommandOptions) => void, cwd: strin
   program
     .command('init')
     .description('write orchestrator.config.json and an example milestone (never replaces a file without --force)')
-    .option('--force', 'replace orchestrator.config.json if it exists', false)
+    .option('--force', 'replace orchestrator.config.json if it exists (orchestrator.config.schema.json, generated, is rewritten in any case)', false)
     .option('--cwd <dir>', 'repository to set up (default: the current directory)')
     .allowExcessArguments(false)
     .addHelpText(
@@ -201,7 +201,8 @@ function addInit(program: Command, done: (o: CommandOptions) => void, cwd: strin
       '\nWrites, at the repository root: orchestrator.config.json (with a $schema your editor checks it with, and the ' +
         "project's test command as the checks when package.json, Cargo.toml or go.mod names one), milestones/1A.md (an " +
         'example that validates; not when milestones/ already has milestone files, which are never touched), and, ' +
-        'unless the package is installed in node_modules, the schema under .orchestrator/.\n' +
+        'unless the package is a dependency installed in node_modules, orchestrator.config.schema.json beside the config ' +
+        '(generated: rewritten by every init that writes).\n' +
         'Refuses (exit 2, nothing written) when orchestrator.config.json exists (unless --force) or another ' +
         'configuration file does.',
     )

@@ -179,6 +179,13 @@ describe('planInit', () => {
 
   it('refuses an existing config without --force; leaves a plan that exists without an example', () => {
     expect(planInit(facts({ existing: new Set(['orchestrator.config.json']) }))).toMatchObject({ kind: 'refuse', message: 'orchestrator.config.json already exists; nothing was written' });
+    // The hint names every file --force writes over: the generated schema copy too, when there is one to rewrite.
+    expect(planInit(facts({ existing: new Set(['orchestrator.config.json']) }))).toMatchObject({ hint: 'orchestrate init --force replaces it; milestone files are never touched' });
+    expect(planInit(facts({ existing: new Set(['orchestrator.config.json', 'orchestrator.config.schema.json']) }))).toMatchObject({
+      hint: 'orchestrate init --force replaces it and rewrites the generated orchestrator.config.schema.json beside it; milestone files are never touched',
+    });
+    const forced = planInit(facts({ force: true, existing: new Set(['orchestrator.config.json', 'orchestrator.config.schema.json']) }));
+    expect(forced.kind === 'write' && forced.files.filter((f) => f.replaces).map((f) => f.path)).toEqual(['orchestrator.config.json', 'orchestrator.config.schema.json']);
     const plan = planInit(facts({ milestoneFiles: ['1A.md'], existing: new Set(['milestones/1A.md']) }));
     expect(plan.kind === 'write' && plan.files.map((f) => f.path)).toEqual(['orchestrator.config.json', 'orchestrator.config.schema.json']);
     expect(plan.kind === 'write' && plan.skippedExample).toEqual(['1A.md']);

@@ -79,13 +79,15 @@ export function planInit(facts: InitFacts): InitPlan {
       hint: `edit it (the keys are in the README's Configuration section), or remove it and run orchestrate init again`,
     };
   }
+  const schema: SchemaSource = facts.installedSchema && facts.declaredDependency ? { kind: 'installed', ref: `./${INSTALLED_SCHEMA}` } : { kind: 'copy', ref: `./${SCHEMA_COPY}`, path: SCHEMA_COPY };
   if (facts.existing.has(CONFIG_FILE) && !facts.force) {
-    return { kind: 'refuse', message: `${CONFIG_FILE} already exists; nothing was written`, hint: `orchestrate init --force replaces it (and only it)` };
+    // Says every file --force would write over: the config, and the generated schema copy when there is one.
+    const alsoSchema = schema.kind === 'copy' && facts.existing.has(schema.path) ? ` and rewrites the generated ${schema.path} beside it` : '';
+    return { kind: 'refuse', message: `${CONFIG_FILE} already exists; nothing was written`, hint: `orchestrate init --force replaces it${alsoSchema}; milestone files are never touched` };
   }
   // A plan is there already (1A.md included): those files are the user's, never replaced, and an example beside them
   // would run as a real task.
   const withExample = facts.milestoneFiles.length === 0;
-  const schema: SchemaSource = facts.installedSchema && facts.declaredDependency ? { kind: 'installed', ref: `./${INSTALLED_SCHEMA}` } : { kind: 'copy', ref: `./${SCHEMA_COPY}`, path: SCHEMA_COPY };
   const files: InitFile[] = [
     { path: CONFIG_FILE, content: configText(schema.ref, facts.testCommand), replaces: facts.existing.has(CONFIG_FILE) },
     ...(withExample ? [{ path: EXAMPLE_MILESTONE, content: facts.exampleMilestone, replaces: facts.existing.has(EXAMPLE_MILESTONE) }] : []),
