@@ -16,7 +16,7 @@ export function summarizeRun(state: RunState, repoRoot: string, now: number = Da
     lines.push(`  ${t.id}  ${status.padEnd(15)} ${extra}`.trimEnd());
   }
   const totals = runTotals(state);
-  lines.push(`Cost $${totals.costUsd.toFixed(4)} · tokens ${totals.usage.inputTokens} in / ${totals.usage.outputTokens} out · agent time ${formatDuration(totals.durationMs)}`);
+  lines.push(`Cost $${totals.costUsd.toFixed(4)} · tokens ${totals.usage.inputTokens} in / ${totals.usage.outputTokens} out · agent time ${formatDuration(totals.agentMs)}`);
   if (state.message) lines.push(`Stopped: ${state.message}`);
   if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: ${takeCommand ?? `git merge --ff-only ${state.integrationBranch}`}`);
   lines.push(`Progress: ${path.join(repoRoot, 'TASKS.md')} · transcripts: ${path.join(repoRoot, state.logDir)}`);

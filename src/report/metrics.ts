@@ -13,7 +13,7 @@ export function renderMetrics(state: RunState, resources: ResourceMetrics | unde
     startedAt: state.startedAt,
     updatedAt: state.updatedAt,
     finishedAt: state.finishedAt ?? null,
-    totals: { costUsd: totals.costUsd, tokens: totals.usage, agentTimeMs: totals.durationMs },
+    totals: { costUsd: totals.costUsd, tokens: totals.usage, agentTimeMs: totals.agentMs },
     tasks: Object.values(state.tasks)
       .sort((a, b) => a.id.localeCompare(b.id))
       .map((t) => ({

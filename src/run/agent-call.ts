@@ -232,6 +232,7 @@ function booked(purpose: AgentPurpose, r: AgentRunResult): TaskFact {
     costUsd: r.costUsd,
     usage: { ...r.usage },
     turns: r.numTurns,
+    durationMs: r.durationMs,
     ...(r.sandboxRefusals ? { sandboxRefusals: r.sandboxRefusals } : {}),
     ...(purpose === 'agent' && r.sessionId ? { workerSessionId: r.sessionId } : {}),
   };

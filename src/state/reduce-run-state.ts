@@ -151,6 +151,7 @@ function applyTask(rec: TaskRecord, event: TaskEvent): TaskRecord {
         ...rec,
         turns: rec.turns + fact.turns,
         costUsd: rec.costUsd + fact.costUsd,
+        ...(fact.durationMs !== undefined ? { agentMs: (rec.agentMs ?? 0) + fact.durationMs } : {}),
         usage: {
           inputTokens: rec.usage.inputTokens + fact.usage.inputTokens,
           outputTokens: rec.usage.outputTokens + fact.usage.outputTokens,

@@ -53,7 +53,8 @@ export type TaskFact =
   /** The worker's session id, as soon as the agent reports it. */
   | { type: 'worker-session'; sessionId: string }
   /** An agent call ended (or was recovered from its transcript): booked to the task's totals exactly once. */
-  | { type: 'agent-call-finished'; costUsd: number; usage: TaskUsage; turns: number; sandboxRefusals?: number; workerSessionId?: string }
+  /** `durationMs`: the agent process's wall time, added to the task's `agentMs`. */
+  | { type: 'agent-call-finished'; costUsd: number; usage: TaskUsage; turns: number; durationMs?: number; sandboxRefusals?: number; workerSessionId?: string }
   | { type: 'committed'; headSha?: string; commits: number }
   /** The quality gate starts over its rounds (rebuilt from the journal as they replay). */
   | { type: 'rounds-reset' }

@@ -71,7 +71,10 @@ export interface TaskRecord {
   usage: TaskUsage;
   startedAt?: string;
   finishedAt?: string;
+  /** Wall time of its attempts (set-up, agents, checks, reviews), ms. */
   durationMs: number;
+  /** Wall time of its agent calls only (worker, reviews, conflict resolutions), ms: the run's "agent time". */
+  agentMs?: number;
   /** Commits on the task branch beyond its base. */
   commits?: number;
   merged?: boolean;
@@ -194,14 +197,17 @@ export function addUsage(into: TaskUsage, from: TaskUsage): TaskUsage {
   return into;
 }
 
-export function runTotals(state: RunState): { costUsd: number; usage: TaskUsage; durationMs: number } {
+/** The run's cost (USD) and tokens; `durationMs`: its tasks' time, `agentMs`: its agent calls' time (ms). */
+export function runTotals(state: RunState): { costUsd: number; usage: TaskUsage; durationMs: number; agentMs: number } {
   const usage = emptyUsage();
   let costUsd = 0;
   let durationMs = 0;
+  let agentMs = 0;
   for (const t of Object.values(state.tasks)) {
     costUsd += t.costUsd;
     durationMs += t.durationMs;
+    agentMs += t.agentMs ?? 0;
     addUsage(usage, t.usage);
   }
-  return { costUsd, usage, durationMs };
+  return { costUsd, usage, durationMs, agentMs };
 }

@@ -84,6 +84,7 @@ const task = z.looseObject({
   startedAt: text.optional(),
   finishedAt: text.optional(),
   durationMs: amount,
+  agentMs: amount.optional(),
   commits: count.optional(),
   merged: z.boolean().optional(),
   conflictResolved: z.boolean().optional(),

@@ -116,7 +116,10 @@ export interface TotalsView {
   byStatus: Record<TaskStatus, number>;
   costUsd: number;
   tokens: TokensView;
+  /** The tasks' time, ms (set-up, checks and reviews included). */
   durationMs: number;
+  /** The agent calls' time only, ms: "agent time". */
+  agentMs: number;
 }
 
 /** A worktree as `status --json` shows it: what clean knows, without the machine-specific absolute path. */
@@ -202,7 +205,7 @@ function totalsView(s: RunState): TotalsView {
   const byStatus: Record<TaskStatus, number> = { pending: 0, blocked: 0, running: 0, done: 0, failed: 0, needs_attention: 0, skipped: 0 };
   const tasks = Object.values(s.tasks);
   for (const t of tasks) byStatus[t.status] += 1;
-  return { tasks: tasks.length, byStatus, costUsd: totals.costUsd, tokens: tokensView(totals.usage), durationMs: totals.durationMs };
+  return { tasks: tasks.length, byStatus, costUsd: totals.costUsd, tokens: tokensView(totals.usage), durationMs: totals.durationMs, agentMs: totals.agentMs };
 }
 
 function tokensView(u: TaskUsage): TokensView {

@@ -91,7 +91,7 @@ function totalsLine(t: TotalsView): string {
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`)
     .join(', ');
-  return `Total: ${t.tasks} task${t.tasks === 1 ? '' : 's'} (${counts || 'none'}) · $${t.costUsd.toFixed(4)} · tokens ${t.tokens.input} in / ${t.tokens.output} out · agent time ${formatDuration(t.durationMs)}`;
+  return `Total: ${t.tasks} task${t.tasks === 1 ? '' : 's'} (${counts || 'none'}) · $${t.costUsd.toFixed(4)} · tokens ${t.tokens.input} in / ${t.tokens.output} out · agent time ${formatDuration(t.agentMs)}`;
 }
 
 function worktreeLines(doc: StatusDocument): string[] {
