@@ -212,6 +212,9 @@ EOF
 dispatch() {
   name=$1
   shift
+  # orchestrate's usage errors then say "Run '<this script> <command> --help'", a command a wrapper user can type.
+  ORCHESTRATE_HELP_COMMAND="$0 $name"
+  export ORCHESTRATE_HELP_COMMAND
   case $name in
     setup) cmd_setup ;;
     run) require_built && cmd_run "$@" ;;

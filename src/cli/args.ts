@@ -77,7 +77,12 @@ const RUN_ONLY_FLAGS: ReadonlyArray<[attribute: string, flag: string]> = [
   ['verbose', '--verbose'],
 ];
 
-export function parseArgs(argv: readonly string[], version: string, cwd: string): ParsedArgs {
+/**
+ * `helpCommand`: the command the user typed, when a wrapper ran orchestrate for them (scripts/orchestrator.sh sets
+ * ORCHESTRATE_HELP_COMMAND to e.g. "./orchestrator.sh run"): a usage error then points at that command's --help,
+ * which the user can type, not at `orchestrate --help`.
+ */
+export function parseArgs(argv: readonly string[], version: string, cwd: string, helpCommand?: string): ParsedArgs {
   const out = { stdout: '', stderr: '' };
   let parsed: CommandOptions | undefined;
   const program = buildProgram(version, out, cwd, (options) => (parsed = options));
@@ -91,7 +96,7 @@ export function parseArgs(argv: readonly string[], version: string, cwd: string)
   } catch (err) {
     if (err instanceof CommanderError) {
       const helpish = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      const hint = helpish ? '' : `Run '${helpFor} --help' for the options.\n`;
+      const hint = helpish ? '' : `Run '${helpCommand?.trim() || helpFor} --help' for the options.\n`;
       return { kind: 'exit', code: helpish ? 0 : 2, stdout: out.stdout, stderr: out.stderr + hint };
     }
     throw err;

@@ -14,7 +14,7 @@ export type { Io } from './package.js';
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const version = packageVersion();
-  const args = parseArgs(argv, version, io.cwd);
+  const args = parseArgs(argv, version, io.cwd, io.env.ORCHESTRATE_HELP_COMMAND);
   if (args.kind === 'exit') {
     if (args.stdout) io.stdout(args.stdout);
     if (args.stderr) io.stderr(args.stderr);

@@ -108,6 +108,19 @@ describe('scripts/orchestrator.sh', () => {
     expect(bad.stderr).toMatch(/unknown command 'runn'/);
   });
 
+  it("an unknown flag points at the wrapper's own help for that command, which works when typed", async () => {
+    const cwd = tempDir('mo-flag-');
+    for (const command of ['run', 'status', 'validate']) {
+      const bad = await wrapper([command, '--bogus'], { cwd });
+      expect(bad.exitCode, bad.stderr).toBe(2);
+      expect(bad.stderr).toContain(`Run '${SCRIPT} ${command} --help' for the options.`);
+      expect(bad.stderr).not.toContain("'orchestrate");
+      const help = await wrapper([command, '--help'], { cwd });
+      expect(help.exitCode, help.stderr).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: orchestrate/m);
+    }
+  });
+
   it('with no argument shows a menu that reads choices from stdin', async () => {
     const repo = repoWithExample();
     const result = await wrapper([], { cwd: repo.root, input: '4\nnonsense\nq\n' });
