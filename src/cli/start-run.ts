@@ -81,6 +81,8 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
   });
   const controller = new AbortController();
   const detach = onInterrupt(controller, { ...io, stderr: output.error });
+  const internal = stopOnInternalError(controller, (message) => output.error(`${message}\n`), (detail) => logger.error(detail));
+  process.on('unhandledRejection', internal);
   let finalState: RunState | undefined;
   try {
     const end = await executeRun({
@@ -119,6 +121,7 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
     // Also after a throw: the live block must not keep redrawing over the error.
     output.finish(finalState);
     detach();
+    process.off('unhandledRejection', internal);
     await logger.close();
   }
 }
@@ -140,6 +143,23 @@ function exitCodeFor(status: RunState['status']): number {
       return never;
     }
   }
+}
+
+/**
+ * The last net under the task boundary (run/task.ts): a rejection nobody awaited (a bug in detached work) would end
+ * Node at once, leaving the state "running" and the worktrees locked. Instead the run stops as for Ctrl-C: no new
+ * task, running agents asked to stop, the state saved as interrupted, and `say` tells the user what happened (once;
+ * later ones are only logged). Returns the `unhandledRejection` listener.
+ */
+export function stopOnInternalError(controller: AbortController, say: (message: string) => void, log: (detail: string) => void): (reason: unknown) => void {
+  return (reason) => {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    // The stack goes to the log file, for the bug report; the terminal gets what happened and what to do.
+    log(`internal error (unhandled rejection): ${reason instanceof Error ? (reason.stack ?? message) : message}`);
+    if (controller.signal.aborted) return;
+    say(`internal error (a bug; please report it with the log file): ${message}. Stopping the run: no new tasks, running agents are asked to stop and the state is saved. Continue with orchestrate --resume.`);
+    controller.abort(new Error(`internal error: ${message}`));
+  };
 }
 
 /** First Ctrl-C: stop starting work and ask running agents to stop. Second: leave now. */
