@@ -46,8 +46,8 @@ export const NO_HOOKS_PATH = '/dev/null/milestone-orchestrator-runs-no-hooks-her
  *   as a gitlink, git status, diff and add in the worktree ran `git status` in it, and so that command, as the user
  *   (measured with git 2.39: `orchestrate status` and `git add -A` ran both). Agents cannot commit inside a
  *   submodule (the repository's git folder is read-only to them), so nothing of theirs is lost by not looking in.
- *   Still open: `git add` looks into submodules whatever diff.ignoreSubmodules says, so a nested repository's clean
- *   filter still runs there (its fsmonitor no longer does).
+ *   `git add` looks into gitlinks whatever diff.ignoreSubmodules says (a nested repository's clean filter ran there):
+ *   commits refuse a worktree holding such a repository before any `add` (nested.ts).
  */
 function noHooks(env: NodeJS.ProcessEnv): void {
   let n = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;

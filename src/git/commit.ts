@@ -10,6 +10,7 @@ import { sandboxedSpawn } from '../sandbox/command.js';
 import { runProcessGroup } from '../util/process.js';
 import { gitEnv, gitQuery, gitRaw, NO_HOOKS_PATH } from './client.js';
 import { commonGitDir } from './layout.js';
+import { nestedRepositories, type NestedRepository } from './nested.js';
 import { closeQuarantine, discardQuarantine, openQuarantine } from './quarantine.js';
 import { branchProgress } from './repo.js';
 import { commitConfig, type CommitConfig } from './repo-config.js';
@@ -26,6 +27,11 @@ export type CommitResult =
   /** `commits`: with `since`, the commits from `since` to the new head (the agent's own included). */
   | { kind: 'committed'; sha: string; commits?: number }
   | { kind: 'nothing' }
+  /**
+   * The worktree holds a git repository of its own (nested.ts): refused before anything is staged, because
+   * `git add` would run git inside it, with that repository's own configuration, as the user.
+   */
+  | { kind: 'nested_repository'; nested: NestedRepository[] }
   /** The repository's own hook refused the commit: the changes stay staged in the worktree, nothing is committed. */
   | {
       kind: 'hook_failed';
@@ -58,7 +64,8 @@ export interface CommitOptions {
 }
 
 /**
- * Commits everything left uncommitted in a worktree. Uses a fallback identity only when the repository has none,
+ * Commits everything left uncommitted in a worktree. A worktree holding a git repository of its own (a `.git`
+ * folder below its top, untracked or a gitlink: nested.ts) gives `nested_repository` and nothing is staged. Uses a fallback identity only when the repository has none,
  * so users' own identity wins.
  *
  * With `hooks` (the default), the repository's `pre-commit` and `commit-msg` hooks run first, wherever git finds
@@ -73,6 +80,8 @@ export interface CommitOptions {
 export async function commitAll(cwd: string, rawMessage: string, opts: CommitOptions = {}): Promise<CommitResult> {
   // The message names the milestone's title: a secret in it (an agent.env value, a token) must not enter history.
   const message = createRedactor(process.env)(rawMessage);
+  const nested = await nestedRepositories(cwd);
+  if (nested.length > 0) return { kind: 'nested_repository', nested };
   await gitRaw(cwd, ['add', '-A']);
   if (!(await hasStaged(cwd))) return { kind: 'nothing' };
   const dir = await mkdtemp(path.join(tmpdir(), 'mo-commit-'));

@@ -9,10 +9,11 @@ import type { Templates } from './context.js';
 import { crashPoint } from './crash-points.js';
 import { isoNow } from './clock.js';
 import { milestoneVars, renderTemplate } from './prompt.js';
-import { commitStep, type CommitDeps, type HookFailure, type TaskOutcome } from './steps.js';
+import { commitStep, type CommitDeps, type CommitRefusal, type TaskOutcome } from './steps.js';
 import type { TaskRecorder } from './recorder.js';
 import { lastSession, callToContinue, type CallLog, type StepLog, type TaskJournal } from './journal.js';
 import { describeHookFailure } from '../report/hook-failure.js';
+import { describeNestedRepositories } from '../git/nested.js';
 
 /**
  * What the quality gate touches: agent calls (review, remediation), commits, the checks and review settings, the
@@ -37,9 +38,9 @@ export async function runQualityGate(
   signal: AbortSignal,
   journal: TaskJournal,
   /** A commit hook that refused the worker's commit: the first round fails on it. */
-  firstHookFailure?: HookFailure,
+  firstCommitRefusal?: CommitRefusal,
 ): Promise<TaskOutcome> {
-  let hookFailure = firstHookFailure;
+  let hookFailure = firstCommitRefusal;
   // Rebuilt from the journal as the rounds replay, so a crash between a round and the state save loses nothing.
   task.record({ type: 'rounds-reset' });
   const maxRemediations = ctx.config.review.max_rounds;
@@ -79,7 +80,7 @@ export async function runQualityGate(
     ctx.logger.info(`[${m.id}] round ${round.round}: ${describeRound(round)}`);
     if (failedChecks.length === 0 && (verdict === undefined || verdict.verdict === 'approve')) return { status: 'done' };
     if (r - 1 - spentBefore >= maxRemediations) {
-      const hookNote = hookFailure ? `; the ${hookFailure.hook} hook says: ${lastLines(hookFailure.output)}` : '';
+      const hookNote = hookFailure ? `; ${refusalNote(hookFailure)}` : '';
       return { status: 'needs_attention', reason: `not approved after ${plural(round.round, 'round')}: ${describeRound(round)}${hookNote}` };
     }
 
@@ -99,9 +100,32 @@ export async function runQualityGate(
   }
 }
 
-/** Recorded as a check named after the hook, so TASKS.md, status and the feedback show it like any check. */
-function hookCheck(hook: HookFailure): CheckRecord {
-  return { command: `${hook.hook} hook`, ok: false, exitCode: hook.exitCode ?? null, timedOut: hook.stopped?.by === 'timeout', durationMs: 0, outputTail: hook.output.slice(-2000) };
+/** Recorded as a check named after the hook (or the nested repository), so TASKS.md, status and the feedback show it like any check. */
+function hookCheck(refusal: CommitRefusal): CheckRecord {
+  switch (refusal.kind) {
+    case 'hook_failed':
+      return { command: `${refusal.hook} hook`, ok: false, exitCode: refusal.exitCode ?? null, timedOut: refusal.stopped?.by === 'timeout', durationMs: 0, outputTail: refusal.output.slice(-2000) };
+    case 'nested_repository':
+      return { command: 'no nested git repository', ok: false, exitCode: null, timedOut: false, durationMs: 0, outputTail: describeNestedRepositories(refusal.nested).slice(-2000) };
+    default: {
+      const never: never = refusal;
+      return never;
+    }
+  }
+}
+
+/** The refusal in the needs-attention reason: what the hook said, or which nested repositories are in the way. */
+function refusalNote(refusal: CommitRefusal): string {
+  switch (refusal.kind) {
+    case 'hook_failed':
+      return `the ${refusal.hook} hook says: ${lastLines(refusal.output)}`;
+    case 'nested_repository':
+      return `nested git ${refusal.nested.length === 1 ? 'repository' : 'repositories'} not committed: ${refusal.nested.map((n) => n.path).join(', ')} (remove ${refusal.nested.length === 1 ? 'its' : 'their'} .git, then orchestrate retry or accept)`;
+    default: {
+      const never: never = refusal;
+      return never;
+    }
+  }
 }
 
 function lastLines(output: string): string {
@@ -187,12 +211,16 @@ async function remediate(ctx: QualityGateDeps, m: Milestone, task: TaskRecorder,
   return result.ok ? undefined : `remediation failed: ${result.failure?.kind}: ${result.failure?.message ?? ''}`;
 }
 
-function feedback(failedChecks: readonly CheckRecord[], verdict: Verdict | undefined, hook: HookFailure | undefined): string {
+function feedback(failedChecks: readonly CheckRecord[], verdict: Verdict | undefined, hook: CommitRefusal | undefined): string {
   const parts: string[] = [];
   if (failedChecks.length > 0) {
     parts.push('These checks failed:');
     for (const c of failedChecks) {
-      if (hook && c.command === hookCheck(hook).command) {
+      if (hook?.kind === 'nested_repository' && c.command === hookCheck(hook).command) {
+        parts.push(`- ${describeNestedRepositories(hook.nested).replace(/^the worktree/, 'your worktree')}\nThe orchestrator commits your work from the worktree's own repository; do not create git repositories inside it.`);
+        continue;
+      }
+      if (hook?.kind === 'hook_failed' && c.command === hookCheck(hook).command) {
         parts.push(`- ${describeHookFailure(hook).replace(/^the /, "the repository's ")}; your changes are staged but not committed:\n\`\`\`\n${(c.outputTail ?? '').trim()}\n\`\`\``);
         continue;
       }

@@ -55,7 +55,9 @@ async function task(id: string, base: string): Promise<string> {
 }
 
 describe('git processes per task', () => {
-  it('a task without hooks or leftovers costs 6 git processes, its merge 1, and the result is what git alone would make', async () => {
+  // 7: `git ls-files --stage --others` before the commit's `git add` finds git repositories an agent nested in its
+  // worktree (git add would run their own configuration's clean filter as the user): one process for both lists.
+  it('a task without hooks or leftovers costs 7 git processes, its merge 1, and the result is what git alone would make', async () => {
     const base = repo.git('rev-parse', 'HEAD');
     await task('1A', base); // the first one reads the repository's configuration once for the run
     const counter = countingGit();
@@ -63,7 +65,7 @@ describe('git processes per task', () => {
     try {
       const branch = await task('1B', base);
       calls = counter.calls();
-      expect(calls.map((c) => c.split(' ').find((w) => !w.startsWith('-')))).toEqual(['worktree', 'add', 'diff', 'commit', 'rev-list', 'worktree']);
+      expect(calls.map((c) => c.split(' ').find((w) => !w.startsWith('-')))).toEqual(['worktree', 'ls-files', 'add', 'diff', 'commit', 'rev-list', 'worktree']);
       expect(repo.git('worktree', 'list', '--porcelain')).not.toContain('locked');
       expect(repo.git('log', '-1', '--format=%an %s', branch)).toBe('Test 1B: work');
       const before = counter.calls().length;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { commitAll } from '../../git/commit.js';
+import { describeNestedRepositories } from '../../git/nested.js';
 import { commitsBetween } from '../../git/repo.js';
 import { listWorktrees, samePath, worktreeHead } from '../../git/worktree.js';
 import { runCommand } from '../../run/commands.js';
@@ -60,6 +61,10 @@ async function acceptLocked(inputs: TaskActionInputs, io: Io): Promise<boolean> 
   const committed = await commitAll(worktree, `${task.id}: ${task.title}\n\nFixed by hand and accepted with orchestrate accept ${task.id}.`, { hooks: ws.config.git.hooks });
   if (committed.kind === 'hook_failed') {
     io.stderr(fail(`${task.id} not accepted: the ${committed.hook} hook refused to commit your changes in ${worktree}:\n${indent(committed.output)}`, `fix what it says, or commit there yourself, then run orchestrate accept ${task.id} again`));
+    return false;
+  }
+  if (committed.kind === 'nested_repository') {
+    io.stderr(fail(`${task.id} not accepted: ${describeNestedRepositories(committed.nested).replace(/^the worktree/, `the worktree ${worktree}`)}`, `remove them as shown (or commit there yourself), then run orchestrate accept ${task.id} again`));
     return false;
   }
   if (committed.kind === 'committed') io.stdout(`committed your uncommitted changes in ${worktree} as ${committed.sha.slice(0, 7)}\n`);
