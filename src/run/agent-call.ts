@@ -32,6 +32,12 @@ export type CallRequest = Omit<AgentRunRequest, 'cwd' | 'transcriptPath' | 'sign
    * that result is booked and returned and no agent runs.
    */
   continues?: CallLog;
+  /**
+   * Runs after the agent exited well and before its end is journaled; what it answers (JSON data, or undefined) is
+   * recorded in that `call_end` line as `output`, so a step killed before its `done` finds it (a conflict resolution's
+   * tree). A rejection records no output. Not run for a call recovered from its transcript.
+   */
+  beforeEnd?: (result: AgentRunResult) => Promise<unknown>;
 };
 
 /**
@@ -165,7 +171,7 @@ async function recover(ctx: AgentCallDeps, m: Milestone, task: TaskRecorder, jou
   return result;
 }
 
-function callEnd(step: string, n: number, r: AgentRunResult): TaskJournalEntry {
+function callEnd(step: string, n: number, r: AgentRunResult, output?: unknown): TaskJournalEntry {
   return {
     t: 'call_end',
     step,
@@ -176,11 +182,12 @@ function callEnd(step: string, n: number, r: AgentRunResult): TaskJournalEntry {
     usage: { ...r.usage },
     turns: r.numTurns,
     ...(r.failure ? { failure: `${r.failure.kind}: ${r.failure.message}` } : {}),
+    ...(output !== undefined ? { output } : {}),
   };
 }
 
 async function callOnce(ctx: AgentCallDeps, m: Milestone, task: TaskRecorder, signal: AbortSignal, call: CallRequest): Promise<AgentRunResult> {
-  const { purpose, step, continues: _continues, ...request } = call;
+  const { purpose, step, continues: _continues, beforeEnd, ...request } = call;
   const journal = new TaskJournal(ctx.journal, m.id);
   // A pause on a usage limit holds every new agent process, not only new tasks: reviews and fix rounds wait too.
   await ctx.pauses.waitUntilClear(signal);
@@ -218,7 +225,8 @@ async function callOnce(ctx: AgentCallDeps, m: Milestone, task: TaskRecorder, si
   });
   task.record({ type: 'agent-exited' });
   crashPoint(`${stepKind(step)} agent finished, result not recorded`);
-  await task.journaled(callEnd(step, n, result), booked(purpose, result));
+  const output = result.ok && beforeEnd ? await beforeEnd(result).catch(() => undefined) : undefined;
+  await task.journaled(callEnd(step, n, result, output), booked(purpose, result));
   ctx.logger.info(
     `[${m.id}] ${purpose} ${result.ok ? 'finished' : `failed (${result.failure?.kind})`}: ${result.numTurns} turn${result.numTurns === 1 ? '' : 's'}, $${result.costUsd.toFixed(4)}`,
   );

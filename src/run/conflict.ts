@@ -3,7 +3,7 @@ import type { Milestone, MilestoneId } from '../milestones/types.js';
 import { callAgent, workerSettings, type AgentCallDeps } from './agent-call.js';
 import { runCommand } from './commands.js';
 import { crashPoint } from './crash-points.js';
-import { lastSession, TaskJournal } from './journal.js';
+import { lastSession, TaskJournal, type StepLog } from './journal.js';
 import { restoreTree, snapshotTree } from '../git/tree.js';
 import type { Templates } from './context.js';
 import type { Config } from '../config/schema.js';
@@ -30,7 +30,8 @@ export interface ConflictDeps extends AgentCallDeps {
  * A merge conflict goes to an agent in the merge worktree, with both sides' milestones as context. Its work only
  * counts when the checks of every milestone involved pass on the merged files; otherwise the merge is aborted.
  * A journal step of the incoming task (`resolve-<stage>`): a merge redone after a crash takes the recorded
- * resolution (its tree) instead of asking again, and a resolution cut off continues the same agent session.
+ * resolution (its tree, from the step's `done` or, killed before that, from the agent call's `call_end`) instead of
+ * asking again, and a resolution cut off before its agent ended continues the same agent session.
  */
 export async function resolveConflict(ctx: ConflictDeps, stage: number, conflict: Conflict): Promise<boolean> {
   const incoming = milestoneOfBranch(ctx, conflict.branch);
@@ -57,8 +58,16 @@ export async function resolveConflict(ctx: ConflictDeps, stage: number, conflict
       merged: mergedBefore.map((m) => `${m.id} (${m.title})`).join(', ') || 'none (the stage base)',
       mergedBodies: mergedBefore.map((m) => `### ${m.id}: ${m.title}\n\n${m.body.trim()}`).join('\n\n') || '(none)',
     });
+    // Cut off after the agent ended well: its resolution (the tree in its call_end) is taken, nothing is asked again.
+    const finished = resolvedTree(prior);
+    if (finished && (await restoreTree(conflict.worktree, finished).then(() => true, () => false))) {
+      ctx.logger.info(`[${incoming.id}] merge conflict in ${conflict.files.join(', ')}: taking the resolution recorded before the interruption`);
+      return { value: { tree: finished } };
+    }
     // Cut off before: the merge was started over, so the files are conflicted again; the same session redoes it.
     const session = lastSession(prior);
+    // The tree is taken before the call's end is journaled and stored in it, so no crash can lose a paid resolution.
+    let tree: string | undefined;
     const result = await callAgent(ctx, incoming, task, ctx.signal, {
       purpose: 'resolve',
       step: key,
@@ -66,18 +75,32 @@ export async function resolveConflict(ctx: ConflictDeps, stage: number, conflict
       prompt: session ? `You were interrupted, and the merge was started over: the files are conflicted again. Resolve them once more.\n\n${prompt}` : prompt,
       ...(session ? { resumeSessionId: session } : {}),
       ...workerSettings(ctx, incoming),
+      beforeEnd: async () => {
+        tree = await snapshotTree(conflict.worktree).catch(() => undefined);
+        return tree ? { tree } : undefined;
+      },
     });
     if (!result.ok) {
       ctx.logger.warn(`[${incoming.id}] conflict resolution failed: ${result.failure?.kind}: ${result.failure?.message}`);
       return { value: null, failure: `conflict resolution failed: ${result.failure?.kind}` };
     }
-    const tree = await snapshotTree(conflict.worktree).catch(() => undefined);
+    crashPoint('resolve agent call recorded, step not done');
     return tree ? { value: { tree } } : { value: null, failure: 'the resolution left files unmerged' };
   });
   task.record({ type: 'phase-changed' });
   if (end.failure !== undefined) return false;
   crashPoint('conflict resolved, merge not committed');
   return checksPass(ctx, [incoming, ...mergedBefore], conflict.worktree);
+}
+
+/**
+ * The tree (a git tree id) of an earlier try's resolution whose agent ended well and whose end recorded it, when the
+ * step was cut off before it could record itself done; undefined otherwise (or for journals from before `output`).
+ */
+function resolvedTree(prior: StepLog | undefined): string | undefined {
+  const end = prior?.calls.at(-1)?.end;
+  const output = end?.ok ? (end.output as { tree?: unknown } | undefined) : undefined;
+  return typeof output?.tree === 'string' ? output.tree : undefined;
 }
 
 function milestoneOfBranch(ctx: ConflictDeps, branch: string): Milestone | undefined {

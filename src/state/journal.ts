@@ -34,8 +34,12 @@ export type JournalEntry =
   | { t: 'call'; task: string; step: string; n: number; transcript: string; resumeSessionId?: string; at: string }
   /** The agent's session id, as soon as the agent reports it: an interrupted call continues this session. */
   | { t: 'session'; task: string; step: string; sessionId: string; at: string }
-  /** One agent process of a step ended (its cost is booked to the task exactly once, from this line). */
-  | { t: 'call_end'; task: string; step: string; n: number; ok: boolean; sessionId?: string; costUsd: number; usage: JournalUsage; turns: number; failure?: string; at: string }
+  /**
+   * One agent process of a step ended (its cost is booked to the task exactly once, from this line). `output`: what
+   * the step kept of a call that ended well, taken before this line was written (a conflict resolution's tree), so a
+   * crash before the step's `done` loses nothing; absent in journals written before it existed.
+   */
+  | { t: 'call_end'; task: string; step: string; n: number; ok: boolean; sessionId?: string; costUsd: number; usage: JournalUsage; turns: number; failure?: string; output?: unknown; at: string }
   /** A step finished successfully; `output` is what replaying it returns instead of running it. */
   | { t: 'done'; task: string; step: string; output?: unknown; at: string }
   /** A step ended in a failure: a resumed run runs it again. */

@@ -78,6 +78,21 @@ describe('the run journal', () => {
     expect(task).toMatchObject({ costUsd: 0.5, turns: 3, calls: 1, usage });
   });
 
+  it("hands a cut-off step the output its call's end recorded, and reads ends from before that field", () => {
+    const view = replayJournal([
+      { t: 'run', v: 1, runId: 'r', at: '' },
+      { t: 'step', task: '1B', step: 'resolve-1', at: '' },
+      { t: 'call', task: '1B', step: 'resolve-1', n: 2, transcript: 't2', at: '' },
+      { t: 'call_end', task: '1B', step: 'resolve-1', n: 2, ok: true, costUsd: 0.1, usage, turns: 1, output: { tree: 'abc123' }, at: '' },
+      { t: 'call', task: '1B', step: 'worker', n: 1, transcript: 't1', at: '' },
+      { t: 'call_end', task: '1B', step: 'worker', n: 1, ok: true, costUsd: 0.2, usage, turns: 1, at: '' },
+    ]);
+    const task = view.tasks.get('1B')!;
+    expect(task.steps.get('resolve-1')!.calls[0]!.end).toMatchObject({ ok: true, output: { tree: 'abc123' } });
+    expect(task.steps.get('worker')!.calls[0]!.end).not.toHaveProperty('output');
+    expect(task.costUsd).toBeCloseTo(0.3, 9);
+  });
+
   it('cuts a torn last line off before a resume appends, so the first new entry is not glued onto it and lost', async () => {
     const stateDir = tempDir();
     const file = path.join(stateDir, JOURNAL_FILE);

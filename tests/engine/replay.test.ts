@@ -78,3 +78,39 @@ describe('replaying the run journal on --resume', () => {
     expect(r.merged).toContain('fix.txt');
   });
 });
+
+/**
+ * Two tasks of one stage write the same file, so the stage merge conflicts and an agent resolves it. Killed after
+ * the resolving agent ended well and its end was recorded, but before the step was: the resolution must be taken
+ * from the journal, not asked again (a second, paid call) on top of a merge redone from the stage base.
+ */
+describe('replaying a conflict resolution on --resume', () => {
+  const RESOLVE = 'resolving a git merge conflict';
+  const CONFLICT_SCRIPT = {
+    rules: [
+      { match: RESOLVE, run: { steps: [{ sleep: 100 }, { write: 'shared.txt', content: '1A and 1B\n' }, { bash: 'git add shared.txt' }] } },
+      ...['1A', '1B'].map((id) => ({ match: `milestone ${id}:`, run: { steps: [{ sleep: 100 }, { write: `${id}.txt`, content: `${id}\n` }, { write: 'shared.txt', content: `${id}\n` }] } })),
+    ],
+  };
+
+  it('killed after the resolving agent ended but before the step was recorded: keeps its resolution, asks no agent again', async () => {
+    const point = 'resolve agent call recorded, step not done';
+    const repo = makeEngineRepo({ '1A': milestone('1A'), '1B': milestone('1B') }, CONFLICT_SCRIPT, { checks: { commands: ['! grep -rq "<<<<<<<" --include=*.txt .'] } });
+    cleanups.push(repo.cleanup);
+    const killed = await runCli([], { cwd: repo.root, env: { ...repo.env, ORCHESTRATOR_TEST_CRASH_AT: point } });
+    expect(killed.stderr, `never reached ${point}`).toContain(`: ${point}`);
+    expect(killed.exitCode).not.toBe(0);
+    const resumed = await runCli(['--resume'], { cwd: repo.root, env: repo.env });
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+
+    const starts = readAgentLog(repo.log).filter((r) => r.event === 'start');
+    expect(starts.filter((s) => s.key === RESOLVE)).toHaveLength(1);
+    expect(repo.git('show', 'main:shared.txt')).toBe('1A and 1B');
+    expect(repo.git('ls-tree', '--name-only', 'main').split('\n')).toEqual(expect.arrayContaining(['1A.txt', '1B.txt', 'shared.txt']));
+    const state = readState(repo.root);
+    expect(Object.values<any>(state.tasks).map((t) => `${t.id} ${t.status} ${t.merged}`).sort()).toEqual(['1A done true', '1B done true']);
+    // Booked once each: the two workers and the one resolution, at the fake's $0.0016 a call.
+    const total = Object.values<any>(state.tasks).reduce((sum, t) => sum + t.costUsd, 0);
+    expect(total).toBeCloseTo(3 * 0.0016, 6);
+  });
+});
