@@ -1,10 +1,8 @@
 import { addSecretValues } from '../agents/redact.js';
 import path from 'node:path';
-import { homedir } from 'node:os';
 import { createClaudeAdapter } from '../agents/claude/adapter.js';
-import { decideSandbox, probeSandboxHost } from '../agents/claude/sandbox.js';
 import type { Config } from '../config/schema.js';
-import { commandSandboxOf } from '../sandbox/plan.js';
+import { decideRunSandboxes } from '../sandbox/for-run.js';
 import { runGitWithoutHooks } from '../git/client.js';
 import { takeResultCommand } from '../git/merge.js';
 import type { RepoInfo } from '../git/repo.js';
@@ -29,28 +27,15 @@ export async function startRun(p: { opts: RunOptions; io: Io; repo: RepoInfo; co
   // agent.env values are secret whatever their names: every writer of this process redacts them from here on.
   addSecretValues(config.agent.env, 'agent.env');
   // The sandbox first: a machine without it is told what to install before anything else happens or is created.
-  const agentHome = config.agent.env.HOME ?? io.env.HOME ?? homedir();
-  const host = await probeSandboxHost(io.env);
-  const sandbox = decideSandbox(config.agent.sandbox, host, agentHome, p.repo.commonDir);
-  if (sandbox.kind === 'unavailable') {
-    io.stderr(fail(`the agents' sandbox is not available: ${sandbox.problem}`));
+  const sandboxes = await decideRunSandboxes(config, io.env, p.repo.commonDir);
+  if (sandboxes.kind === 'unavailable') {
+    io.stderr(fail(`the agents' sandbox is not available: ${sandboxes.problem}`));
     return EXIT.environment;
   }
-  if (sandbox.kind === 'off' && sandbox.warning) io.stderr(`warning: ${sandbox.warning}\n`);
-  // Checks and commit hooks run the agents' code: in bubblewrap too, where there is one (src/sandbox), unless
-  // agent.sandbox.checks is false.
-  const commandSandbox =
-    sandbox.kind === 'on' && config.agent.sandbox.checks
-      ? commandSandboxOf({
-          bwrap: host.found.bwrap,
-          denyRead: config.agent.sandbox.deny_read,
-          denyEnv: config.agent.sandbox.deny_env,
-          homes: [agentHome, io.env.HOME ?? homedir()],
-          gitCommonDir: p.repo.commonDir,
-        })
-      : undefined;
+  for (const warning of sandboxes.warnings) io.stderr(`warning: ${warning}\n`);
+  const sandbox = sandboxes.agents;
+  const commandSandbox = sandboxes.commands;
   if (commandSandbox) runGitWithoutHooks();
-  if (sandbox.kind === 'on' && config.agent.sandbox.checks && !commandSandbox) io.stderr(`warning: on ${sandbox.platform} checks and commit hooks run as you, outside the sandbox (only Linux and WSL2 confine them, with bubblewrap)\n`);
   const adapter = createClaudeAdapter({
     ...(config.agent.command ? { command: toArgv(config.agent.command) } : {}),
     projectRoot: PACKAGE_ROOT,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gitQuery, gitRaw } from './client.js';
+import { GitCommandError, gitQuery, gitRaw } from './client.js';
 import { worktreeLock } from './layout.js';
 import { branchSha } from './repo.js';
 
@@ -222,4 +222,19 @@ export function samePath(a: string, b: string): boolean {
 
 export async function worktreeHead(worktreePath: string): Promise<string | undefined> {
   return (await gitQuery(worktreePath, ['rev-parse', '--verify', '--quiet', 'HEAD'])) || undefined;
+}
+
+/**
+ * Why git cannot read the worktree at `worktreePath` (its `.git` file overwritten by a command that ran there, or
+ * naming a repository that moved): git's last line of complaint, e.g. "fatal: invalid gitfile format: …/.git".
+ * Undefined when git reads it. One git process.
+ */
+export async function worktreeReadProblem(worktreePath: string): Promise<string | undefined> {
+  try {
+    await gitRaw(worktreePath, ['rev-parse', '--git-dir']);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof GitCommandError)) throw error;
+    return error.stderr.trim().split('\n').at(-1) || error.message;
+  }
 }
