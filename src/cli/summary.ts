@@ -18,7 +18,7 @@ export function summarizeRun(state: RunState, repoRoot: string, now: number = Da
   const totals = runTotals(state);
   lines.push(`Cost $${totals.costUsd.toFixed(4)} · tokens ${totals.usage.inputTokens} in / ${totals.usage.outputTokens} out · agent time ${formatDuration(totals.agentMs)}`);
   if (state.message) lines.push(`Stopped: ${state.message}`);
-  if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: ${takeCommand ?? `git merge --ff-only ${state.integrationBranch}`}`);
+  if (state.integrationBranch) lines.push(`The merged result is on ${state.integrationBranch}; take it with: ${takeCommand ?? `git merge --ff-only --no-overwrite-ignore ${state.integrationBranch}`}`);
   lines.push(`Progress: ${path.join(repoRoot, 'TASKS.md')} · transcripts: ${path.join(repoRoot, state.logDir)}`);
   if (state.status === 'paused' && state.pause) lines.push(`Paused until ${localTime(Date.parse(state.pause.until), now)} (local time). Continue then with: orchestrate --resume`);
   const attention = Object.values(state.tasks).filter((t) => t.status === 'needs_attention').map((t) => t.id).sort();

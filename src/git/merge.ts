@@ -328,7 +328,11 @@ async function putBack(aside: OwnChange[]): Promise<void> {
 
 async function fastForward(wt: string, sha: string): Promise<{ ok: true } | { ok: false; message: string }> {
   try {
-    await gitRaw(wt, ['merge', '--ff-only', '-q', sha]);
+    // --no-overwrite-ignore: a file git ignores in the user's checkout (their .env, a data folder) is theirs; a task
+    // that un-ignores and commits the same path (or a link in place of its folder) had git's fast-forward delete or
+    // overwrite it silently (measured, git 2.39). git refuses instead and names it; the result waits on the
+    // integration branch.
+    await gitRaw(wt, ['merge', '--ff-only', '--no-overwrite-ignore', '-q', sha]);
     return { ok: true };
   } catch (err) {
     const stderr = err instanceof GitCommandError ? err.stderr : String(err);
@@ -352,7 +356,7 @@ function takeCommand(wt: string, repoRoot: string, integrationBranch: string, us
   const parts: string[] = [];
   if (ownInWay.length > 0) parts.push(g(['checkout', '--', ...ownInWay]));
   if (userInWay.length > 0) parts.push(g(['stash', 'push', ...(untrackedInWay ? ['--include-untracked'] : []), '-m', 'before taking the milestone-orchestrator result', '--', ...userInWay]));
-  parts.push(g(['merge', '--ff-only', integrationBranch]));
+  parts.push(g(['merge', '--ff-only', '--no-overwrite-ignore', integrationBranch]));
   if (userInWay.length > 0) parts.push(g(['stash', 'pop']));
   return parts.join(' && ');
 }

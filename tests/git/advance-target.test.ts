@@ -234,6 +234,22 @@ describe('the target held back by your own changes', () => {
     expect(repo.git('show', 'stash@{0}^3:a.txt')).toBe('mine');
   });
 
+  it('an ignored file of yours that the result brings in (a task un-ignored it): kept, the target waits, the command refuses too', async () => {
+    repo = makeRepo();
+    repo.write('.gitignore', 'secret.env\nconf/\n');
+    const base = repo.commit('ignore');
+    repo.write('secret.env', 'MINE=1\n');
+    repo.write('conf/deep/app.env', 'MINE=2\n');
+    const sha = await mergedResult(repo, base, { '1A': { '.gitignore': '', 'secret.env': 'AGENT\n' } });
+    const moved = await advance(repo, base, sha);
+    expect(moved).toMatchObject({ moved: false, integrationBranch: 'milestone/integration' });
+    if (moved.moved) return;
+    expect(moved.reason).toContain('secret.env');
+    expect(() => sh(repo.root, moved.command)).toThrow();
+    expect(readFileSync(path.join(repo.root, 'secret.env'), 'utf8')).toBe('MINE=1\n');
+    expect(repo.git('rev-parse', 'main')).toBe(base);
+  });
+
   it('changes of yours that the result does not touch: the plain fast-forward command, which works', async () => {
     repo = makeRepo();
     repo.write('notes.txt', 'committed\n');
@@ -241,7 +257,7 @@ describe('the target held back by your own changes', () => {
     repo.write('notes.txt', 'mine\n');
     const sha = await mergedResult(repo, base, { '1A': { 'a.txt': 'a\n' } });
     const moved = await advance(repo, base, sha);
-    expect(moved).toMatchObject({ moved: false, userFiles: ['notes.txt'], command: 'git merge --ff-only milestone/integration' });
+    expect(moved).toMatchObject({ moved: false, userFiles: ['notes.txt'], command: 'git merge --ff-only --no-overwrite-ignore milestone/integration' });
     if (moved.moved) return;
     sh(repo.root, moved.command);
     expect(repo.git('rev-parse', 'main')).toBe(sha);

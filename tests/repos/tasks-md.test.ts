@@ -79,6 +79,6 @@ describe('a tracked TASKS.md that tasks edit', () => {
     expect(readFileSync(path.join(repo.root, 'TASKS.md'), 'utf8')).toContain('- [x] parser');
     // status, asked afterwards, agrees with the repository as it is now: nothing left in the way.
     const status = JSON.parse((await runCli(['status', '--json'], { cwd: repo.root })).stdout);
-    expect(status.run.takeCommand).toBe('git merge --ff-only milestone/integration');
+    expect(status.run.takeCommand).toBe('git merge --ff-only --no-overwrite-ignore milestone/integration');
   });
 });

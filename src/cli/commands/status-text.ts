@@ -19,7 +19,7 @@ function runLines(doc: StatusDocument): string[] {
   const lines = [`Run ${run.id}: ${run.status}`, `  started ${localDateTimeOf(run.startedAt)}${run.finishedAt ? ` · finished ${localDateTimeOf(run.finishedAt)}` : ` · updated ${localDateTimeOf(run.updatedAt)}`}`];
   lines.push(`  target branch ${run.targetBranch}`);
   lines.push(`  transcripts in ${path.resolve(doc.repo, run.logDir)}`);
-  if (run.integrationBranch) lines.push(`  merged result on ${run.integrationBranch}; take it with: ${run.takeCommand ?? `git merge --ff-only ${run.integrationBranch}`}`);
+  if (run.integrationBranch) lines.push(`  merged result on ${run.integrationBranch}; take it with: ${run.takeCommand ?? `git merge --ff-only --no-overwrite-ignore ${run.integrationBranch}`}`);
   if (doc.pause) lines.push(`  paused until ${localDateTimeOf(doc.pause.until)}: ${doc.pause.reason}`);
   if (run.message) lines.push(`  stopped: ${indent(run.message, '    ')}`);
   lines.push(...lockLines(doc.lock, run.status));
