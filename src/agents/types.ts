@@ -132,4 +132,10 @@ export interface AgentAdapter {
    * undefined when the transcript holds none. Optional: without it an interrupted call is always continued.
    */
   recover?(transcriptPath: string, opts: { expectStructuredOutput: boolean }): AgentRunResult | undefined;
+  /**
+   * The settings a person must pass (`claude --resume <id> --settings <file>`) to continue a worker's session by
+   * hand in `cwd` (its worktree, absolute) under the same sandbox as the run: the JSON the run passes per call.
+   * Undefined (or absent) when the run adds no settings (no sandbox).
+   */
+  handSettings?(cwd: string): object | undefined;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ReviewFinding } from '../review/verdict.js';
 import type { CheckRecord, RoundRecord, TaskRecord } from '../state/run-state.js';
@@ -5,7 +6,8 @@ import type { CheckRecord, RoundRecord, TaskRecord } from '../state/run-state.js
 /**
  * What a person needs to act on a task that needs attention or failed: what each quality-gate round found, which
  * checks failed, where the agent's transcript is, and the command that continues the agent's session by hand.
- * Built from the task's record alone (pure), so `status`, TASKS.md and the `task_finished` event say the same.
+ * Built from the task's record (and whether its run wrote the worker's sandbox settings file), so `status`, TASKS.md
+ * and the `task_finished` event say the same.
  */
 export interface Attention {
   /** Absolute path of the task's worktree. */
@@ -60,13 +62,33 @@ export function attentionOf(t: TaskRecord, repoRoot: string, worktree: string = 
     branch: t.branch,
     sessionId,
     transcript: lastWorkerTranscript(t.transcripts ?? [], repoRoot),
-    continueCommand: sessionId ? continueCommand(worktree, sessionId) : null,
+    continueCommand: sessionId ? continueCommand(worktree, sessionId, workerSettings(t, repoRoot)) : null,
     rounds: (Array.isArray(t.rounds) ? t.rounds : []).map(roundView),
   };
 }
 
-export function continueCommand(worktree: string, sessionId: string): string {
-  return `cd ${shellQuote(worktree)} && claude --resume ${shellQuote(sessionId)}`;
+/**
+ * `cd <worktree> && claude --resume <id>`, plus `--settings <file>` (absolute) when the run sandboxed the worker:
+ * without it the session would continue outside the sandbox, under the user's own Claude Code settings.
+ */
+export function continueCommand(worktree: string, sessionId: string, settingsFile?: string): string {
+  return `cd ${shellQuote(worktree)} && claude --resume ${shellQuote(sessionId)}${settingsFile ? ` --settings ${shellQuote(settingsFile)}` : ''}`;
+}
+
+/** Where a run writes the worker's sandbox settings of task `id` (agent-call.ts): beside its transcripts. */
+export function handSettingsFile(runLogDir: string, id: string): string {
+  return path.join(runLogDir, `${id}.settings.json`);
+}
+
+/**
+ * The task's worker settings file, when its run wrote one (sandbox on): found beside the last worker transcript.
+ * Reads the file system (one stat), so a run without the sandbox prints no `--settings`.
+ */
+function workerSettings(t: TaskRecord, repoRoot: string): string | undefined {
+  const transcript = lastWorkerTranscript(t.transcripts ?? [], repoRoot);
+  if (transcript === null) return undefined;
+  const file = handSettingsFile(path.dirname(transcript), t.id);
+  return existsSync(file) ? file : undefined;
 }
 
 function roundView(r: RoundRecord): AttentionRound {

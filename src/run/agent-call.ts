@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { AgentAdapter, AgentRunRequest, AgentRunResult } from '../agents/types.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { handSettingsFile } from '../report/attention.js';
 import type { Config } from '../config/schema.js';
 import type { RepoInfo } from '../git/repo.js';
 import type { Logger } from '../report/logger.js';
@@ -198,6 +200,10 @@ async function callOnce(ctx: AgentCallDeps, m: Milestone, task: TaskRecorder, si
   // Recorded before the process exists: a crash from here on finds this call cut off, never forgotten.
   await task.journaled({ t: 'call', step, n, transcript: transcriptRel, ...(request.resumeSessionId ? { resumeSessionId: request.resumeSessionId } : {}) }, { type: 'agent-call-started', attempt: n, transcript: transcriptRel });
   ctx.logger.info(`[${m.id}] ${purpose} ${request.resumeSessionId ? `resuming session ${request.resumeSessionId}` : 'started'} (attempt ${n})`);
+  // The worker's session may be continued by hand (status, TASKS.md print how): its sandbox settings go beside its
+  // transcripts, where attention.ts's continue command names them.
+  const handSettings = purpose === 'agent' ? ctx.adapter.handSettings?.(request.cwd) : undefined;
+  if (handSettings) await writeFileAtomic(handSettingsFile(ctx.paths.runLogDir, m.id), `${JSON.stringify(handSettings, null, 2)}\n`);
   const agent = ctx.config.agent;
   let sessionSeen: string | undefined;
   const timeoutSeconds = m.settings.timeout ?? agent.timeout;

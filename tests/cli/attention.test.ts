@@ -63,7 +63,8 @@ describe('a task that needs attention', () => {
       worktree,
       branch: 'milestone/1B',
       sessionId: rec.sessionId,
-      continueCommand: `cd ${worktree} && claude --resume ${rec.sessionId}`,
+      // The run is sandboxed (bubblewrap is installed here): the session continues under the worker's sandbox settings.
+      continueCommand: `cd ${worktree} && claude --resume ${rec.sessionId} --settings ${path.join(path.dirname(path.resolve(repo.root, rec.transcripts.at(-1))), '1B.settings.json')}`,
       rounds: [
         { round: 1, verdict: null, findings: [], failedChecks: [{ command: 'test -f fixed.txt', exitCode: 1, timedOut: false }] },
         { round: 2, verdict: 'request_changes', summary: 'Edge cases missing.', findings: [{ severity: 'major', file: 'b.txt', line: 3, message: 'empty input is not handled' }], failedChecks: [] },

@@ -275,7 +275,8 @@ describe('e2e: reviews with the real claude CLI — approved at once, after one 
     expect(block).toContain('- **1C** ⚠️ needs attention: not approved after 2 rounds: 1 check passed, review: request_changes (Not finished.)');
     expect(block).toContain('  - round 2: review request_changes — Not finished.');
     const session = readState(e2e.repo.root).tasks['1C'].sessionId;
-    expect(block).toContain(`claude --resume ${session}\``);
+    // The run was sandboxed: continuing by hand passes the worker's sandbox settings (written in the run's log folder).
+    expect(block).toMatch(new RegExp(`claude --resume ${session} --settings /\\S+/1C\\.settings\\.json\``));
     // The committed TASKS.md is untouched: the orchestrator only rewrites the working copy.
     expect(e2e.repo.git('show', 'main:TASKS.md')).toBe(user.document.trimEnd());
     expect(e2e.repo.git('status', '--porcelain')).toBe('M TASKS.md');

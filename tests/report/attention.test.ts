@@ -15,6 +15,7 @@ describe('attention details', () => {
     expect(continueCommand('/home/me/wt/1B', 'abc-123')).toBe('cd /home/me/wt/1B && claude --resume abc-123');
     expect(continueCommand("/tmp/my repo's wt/1B", 'abc')).toBe("cd '/tmp/my repo'\\''s wt/1B' && claude --resume abc");
     expect(continueCommand('/x', '$(rm -rf ~)')).toBe("cd /x && claude --resume '$(rm -rf ~)'");
+    expect(continueCommand('/wt/1B', 'abc', "/logs/run 1/1B.settings.json")).toBe("cd /wt/1B && claude --resume abc --settings '/logs/run 1/1B.settings.json'");
   });
 
   it('resolves recorded paths against the repository, or takes the derived worktree', () => {

@@ -8,7 +8,7 @@ import type { AgentAdapter, AgentAvailability, AgentRunRequest, AgentRunResult, 
 import { buildClaudeArgs, buildClaudeEnv } from './args.js';
 import { findCredentialSource } from './credentials.js';
 import { consumeLine, createStreamState, emptyUsage, progressOf, type StreamState } from './events.js';
-import type { SandboxPolicy } from './sandbox.js';
+import { sandboxSettings, type SandboxPolicy } from './sandbox.js';
 import { decideOutcome, type Failure, type Outcome } from './outcome.js';
 import { recoverClaudeResult } from './recover.js';
 import { commandLabel, describeSearch, resolveClaudeCommand, type ResolvedCommand } from './resolve.js';
@@ -41,6 +41,7 @@ export function createClaudeAdapter(opts: ClaudeAdapterOptions = {}): AgentAdapt
     name: 'claude',
     preflight: (env) => preflight(opts, env),
     run: (req) => runClaude(opts, req),
+    handSettings: (cwd) => (opts.sandbox ? sandboxSettings(opts.sandbox, { cwd, readOnly: false }) : undefined),
     recover: (transcriptPath, o) => recoverClaudeResult(transcriptPath, o),
   };
 }
