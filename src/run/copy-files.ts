@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, realpath } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { gitQuery } from '../git/client.js';
 import { ensureExcluded } from '../git/worktree.js';
@@ -43,9 +43,20 @@ export async function copyConfiguredFiles(req: CopyFilesRequest): Promise<void> 
       continue;
     }
     const to = path.join(req.worktree, file);
+    // Looked at before any folder is made: a task of an earlier stage may have committed a link where a folder of
+    // the path is (conf -> /elsewhere), and mkdir -p through it made folders outside the worktree (measured).
+    if (!(await foldersStayInside(req.worktree, path.dirname(to), realWorktree))) {
+      req.logger.warn(`${req.label}worktrees.copy_files: the folder of ${file} leads outside the worktree; not copied`);
+      continue;
+    }
     await mkdir(path.dirname(to), { recursive: true });
     if (!isInside(await realpath(path.dirname(to)), realWorktree)) {
       req.logger.warn(`${req.label}worktrees.copy_files: the folder of ${file} leads outside the worktree; not copied`);
+      continue;
+    }
+    // A link committed in the file's place: copyFile would write the file wherever it points.
+    if ((await lstat(to).catch(() => undefined))?.isSymbolicLink()) {
+      req.logger.warn(`${req.label}worktrees.copy_files: ${file} is a symbolic link in the worktree; not copied`);
       continue;
     }
     await copyFile(realFrom, to);
@@ -54,6 +65,27 @@ export async function copyConfiguredFiles(req: CopyFilesRequest): Promise<void> 
     else untracked.push(file);
   }
   if (untracked.length > 0) await ensureExcluded(req.commonDir, untracked.map((f) => `/${f.split(path.sep).join('/').replace(/^\.\//, '')}`));
+}
+
+/**
+ * Whether every folder of `folder` (absolute, below `worktree`) that exists is a folder inside the worktree once
+ * links are followed; a link that leads nowhere counts as outside (mkdir would fail or follow it). Missing folders
+ * end the walk: mkdir makes them, below one that is inside.
+ */
+async function foldersStayInside(worktree: string, folder: string, realWorktree: string): Promise<boolean> {
+  let current = worktree;
+  for (const part of path.relative(worktree, folder).split(path.sep).filter(Boolean)) {
+    current = path.join(current, part);
+    const stat = await lstat(current).catch(() => undefined);
+    if (stat === undefined) return true;
+    if (stat.isSymbolicLink()) {
+      const real = await realpath(current).catch(() => undefined);
+      if (real === undefined || !isInside(real, realWorktree)) return false;
+    } else if (!stat.isDirectory()) {
+      return true; // mkdir fails on a file, as before
+    }
+  }
+  return true;
 }
 
 function isInside(child: string, parent: string): boolean {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
@@ -47,5 +47,31 @@ describe('worktrees.copy_files', () => {
     expect(readFileSync(path.join(repo.root, '.env'), 'utf8')).toBe('API_URL=http://localhost\n');
     expect(existsSync(path.join(repo.root, '.git', 'info', 'exclude'))).toBe(true);
     expect(readFileSync(path.join(repo.root, '.git', 'info', 'exclude'), 'utf8')).toContain('\n/.env\n');
+  });
+
+  it('a link an earlier stage committed where a folder of the path is: nothing is made or written through it', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'mo-outside-'));
+    const repo = makeEngineRepo(
+      { '1A': milestone('1A'), '2A': milestone('2A', { deps: ['1A'] }) },
+      {
+        rules: [
+          // `conf/` in .gitignore ignores a folder, not a link named conf: the orchestrator's git add -A commits it.
+          { match: 'milestone 1A:', run: { steps: [{ bash: `rm -rf conf && ln -s ${outside} conf && echo > 1A.txt` }] } },
+          { match: 'milestone 2A:', run: { steps: [{ write: '2A.txt', content: '2A\n' }] } },
+        ],
+      },
+      { review: { enabled: false, max_rounds: 1 }, worktrees: { copy_files: ['conf/deep/app.env'] } },
+    );
+    cleanup = () => {
+      repo.cleanup();
+      rmSync(outside, { recursive: true, force: true });
+    };
+    repo.write('.gitignore', 'conf/\n');
+    repo.commit('ignore conf');
+    repo.write('conf/deep/app.env', 'SECRET=1\n');
+    const result = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(readState(repo.root).tasks['2A'].status, result.stdout + result.stderr).toBe('done');
+    expect(result.stdout + result.stderr).toContain('[2A] worktrees.copy_files: the folder of conf/deep/app.env leads outside the worktree; not copied');
+    expect(readdirSync(outside)).toEqual([]);
   });
 });
