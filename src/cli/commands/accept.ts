@@ -119,7 +119,7 @@ async function acceptLocked(inputs: TaskActionInputs, io: Io): Promise<true | nu
 async function unreadableWorktree(root: string, worktree: string, id: string, io: Io): Promise<number | undefined> {
   const problem = await worktreeReadProblem(worktree);
   if (problem === undefined) return undefined;
-  io.stderr(fail(`${id} not accepted: git cannot read its worktree ${worktree} (${problem})`, `git -C ${shellQuote(root)} worktree repair rewrites its .git file from the repository's records (naming the worktree's path instead fails when the file is overwritten: git cannot find the repository from it); then run orchestrate accept ${id} again`));
+  io.stderr(fail(`${id} not accepted: git cannot read its worktree ${worktree} (${problem})`, `git -C ${shellQuote(root)} worktree repair rewrites its .git file from the repository's records (with the worktree's path added git repairs it too, but then reports 'unable to locate repository' and exits 1); then run orchestrate accept ${id} again`));
   return EXIT.usage;
 }
 
