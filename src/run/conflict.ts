@@ -5,6 +5,7 @@ import { runCommand } from './commands.js';
 import { crashPoint } from './crash-points.js';
 import { lastSession, TaskJournal, type StepLog } from './journal.js';
 import { restoreTree, snapshotTree } from '../git/tree.js';
+import { describeNestedRepositories } from '../git/nested.js';
 import type { Templates } from './context.js';
 import type { Config } from '../config/schema.js';
 import type { CommandSandbox } from '../sandbox/plan.js';
@@ -68,6 +69,7 @@ export async function resolveConflict(ctx: ConflictDeps, stage: number, conflict
     const session = lastSession(prior);
     // The tree is taken before the call's end is journaled and stored in it, so no crash can lose a paid resolution.
     let tree: string | undefined;
+    let nested: string | undefined;
     const result = await callAgent(ctx, incoming, task, ctx.signal, {
       purpose: 'resolve',
       step: key,
@@ -76,7 +78,9 @@ export async function resolveConflict(ctx: ConflictDeps, stage: number, conflict
       ...(session ? { resumeSessionId: session } : {}),
       ...workerSettings(ctx, incoming),
       beforeEnd: async () => {
-        tree = await snapshotTree(conflict.worktree).catch(() => undefined);
+        const snapshot = await snapshotTree(conflict.worktree).catch(() => undefined);
+        if (snapshot?.kind === 'nested_repository') nested = describeNestedRepositories(snapshot.nested);
+        tree = snapshot?.kind === 'tree' ? snapshot.tree : undefined;
         return tree ? { tree } : undefined;
       },
     });
@@ -85,7 +89,8 @@ export async function resolveConflict(ctx: ConflictDeps, stage: number, conflict
       return { value: null, failure: `conflict resolution failed: ${result.failure?.kind}` };
     }
     crashPoint('resolve agent call recorded, step not done');
-    return tree ? { value: { tree } } : { value: null, failure: 'the resolution left files unmerged' };
+    if (nested) ctx.logger.warn(`[${incoming.id}] conflict resolution rejected: ${nested.replace(/\n/g, ' ')}`);
+    return tree ? { value: { tree } } : { value: null, failure: nested ? `the resolution left a git repository in the merge worktree (${nested.split('\n').slice(1).join(' ')})` : 'the resolution left files unmerged' };
   });
   task.record({ type: 'phase-changed' });
   if (end.failure !== undefined) return false;

@@ -41,4 +41,25 @@ describe('a git repository the agent creates inside its worktree', () => {
     expect(readState(repo.root).tasks['1A'].status).toBe('done');
     expect(repo.git('ls-files', '-s', 'sub')).toMatch(/^100644 \S+ 0\tsub\/f\.txt$/);
   });
+
+  it('made by the conflict-resolution agent in the merge worktree: the resolution is rejected, nothing of it merged', async () => {
+    const repo = makeEngineRepo(
+      { '1A': milestone('1A'), '1B': milestone('1B') },
+      {
+        rules: [
+          { match: 'resolving a git merge conflict', run: { steps: [{ write: 'same.txt', content: 'from A\nfrom B\n' }, nestRepository] } },
+          { match: workOn('1A'), run: { steps: [{ write: 'same.txt', content: 'from A\n' }] } },
+          { match: workOn('1B'), run: { steps: [{ write: 'same.txt', content: 'from B\n' }] } },
+        ],
+      },
+      { review: { enabled: false } },
+    );
+    cleanup = repo.cleanup;
+    const before = repo.git('rev-parse', 'main');
+    const result = await runCli([], { cwd: repo.root, env: repo.env });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    expect(repo.git('rev-parse', 'main')).toBe(before);
+    expect(result.stdout + result.stderr).toContain('rm -rf sub/.git');
+    expect(readState(repo.root).tasks['1B'].conflictResolved ?? false).toBe(false);
+  });
 });
