@@ -42,6 +42,7 @@ afterAll(() => {
   repo.git('worktree', 'remove', '--force', worktree);
   repo.cleanup();
   rmSync(marks, { recursive: true, force: true });
+  rmSync(`${repo.root}-wt-nested`, { recursive: true, force: true });
 });
 
 describe('git outside the sandbox runs no hooks', () => {
@@ -58,7 +59,11 @@ describe('git outside the sandbox runs no hooks', () => {
   });
 
   it("a repository an agent nests in its worktree (committed as a gitlink): the orchestrator's git never runs its core.fsmonitor, and status and diff not its clean filter", async () => {
-    const sub = path.join(worktree, 'nested');
+    // A worktree of its own: the nested repository it leaves would make commitAll refuse the shared one (commit.ts).
+    const own = `${repo.root}-wt-nested`;
+    repo.git('worktree', 'add', '-q', '-b', 'task-nested', own);
+    writeFileSync(path.join(own, 'other.txt'), 'other\n');
+    const sub = path.join(own, 'nested');
     const g = (...args: string[]) => execFileSync('git', ['-c', 'user.name=a', '-c', 'user.email=a@b', '-C', sub, ...args], { encoding: 'utf8' });
     execFileSync('git', ['init', '-q', sub]);
     writeFileSync(path.join(sub, 'f.txt'), 'f\n');
@@ -67,19 +72,19 @@ describe('git outside the sandbox runs no hooks', () => {
     g('commit', '-qm', 'nested');
     g('config', 'core.fsmonitor', `touch '${marks}/fsmonitor'; false`);
     g('config', 'filter.evil.clean', `sh -c "touch '${marks}/filter'; cat"`);
-    await gitRaw(worktree, ['add', '-A']);
-    await gitRaw(worktree, ['commit', '-qm', 'nested repository', '--no-verify']);
+    await gitRaw(own, ['add', '-A']);
+    await gitRaw(own, ['commit', '-qm', 'nested repository', '--no-verify']);
     writeFileSync(path.join(sub, 'f.txt'), 'changed\n');
-    await gitRaw(worktree, ['--no-optional-locks', 'status', '--porcelain']);
-    await gitRaw(worktree, ['diff', 'HEAD', '--stat']);
+    await gitRaw(own, ['--no-optional-locks', 'status', '--porcelain']);
+    await gitRaw(own, ['diff', 'HEAD', '--stat']);
     expect(existsSync(path.join(marks, 'fsmonitor'))).toBe(false);
     expect(existsSync(path.join(marks, 'filter'))).toBe(false);
     // git add looks into submodules whatever diff.ignoreSubmodules says: core.fsmonitor=false still holds there, a
     // nested clean filter does not (still open: see the comment in client.ts).
-    await gitRaw(worktree, ['add', '-A']);
+    await gitRaw(own, ['add', '-A']);
     expect(existsSync(path.join(marks, 'fsmonitor'))).toBe(false);
     // Without the orchestrator's settings, git runs both (what the test guards against).
-    execFileSync('git', ['-C', worktree, 'status', '--porcelain'], { env: { ...process.env, GIT_CONFIG_COUNT: '0' } });
+    execFileSync('git', ['-C', own, 'status', '--porcelain'], { env: { ...process.env, GIT_CONFIG_COUNT: '0' } });
     expect(existsSync(path.join(marks, 'fsmonitor'))).toBe(true);
     rmSync(path.join(marks, 'fsmonitor'), { force: true });
     rmSync(path.join(marks, 'filter'), { force: true });
