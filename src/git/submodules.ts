@@ -55,6 +55,11 @@ async function initLevel(dir: string, source: string | undefined, prefix: string
         await pointOriginAtRealUrl(dir, sub, from, depth);
         out.local.push(shown);
       } else {
+        const untrusted = depth === 0 ? await untrustedUrl(dir, sub) : undefined;
+        if (untrusted !== undefined) {
+          out.problem = { name: sub.name, path: shown, message: untrusted };
+          return;
+        }
         await gitRaw(dir, ['submodule', 'update', '--init', '--', sub.path]);
         out.fetched.push(shown);
       }
@@ -65,6 +70,23 @@ async function initLevel(dir: string, source: string | undefined, prefix: string
     // The main checkout's clone may still have the nested submodules' commits, even when it lacked this one's.
     await initLevel(path.join(dir, sub.path), from, `${shown}/`, depth + 1, out);
   }
+}
+
+/**
+ * Why a top-level submodule the main checkout has not got must not be fetched, or undefined when it may be.
+ * `git submodule update --init` fetches from `submodule.<name>.url` in the repository's config, which the worktree
+ * shares with the main checkout; a submodule never initialised there has none, and git would take (and write into
+ * the user's config) the URL of the worktree's `.gitmodules`, a file a task of an earlier stage may have written:
+ * a request, as the user and with their credentials, to an address an agent chose (a tester sent the user's name to
+ * a local server that way). So only a URL the user's own checkout already uses is fetched.
+ */
+async function untrustedUrl(worktree: string, sub: Submodule): Promise<string | undefined> {
+  if ((await gitQuery(worktree, ['config', '--get', `submodule.${sub.name}.url`])) !== undefined) return undefined;
+  const url = await gitQuery(worktree, ['config', '--file', '.gitmodules', `submodule.${sub.name}.url`]);
+  return (
+    `not initialised in your checkout, so its URL (${url ?? 'none'}) comes only from .gitmodules, which a task may have ` +
+    `written; it is not fetched. If you trust it, run \`git submodule update --init -- ${sub.path}\` in your checkout, then orchestrate --resume`
+  );
 }
 
 /** Submodules named in `.gitmodules` that the checked-out commit has a gitlink for, in .gitmodules order. */

@@ -82,6 +82,39 @@ describe('submodules in a new worktree', () => {
     expect(existsSync(path.join(mid, 'mid.txt'))).toBe(false);
   });
 
+  it('never fetches a submodule whose URL only a committed .gitmodules names (a task may have written it), nor writes it into the shared config', async () => {
+    const s = nestedSubmodules();
+    cleanup = s.cleanup;
+    // What an earlier stage's task could commit: a gitlink and a .gitmodules entry with an address of its choosing.
+    const task = newWorktree(s.app, '1A');
+    const leaf = path.join(s.remotes, 'leaf');
+    const leafHead = git(leaf, 'rev-parse', 'HEAD');
+    git(task, 'config', '--file', '.gitmodules', 'submodule.x.path', 'x');
+    git(task, 'config', '--file', '.gitmodules', 'submodule.x.url', `file://${leaf}`);
+    git(task, 'update-index', '--add', '--cacheinfo', `160000,${leafHead},x`);
+    git(task, 'add', '.gitmodules');
+    git(task, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-q', '-m', 'x');
+    const configBefore = readFileSync(path.join(s.app, '.git', 'config'), 'utf8');
+    const next = path.join(path.dirname(s.app), '2A');
+    git(s.app, 'worktree', 'add', '-q', '-b', 'milestone/2A', next, 'milestone/1A');
+    // The file protocol allowed, so only the orchestrator's refusal stands between git and the fetch.
+    process.env.GIT_CONFIG_COUNT = '1';
+    process.env.GIT_CONFIG_KEY_0 = 'protocol.file.allow';
+    process.env.GIT_CONFIG_VALUE_0 = 'always';
+    try {
+      const result = await initSubmodules(next, s.app);
+      expect(result.problem).toMatchObject({ name: 'x', path: 'x' });
+      expect(result.problem!.message).toContain('git submodule update --init -- x');
+      expect(result.local).toEqual(['lib/mid', 'lib/mid/deps/leaf']);
+    } finally {
+      delete process.env.GIT_CONFIG_COUNT;
+      delete process.env.GIT_CONFIG_KEY_0;
+      delete process.env.GIT_CONFIG_VALUE_0;
+    }
+    expect(existsSync(path.join(next, 'x', 'leaf.txt'))).toBe(false);
+    expect(readFileSync(path.join(s.app, '.git', 'config'), 'utf8')).toBe(configBefore);
+  });
+
   it('does nothing for a repository without submodules', async () => {
     const s = nestedSubmodules();
     cleanup = s.cleanup;
