@@ -54,7 +54,8 @@ export interface RecorderOutputs {
  */
 export class RunRecorder {
   private current: RunState;
-  private dirty = false;
+  /** The state the last finished save wrote: states are frozen and replaced, so `current !== lastSaved` means unsaved. */
+  private lastSaved: RunState | undefined;
   private saving: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -75,10 +76,13 @@ export class RunRecorder {
     this.current = after;
     const events = notifications(event, before, after, this.out.repoRoot);
     // The end of the run goes out once the state file says so: whoever reads it on run_finished sees the end.
-    if (event.type === 'run-finished') void this.save().then(() => events.forEach((e) => this.emit(e)));
-    else {
+    if (event.type === 'run-finished') {
+      void this.save()
+        .catch((err: unknown) => this.saveFailed(err))
+        .then(() => events.forEach((e) => this.emit(e)));
+    } else {
       // A running agent's pid is saved at once: it is what a resume after a crash needs to stop that agent.
-      if (after !== before && event.type === 'agent-spawned') void this.save();
+      if (after !== before && event.type === 'agent-spawned') void this.save().catch((err: unknown) => this.saveFailed(err));
       else if (after !== before) this.scheduleSave();
       for (const e of events) this.emit(e);
     }
@@ -114,24 +118,35 @@ export class RunRecorder {
   save(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.dirty = true;
+    if (this.saving === undefined && this.current === this.lastSaved) return Promise.resolve();
     this.saving ??= this.saveAll();
     return this.saving;
   }
 
   /** A save of the state as it will be `saveDelayMs` from now; a save running or scheduled already takes it along. */
   private scheduleSave(): void {
-    this.dirty = true;
     if (this.timer !== undefined || this.saving !== undefined) return;
-    this.timer = setTimeout(() => void this.save(), this.out.saveDelayMs ?? 0);
+    this.timer = setTimeout(() => void this.save().catch((err: unknown) => this.saveFailed(err)), this.out.saveDelayMs ?? 0);
   }
 
+  /** Writes until the latest state is written (a state that changes during a write is written next). */
   private async saveAll(): Promise<void> {
-    while (this.dirty) {
-      this.dirty = false;
-      await this.out.save(this.current);
+    // Asynchronous from the first line, so `saving` is assigned before the finally below clears it.
+    await Promise.resolve();
+    try {
+      do {
+        const state = this.current;
+        await this.out.save(state);
+        this.lastSaved = state;
+      } while (this.current !== this.lastSaved);
+    } finally {
+      this.saving = undefined;
     }
-    this.saving = undefined;
+  }
+
+  /** A save nobody awaits that failed: said once in the log; the next change tries again. */
+  private saveFailed(err: unknown): void {
+    this.out.logger.warn(`could not save the run state: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   private emit(event: WithoutAtEvent): void {

@@ -104,6 +104,42 @@ describe('RunRecorder', () => {
     }
   });
 
+  it('writes a state once: save() after the state was written (the end of a run) writes nothing more', async () => {
+    const saved: RunState[] = [];
+    const recorder = new RunRecorder(state(), { save: async (s) => void saved.push(s), emit: () => undefined, logger: quiet, repoRoot: '/repo' });
+    recorder.forTask('1A').record({ type: 'phase-changed', phase: 'agent' });
+    await recorder.save();
+    await recorder.save();
+    expect(saved).toHaveLength(1);
+    recorder.forTask('1A').record({ type: 'phase-changed', phase: 'commit' });
+    await recorder.save();
+    expect(saved.map((s) => s.tasks['1A']!.phase)).toEqual(['agent', 'commit']);
+  });
+
+  it('a save that fails is logged and does not stop later saves', async () => {
+    const saved: RunState[] = [];
+    const warnings: string[] = [];
+    let fail = true;
+    const logger: Logger = { ...quiet, warn: (m: string) => void warnings.push(m) };
+    const recorder = new RunRecorder(state(), {
+      save: async (s) => {
+        if (fail) throw new Error('disk full');
+        saved.push(s);
+      },
+      emit: () => undefined,
+      logger,
+      repoRoot: '/repo',
+    });
+    const t = recorder.forTask('1A');
+    t.record({ type: 'agent-spawned', pid: 7 });
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.join('\n')).toContain('disk full');
+    fail = false;
+    t.record({ type: 'phase-changed', phase: 'commit' });
+    await recorder.save();
+    expect(saved.at(-1)!.tasks['1A']).toMatchObject({ phase: 'commit', agentPid: 7 });
+  });
+
   it('does not save for an event that changes nothing', async () => {
     const { recorder, saved } = setup();
     recorder.record({ type: 'resource-wait-cleared' });
