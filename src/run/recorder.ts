@@ -106,6 +106,11 @@ export class RunRecorder {
     };
   }
 
+  /** The state `event` would give, without recording it: what a file written before the fact must already show. */
+  preview(event: RunStateEvent): RunState {
+    return reduceRunState(this.current, event);
+  }
+
   /** Progress that changes no state (agent progress): straight to the NDJSON/live-view sink. */
   notify(event: WithoutAtEvent): void {
     this.emit(event);

@@ -10,7 +10,6 @@ import type { RepoInfo } from '../git/repo.js';
 import type { RunRecorder } from './recorder.js';
 import { resolveConflict, type ConflictDeps } from './conflict.js';
 import { crashPoint } from './crash-points.js';
-import { reduceRunState } from '../state/reduce-run-state.js';
 import type { StageEvent } from '../state/run-events.js';
 import { TaskJournal } from './journal.js';
 
@@ -22,7 +21,7 @@ export interface StageDeps extends ConflictDeps {
   repo: Pick<RepoInfo, 'root'>;
   config: Pick<Config, 'agent' | 'budget' | 'retry_attempts' | 'checks' | 'worktrees'>;
   paths: Pick<RunPaths, 'runLogDir' | 'mergeWorktree' | 'tasksMd'>;
-  recorder: Pick<RunRecorder, 'notify' | 'state' | 'forTask' | 'record' | 'save'>;
+  recorder: Pick<RunRecorder, 'notify' | 'state' | 'forTask' | 'record' | 'save' | 'preview'>;
 }
 
 /**
@@ -70,7 +69,7 @@ export async function settleStage(ctx: StageDeps, outcome: StageOutcome): Promis
         expectedOld: ctx.recorder.state.targetStartSha,
         newSha: mergedSha,
         integrationBranch: integrationBranchFor(ctx.config),
-        ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => reduceRunState(ctx.recorder.state, mergedEvent), ctx.repo.root)],
+        ownFiles: [tasksMdOwnFile(ctx.paths.tasksMd, () => ctx.recorder.preview(mergedEvent), ctx.repo.root)],
       }),
     }))
   ).value;
