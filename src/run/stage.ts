@@ -61,6 +61,10 @@ export async function settleStage(ctx: StageDeps, outcome: StageOutcome): Promis
   // Recorded (and so saved) only once the target has moved: a state file that calls the tasks merged while the
   // stage is not settled would keep a resume from settling it. TASKS.md on the target shows them merged already.
   const mergedEvent: StageEvent = { type: 'stage-merged', stage: stage.stage, mergedSha, merged: done };
+  // Nothing of the recorder may write TASKS.md while the advance sets it aside: a save still scheduled (a conflict
+  // resolution's agent events, 100 ms) would write a fresh TASKS.md without the user's text into that gap. Saved
+  // now, nothing is pending, and nothing else records during the advance.
+  await ctx.recorder.save();
   const advanced = (
     await journal.run<AdvanceOutcome>(`advance-${mergedSha}`, undefined, async () => ({
       value: await advanceTarget({
